@@ -1,0 +1,72 @@
+"""Loads Kota Bengkulu's reference data from the project's copy of the domain files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+
+from agencies.models import Agency, IncidentType, Kecamatan, Kelurahan, RoutingRule
+
+
+def _read(name: str, data_dir: Path | None = None):
+    return json.loads(((data_dir or settings.DOMAIN_DATA_DIR) / name).read_text(encoding="utf-8"))
+
+
+@transaction.atomic
+def load_bengkulu(*, data_dir: Path | None = None, overwrite_routing: bool = False) -> dict[str, int]:
+    """Create or update agencies, kecamatan, kelurahan (with boundaries) and incident types.
+
+    Routing rules are created when missing; edits made in the product are kept
+    unless `overwrite_routing` is set.
+    """
+    city = _read("bengkulu.json", data_dir)
+    taxonomy = _read("taxonomy.json", data_dir)
+    geo = _read("kelurahan.geojson", data_dir)
+    boundaries = {f["properties"]["kode"]: f["geometry"] for f in geo["features"]}
+
+    for a in city["agencies"]:
+        Agency.objects.update_or_create(
+            code=a["code"], defaults={"short_name": a["short_name"], "name": a["name"], "role": a.get("role", "")}
+        )
+    kelurahan_count = 0
+    for kec in city["kecamatan"]:
+        kecamatan, _ = Kecamatan.objects.update_or_create(
+            code=kec["code"], defaults={"name": kec["name"], "lat": kec["centroid"]["lat"], "lon": kec["centroid"]["lon"]}
+        )
+        for kel in kec["kelurahan"]:
+            Kelurahan.objects.update_or_create(
+                code=kel["code"],
+                defaults={
+                    "name": kel["name"],
+                    "aliases": kel.get("aliases", []),
+                    "kecamatan": kecamatan,
+                    "lat": kel["lat"],
+                    "lon": kel["lon"],
+                    "boundary": boundaries.get(kel["code"]),
+                },
+            )
+            kelurahan_count += 1
+    agencies = {a.code: a for a in Agency.objects.all()}
+    for t in taxonomy["incident_types"]:
+        itype, _ = IncidentType.objects.update_or_create(
+            code=t["code"],
+            defaults={"label_id": t["label_id"], "label_en": t["label_en"], "priority": t["priority"], "keywords": t["keywords"]},
+        )
+        rule = RoutingRule.objects.filter(incident_type=itype).first()
+        if rule is None or overwrite_routing:
+            rule, _ = RoutingRule.objects.update_or_create(
+                incident_type=itype, defaults={"primary_agency": agencies[t["primary_agency"]]}
+            )
+            rule.supporting_agencies.set([agencies[c] for c in t["supporting_agencies"] if c in agencies])
+    from agencies.geo import reset_index
+
+    reset_index()
+    return {
+        "agencies": Agency.objects.count(),
+        "kecamatan": Kecamatan.objects.count(),
+        "kelurahan": kelurahan_count,
+        "incident_types": IncidentType.objects.count(),
+    }

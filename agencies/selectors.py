@@ -1,0 +1,82 @@
+"""Reads about agencies, roles and reference data shared by views, APIs and consumers."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from agencies.models import Agency, Kelurahan, Membership, RoutingRule, Station
+
+FLOOR_ROLES = ("operator", "supervisor", "admin")
+
+
+@dataclass(frozen=True)
+class Actor:
+    """What the dashboard needs to know about the person acting."""
+
+    role: str | None
+    agency_code: str | None
+
+    @property
+    def on_floor(self) -> bool:
+        return self.role in FLOOR_ROLES
+
+    @property
+    def is_agency_staff(self) -> bool:
+        return self.role == Membership.Role.AGENCY
+
+    @property
+    def is_supervisor(self) -> bool:
+        return self.role in ("supervisor", "admin")
+
+
+NOBODY = Actor(role=None, agency_code=None)
+
+
+def actor_for_user(user) -> Actor:
+    """The role and agency of a user; superusers count as admins."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return NOBODY
+    cached = getattr(user, "_dispatch_actor", None)
+    if cached is not None:
+        return cached
+    membership = Membership.objects.select_related("agency").filter(user=user).first()
+    if membership is not None:
+        actor = Actor(role=membership.role, agency_code=membership.agency.code if membership.agency_id else None)
+    elif user.is_superuser:
+        actor = Actor(role="admin", agency_code=None)
+    else:
+        actor = NOBODY
+    user._dispatch_actor = actor
+    return actor
+
+
+def routing_table() -> dict[str, tuple[str, list[str]]]:
+    """incident type code -> (primary agency, supporting agencies), as admins last set it."""
+    table: dict[str, tuple[str, list[str]]] = {}
+    rules = RoutingRule.objects.select_related("incident_type", "primary_agency").prefetch_related("supporting_agencies")
+    for rule in rules:
+        supporting = sorted(a.code for a in rule.supporting_agencies.all())
+        table[rule.incident_type.code] = (rule.primary_agency.code, supporting)
+    return table
+
+
+def haversine_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    r = 6371000.0
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * r * math.asin(math.sqrt(a))
+
+
+def nearest_station(agency: Agency, lat: float | None, lon: float | None) -> Station | None:
+    if lat is None or lon is None:
+        return None
+    stations = list(agency.stations.all())
+    if not stations:
+        return None
+    return min(stations, key=lambda s: haversine_m(lat, lon, s.lat, s.lon))
+
+
+def kelurahan_options():
+    return Kelurahan.objects.select_related("kecamatan").order_by("name")

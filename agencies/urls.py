@@ -1,0 +1,8 @@
+from django.urls import path
+
+from agencies import views
+
+urlpatterns = [
+    path("geo/kelurahan.geojson", views.kelurahan_geojson, name="kelurahan-geojson"),
+    path("geo/reverse/", views.reverse_geocode, name="reverse-geocode"),
+]

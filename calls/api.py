@@ -1,0 +1,134 @@
+"""The calls API: intake, reading, edits and classification."""
+
+from __future__ import annotations
+
+from django.shortcuts import get_object_or_404
+from django.utils.dateparse import parse_date
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from calls import services
+from calls.models import Call
+from calls.serializers import (
+    CallCreateSerializer,
+    CallSerializer,
+    CallUpdateSerializer,
+    ClassifySerializer,
+)
+from dispatch.permissions import IsFloor, IsIntake
+from dispatch.shifts import wib_day_bounds
+
+
+def _location(data) -> services.Location | None:
+    if not data:
+        return None
+    return services.Location(
+        lat=data.get("lat"), lon=data.get("lon"), address=data.get("address", ""), kelurahan_code=data.get("kelurahan_code", "")
+    )
+
+
+def call_for_user(user, call_id: int) -> Call:
+    """Calls are floor business: every caller of this helper has passed a floor-role check."""
+    return get_object_or_404(Call.objects.select_related("caller", "operator", "kelurahan__kecamatan", "incident__incident_type"), pk=call_id)
+
+
+class CallListCreateApi(APIView):
+    permission_classes = [IsIntake]
+
+    def get_permissions(self):
+        return [IsFloor()] if self.request.method == "GET" else [IsIntake()]
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("date", str, description="WIB day YYYY-MM-DD"),
+            OpenApiParameter("status", str),
+            OpenApiParameter("limit", int),
+            OpenApiParameter("offset", int),
+        ],
+        responses=CallSerializer(many=True),
+    )
+    def get(self, request):
+        qs = Call.objects.select_related("caller", "operator", "kelurahan__kecamatan", "incident__incident_type").order_by("-received_at")
+        day = parse_date(request.query_params.get("date", "") or "")
+        if day:
+            start, end = wib_day_bounds(day)
+            qs = qs.filter(received_at__gte=start, received_at__lt=end)
+        if request.query_params.get("status"):
+            qs = qs.filter(status=request.query_params["status"])
+        limit = min(max(int(request.query_params.get("limit", 50) or 50), 1), 500) if str(request.query_params.get("limit", "50")).isdigit() else 50
+        offset = int(request.query_params.get("offset", 0)) if str(request.query_params.get("offset", "0")).isdigit() else 0
+        total = qs.count()
+        rows = CallSerializer(qs[offset : offset + limit], many=True, context={"with_history": False}).data
+        return Response({"count": total, "results": rows})
+
+    @extend_schema(
+        request=CallCreateSerializer,
+        responses={201: CallSerializer},
+        parameters=[OpenApiParameter("Idempotency-Key", str, location=OpenApiParameter.HEADER, required=False)],
+    )
+    def post(self, request):
+        serializer = CallCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        key = request.headers.get("Idempotency-Key") or None
+        if key and len(key) > 128:
+            return Response({"detail": "Idempotency-Key terlalu panjang (maksimal 128).", "code": "invalid"}, status=400)
+        call, created = services.call_create(
+            operator=request.user,
+            caller_number=data.get("caller_number"),
+            notes=data.get("notes", ""),
+            channel=data.get("channel") or Call.Channel.VOICE,
+            location=_location(data.get("location")),
+            external_id=data.get("external_id") or None,
+            idempotency_key=key,
+            request_hash=services.request_fingerprint(request.data) if key else "",
+        )
+        call = call_for_user(request.user, call.pk)
+        response = Response(CallSerializer(call).data, status=status.HTTP_201_CREATED)
+        if not created:
+            response["Idempotent-Replayed"] = "true"
+        return response
+
+
+class CallDetailApi(APIView):
+    permission_classes = [IsFloor]
+
+    @extend_schema(responses=CallSerializer)
+    def get(self, request, call_id: int):
+        return Response(CallSerializer(call_for_user(request.user, call_id)).data)
+
+    @extend_schema(request=CallUpdateSerializer, responses=CallSerializer)
+    def patch(self, request, call_id: int):
+        call_for_user(request.user, call_id)
+        serializer = CallUpdateSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        services.call_update(
+            call_id=call_id,
+            user=request.user,
+            notes=data.get("notes"),
+            location=_location(data.get("location")) if "location" in data else None,
+        )
+        return Response(CallSerializer(call_for_user(request.user, call_id)).data)
+
+
+class CallClassifyApi(APIView):
+    permission_classes = [IsFloor]
+
+    @extend_schema(request=ClassifySerializer, responses=CallSerializer)
+    def post(self, request, call_id: int):
+        call_for_user(request.user, call_id)
+        serializer = ClassifySerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        services.call_classify(
+            call_id=call_id,
+            user=request.user,
+            call_type=data["call_type"],
+            incident_type=data.get("incident_type") or None,
+            notes=data.get("notes"),
+            duplicate_of=data.get("duplicate_of"),
+        )
+        return Response(CallSerializer(call_for_user(request.user, call_id)).data)

@@ -1,0 +1,175 @@
+"""Reads about callers and calls: history at ring time, prank risk, lists."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.db.models import Count, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from calls.models import Block, Call, Caller
+
+HISTORY_WINDOWS = {"24h": timedelta(hours=24), "7d": timedelta(days=7), "30d": timedelta(days=30)}
+CALL_TYPES = ("emergency", "information", "complaint", "ghost", "prank")
+
+
+@dataclass
+class CallerHistory:
+    number: str | None
+    calls_total: int = 0
+    counts: dict[str, dict[str, int]] = field(default_factory=dict)
+    recent: list[dict] = field(default_factory=list)
+    blocked: bool = False
+    block: dict | None = None
+    prank_risk: float = 0.0
+    risk_reasons: list[str] = field(default_factory=list)
+
+    def count(self, window: str, call_type: str) -> int:
+        return self.counts.get(window, {}).get(call_type, 0)
+
+    def summary(self) -> dict:
+        """The `caller` object of the calls API."""
+        return {
+            "calls_total": self.calls_total,
+            "emergency_count": self.count("ever", "emergency"),
+            "prank_count": self.count("ever", "prank"),
+            "ghost_count": self.count("ever", "ghost"),
+            "blocked": self.blocked,
+            "prank_risk": self.prank_risk,
+            "risk_reasons": self.risk_reasons,
+            "counts": self.counts,
+            "block": self.block,
+            "recent": self.recent,
+        }
+
+
+def active_block(caller: Caller | None, *, now: datetime | None = None) -> Block | None:
+    """The block that stops this number's calls now (warnings do not block)."""
+    if caller is None:
+        return None
+    now = now or timezone.now()
+    return (
+        Block.objects.filter(caller=caller, lifted_at__isnull=True, starts_at__lte=now)
+        .exclude(level=Block.Level.WARNING)
+        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+        .order_by("-starts_at")
+        .first()
+    )
+
+
+def caller_history(caller: Caller | None, *, exclude_call_id: int | None = None, now: datetime | None = None) -> CallerHistory:
+    """A number's calls by type over 24 h, 7 days, 30 days and ever, its last calls, block and risk."""
+    now = now or timezone.now()
+    if caller is None:
+        return CallerHistory(number=None)
+    calls = Call.objects.filter(caller=caller)
+    if exclude_call_id is not None:
+        calls = calls.exclude(pk=exclude_call_id)
+    aggregates = {"total": Count("id")}
+    for window, delta in list(HISTORY_WINDOWS.items()) + [("ever", None)]:
+        for call_type in CALL_TYPES:
+            condition = Q(call_type=call_type)
+            if delta is not None:
+                condition &= Q(received_at__gte=now - delta)
+            aggregates[f"{window}__{call_type}"] = Count("id", filter=condition)
+        if delta is not None:
+            aggregates[f"{window}__all"] = Count("id", filter=Q(received_at__gte=now - delta))
+    row = calls.aggregate(**aggregates)
+    counts: dict[str, dict[str, int]] = {}
+    for key, value in row.items():
+        if "__" in key:
+            window, call_type = key.split("__")
+            counts.setdefault(window, {})[call_type] = value
+    counts.setdefault("ever", {})["all"] = row["total"]
+    recent = [
+        {
+            "id": c.pk,
+            "received_at": c.received_at.isoformat(),
+            "call_type": c.call_type,
+            "notes": c.notes[:200],
+        }
+        for c in calls.order_by("-received_at")[:5]
+    ]
+    block = active_block(caller, now=now)
+    history = CallerHistory(
+        number=caller.number,
+        calls_total=row["total"],
+        counts=counts,
+        recent=recent,
+        blocked=block is not None,
+        block=(
+            {
+                "level": block.level,
+                "expires_at": block.expires_at.isoformat() if block.expires_at else None,
+                "reason": block.reason,
+            }
+            if block
+            else None
+        ),
+    )
+    history.prank_risk, history.risk_reasons = prank_risk(history)
+    return history
+
+
+def prank_risk(history: CallerHistory) -> tuple[float, list[str]]:
+    """An advisory 0..1 score with its reasons in words. It never decides anything.
+
+    Recent prank and ghost calls raise it, older ones less; genuine
+    emergencies and information calls from the number lower it.
+    """
+    c = history.count
+    weight = (
+        1.0 * c("24h", "prank")
+        + 0.6 * c("24h", "ghost")
+        + 0.5 * (c("7d", "prank") - c("24h", "prank"))
+        + 0.3 * (c("7d", "ghost") - c("24h", "ghost"))
+        + 0.2 * (c("30d", "prank") - c("7d", "prank"))
+        + 0.1 * (c("30d", "ghost") - c("7d", "ghost"))
+    )
+    credit = 1.0 * c("30d", "emergency") + 0.3 * (c("30d", "information") + c("30d", "complaint"))
+    score = 1.0 - math.exp(-max(weight - 0.5 * credit, 0.0) / 2.0)
+    reasons: list[str] = []
+    for window, label in (("24h", _("hari ini")), ("7d", _("dalam 7 hari")), ("30d", _("dalam 30 hari"))):
+        pranks, ghosts = c(window, "prank"), c(window, "ghost")
+        if pranks or ghosts:
+            parts = []
+            if pranks:
+                parts.append(ngettext("%(n)d prank", "%(n)d prank", pranks) % {"n": pranks})
+            if ghosts:
+                parts.append(ngettext("%(n)d ghost call", "%(n)d ghost call", ghosts) % {"n": ghosts})
+            reasons.append(f"{', '.join(parts)} {label}")
+            break
+    if c("30d", "emergency"):
+        reasons.append(_("%(n)d panggilan darurat asli dalam 30 hari") % {"n": c("30d", "emergency")})
+    if history.blocked:
+        reasons.append(_("nomor sedang diblokir"))
+    return round(score, 3), reasons
+
+
+def calls_of_day(day_start: datetime, day_end: datetime):
+    return (
+        Call.objects.filter(received_at__gte=day_start, received_at__lt=day_end)
+        .select_related("caller", "kelurahan", "operator", "incident__incident_type")
+        .order_by("-received_at")
+    )
+
+
+def open_calls():
+    return Call.objects.filter(status__in=[Call.Status.RINGING, Call.Status.ACTIVE]).select_related("caller", "operator").order_by("received_at")
+
+
+def confirmed_triage_examples(limit: int = 5000):
+    """Classified calls with notes, newest first, for the triage suggester to learn from."""
+    from calls.triage import Example
+
+    rows = (
+        Call.objects.filter(status=Call.Status.CLASSIFIED)
+        .exclude(notes="")
+        .order_by("-classified_at")
+        .values_list("notes", "call_type", "incident__incident_type__code")[:limit]
+    )
+    return [Example(text=notes, call_type=call_type, incident_type=itype) for notes, call_type, itype in rows]

@@ -1,0 +1,278 @@
+"""Writes about calls: intake, edits, classification, blocks and call-backs.
+
+Every write runs in a transaction, records a transition row and an audit
+row, and emits its live event last, so it is broadcast only after commit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from agencies.models import IncidentType, Kelurahan
+from calls.models import Call, Caller, CallTransition, CallType
+from calls.phone import parse_number
+from dispatch import events
+from dispatch.audit import audit
+from dispatch.errors import Conflict, InvalidInput
+from dispatch.models import Incident
+
+
+@dataclass(frozen=True)
+class Location:
+    lat: float | None = None
+    lon: float | None = None
+    address: str = ""
+    kelurahan_code: str = ""
+
+
+def request_fingerprint(payload: dict[str, Any]) -> str:
+    """A stable hash of a request body, to tell a retry from a different request under the same key."""
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def call_event_data(call: Call) -> dict[str, Any]:
+    return {
+        "id": call.pk,
+        "status": call.status,
+        "caller_number": call.caller_number,
+        "call_type": call.call_type or None,
+        "incident_id": call.incident_id,
+        "operator": call.operator.get_username() if call.operator_id else None,
+        "received_at": call.received_at.isoformat(),
+        "caller_blocked": call.caller_blocked,
+        "version": call.version,
+    }
+
+
+def _resolve_location(location: Location | None) -> dict[str, Any]:
+    """Validate a location; find its kelurahan from the point when none is given."""
+    if location is None:
+        return {}
+    fields: dict[str, Any] = {"address": (location.address or "")[:300]}
+    if (location.lat is None) != (location.lon is None):
+        raise InvalidInput(_("Lintang dan bujur harus diisi keduanya."), field="location")
+    kelurahan = None
+    if location.kelurahan_code:
+        kelurahan = Kelurahan.objects.filter(code=location.kelurahan_code).first()
+        if kelurahan is None:
+            raise InvalidInput(
+                _("Kode kelurahan tidak dikenal: %(code)s") % {"code": location.kelurahan_code}, field="location"
+            )
+    if location.lat is not None:
+        lat, lon = float(location.lat), float(location.lon)
+        if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+            raise InvalidInput(_("Koordinat tidak mungkin: lintang -90..90, bujur -180..180."), field="location")
+        from agencies.geo import kelurahan_at
+
+        found = kelurahan_at(lat, lon)
+        fields.update(lat=lat, lon=lon, outside_city=found is None)
+        if kelurahan is None:
+            kelurahan = found
+    fields["kelurahan"] = kelurahan
+    return fields
+
+
+def _get_or_create_caller(e164: str | None, now: datetime) -> Caller | None:
+    if e164 is None:
+        return None
+    caller, _created = Caller.objects.get_or_create(number=e164, defaults={"first_seen_at": now})
+    return caller
+
+
+def _record_transition(call: Call, *, by, from_status: str, to_status: str, reason: str = "", at: datetime | None = None) -> None:
+    CallTransition.objects.create(
+        call=call, at=at or timezone.now(), by=by, from_status=from_status, to_status=to_status, reason=reason
+    )
+
+
+def call_create(
+    *,
+    operator,
+    caller_number: str | None,
+    notes: str = "",
+    channel: str = Call.Channel.VOICE,
+    location: Location | None = None,
+    external_id: str | None = None,
+    idempotency_key: str | None = None,
+    request_hash: str = "",
+    status: str = Call.Status.ACTIVE,
+    received_at: datetime | None = None,
+    pbx_call_id: str | None = None,
+    address: str | None = None,
+) -> tuple[Call, bool]:
+    """Record a call the moment it starts. Returns (call, created).
+
+    A repeated idempotency key (or external id) returns the first call; the
+    same key with a different body is a conflict.
+    """
+    if len(notes or "") > settings.CALL_NOTES_MAX_LENGTH:
+        raise InvalidInput(
+            _("Catatan terlalu panjang (maksimal %(n)d karakter).") % {"n": settings.CALL_NOTES_MAX_LENGTH}, field="notes"
+        )
+    if channel not in Call.Channel.values:
+        raise InvalidInput(_("Kanal tidak dikenal: %(c)s") % {"c": channel}, field="channel")
+    existing = _existing_call(idempotency_key, external_id, pbx_call_id, request_hash)
+    if existing is not None:
+        return existing, False
+    location_fields = _resolve_location(location)
+    parsed = parse_number(caller_number)
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            caller = _get_or_create_caller(parsed.e164, now)
+            from calls.selectors import active_block
+
+            blocked = active_block(caller, now=now) is not None
+            call = Call.objects.create(
+                caller=caller,
+                caller_number_raw=parsed.raw,
+                number_invalid=parsed.invalid,
+                channel=channel,
+                status=status,
+                operator=operator if status == Call.Status.ACTIVE else None,
+                received_at=received_at or now,
+                answered_at=(received_at or now) if status == Call.Status.ACTIVE else None,
+                notes=notes or "",
+                caller_blocked=blocked,
+                idempotency_key=idempotency_key or None,
+                request_hash=request_hash,
+                external_id=external_id or None,
+                pbx_call_id=pbx_call_id or None,
+                **location_fields,
+            )
+            _record_transition(call, by=operator, from_status="", to_status=status, at=call.received_at)
+            audit("call.create", user=operator, obj=call)
+            if blocked:
+                from calls.blocking import note_call_from_blocked_number
+
+                note_call_from_blocked_number(caller, call, now=now)
+            events.emit(events.CALL_CREATED, call_event_data(call))
+    except IntegrityError:
+        existing = _existing_call(idempotency_key, external_id, pbx_call_id, request_hash)
+        if existing is None:
+            raise
+        return existing, False
+    return call, True
+
+
+def _existing_call(idempotency_key, external_id, pbx_call_id, request_hash) -> Call | None:
+    for field, value in (("idempotency_key", idempotency_key), ("external_id", external_id), ("pbx_call_id", pbx_call_id)):
+        if not value:
+            continue
+        call = Call.objects.select_related("caller").filter(**{field: value}).first()
+        if call is None:
+            continue
+        if field == "idempotency_key" and request_hash and call.request_hash and call.request_hash != request_hash:
+            raise Conflict(_("Idempotency-Key ini sudah dipakai untuk permintaan yang berbeda."))
+        return call
+    return None
+
+
+def call_update(*, call_id: int, user, notes: str | None = None, location: Location | None = None) -> Call:
+    """Change a call's notes or location (never its timestamps)."""
+    if notes is not None and len(notes) > settings.CALL_NOTES_MAX_LENGTH:
+        raise InvalidInput(
+            _("Catatan terlalu panjang (maksimal %(n)d karakter).") % {"n": settings.CALL_NOTES_MAX_LENGTH}, field="notes"
+        )
+    location_fields = _resolve_location(location) if location is not None else {}
+    with transaction.atomic():
+        call = Call.objects.select_for_update().get(pk=call_id)
+        changed = []
+        if notes is not None and notes != call.notes:
+            call.notes = notes
+            changed.append("notes")
+        for name, value in location_fields.items():
+            setattr(call, name, value)
+            changed.append(name)
+        if not changed:
+            return call
+        call.version += 1
+        call.save(update_fields=[*changed, "version"])
+        audit("call.update", user=user, obj=call, detail={"fields": changed})
+        events.emit(events.CALL_UPDATED, call_event_data(call))
+    return call
+
+
+def call_classify(
+    *,
+    call_id: int,
+    user,
+    call_type: str,
+    incident_type: str | None = None,
+    notes: str | None = None,
+    duplicate_of: int | None = None,
+) -> Call:
+    """Classify a call. An emergency opens an incident or joins an open one."""
+    if call_type not in CallType.values:
+        raise InvalidInput(_("Jenis panggilan tidak dikenal: %(t)s") % {"t": call_type}, field="call_type")
+    if notes is not None and len(notes) > settings.CALL_NOTES_MAX_LENGTH:
+        raise InvalidInput(
+            _("Catatan terlalu panjang (maksimal %(n)d karakter).") % {"n": settings.CALL_NOTES_MAX_LENGTH}, field="notes"
+        )
+    itype = None
+    if call_type == CallType.EMERGENCY:
+        if not incident_type and duplicate_of is None:
+            raise InvalidInput(_("Panggilan darurat memerlukan jenis kejadian."), field="incident_type")
+        if incident_type:
+            itype = IncidentType.objects.filter(code=incident_type).first()
+            if itype is None:
+                raise InvalidInput(_("Jenis kejadian tidak dikenal: %(t)s") % {"t": incident_type}, field="incident_type")
+    elif duplicate_of is not None:
+        raise InvalidInput(_("Hanya panggilan darurat yang dapat digabung ke kejadian."), field="duplicate_of")
+
+    from dispatch import services as dispatch_services
+
+    with transaction.atomic():
+        call = Call.objects.select_for_update(of=("self",)).select_related("caller").get(pk=call_id)
+        if not call.can_transition_to(Call.Status.CLASSIFIED):
+            raise Conflict(_("Panggilan tidak dapat diklasifikasi dari status %(s)s.") % {"s": call.status})
+        previous_status, previous_type = call.status, call.call_type
+        now = timezone.now()
+        if notes is not None:
+            call.notes = notes
+        if previous_type == CallType.EMERGENCY and call_type != CallType.EMERGENCY and call.incident_id:
+            dispatch_services.incident_detach_call(call=call, user=user)
+        if call_type == CallType.EMERGENCY:
+            if duplicate_of is not None:
+                incident = dispatch_services.incident_attach_call(incident_id=duplicate_of, call=call, user=user)
+            elif call.incident_id and itype and call.incident.incident_type_id != itype.pk:
+                incident = dispatch_services.incident_retype(incident_id=call.incident_id, incident_type=itype, user=user)
+            elif call.incident_id:
+                incident = call.incident
+            else:
+                incident = dispatch_services.incident_open(call=call, incident_type=itype, user=user)
+            call.incident = incident
+        else:
+            call.incident = None
+        call.call_type = call_type
+        call.status = Call.Status.CLASSIFIED
+        call.classified_at = now
+        call.classified_by = user
+        if call.answered_at is None and previous_status == Call.Status.ACTIVE:
+            call.answered_at = now
+        call.version += 1
+        call.save(
+            update_fields=["notes", "incident", "call_type", "status", "classified_at", "classified_by", "answered_at", "version"]
+        )
+        _record_transition(
+            call, by=user, from_status=previous_status, to_status=call.status,
+            reason=f"{previous_type or '-'} -> {call_type}", at=now,
+        )
+        audit("call.classify", user=user, obj=call, detail={"call_type": call_type, "incident_id": call.incident_id})
+        from calls import blocking
+
+        blocking.after_classification(call, now=now, user=user)
+        from calls.callbacks import callback_for_ghost_call
+
+        callback_for_ghost_call(call, now=now)
+        events.emit(events.CALL_UPDATED, call_event_data(call))
+    return call

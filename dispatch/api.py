@@ -1,0 +1,135 @@
+"""The incidents, dispatches and events API."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from agencies.selectors import actor_for_user
+from dispatch import events, services
+from dispatch.permissions import IsAgencyStaff, IsFloor, IsFloorOrAgency
+from dispatch.selectors import dispatch_for_user, dispatches_visible_to, incident_for_user
+from dispatch.serializers import (
+    CloseSerializer,
+    DispatchRequestSerializer,
+    DispatchSerializer,
+    EventSerializer,
+    IncidentSerializer,
+    StatusSerializer,
+)
+
+
+class IncidentDetailApi(APIView):
+    permission_classes = [IsFloorOrAgency]
+
+    @extend_schema(responses=IncidentSerializer)
+    def get(self, request, incident_id: int):
+        incident = incident_for_user(request.user, incident_id)
+        context = {}
+        if actor_for_user(request.user).is_agency_staff:
+            context["dispatches"] = dispatches_visible_to(request.user).filter(incident=incident)
+        return Response(IncidentSerializer(incident, context=context).data)
+
+
+class IncidentDispatchApi(APIView):
+    permission_classes = [IsFloor]
+
+    @extend_schema(request=DispatchRequestSerializer, responses={201: DispatchSerializer(many=True)})
+    def post(self, request, incident_id: int):
+        incident_for_user(request.user, incident_id)
+        serializer = DispatchRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        created = services.incident_dispatch(
+            incident_id=incident_id, user=request.user, agency_codes=serializer.validated_data.get("agencies") or None
+        )
+        return Response({"dispatches": DispatchSerializer(created, many=True).data}, status=status.HTTP_201_CREATED)
+
+
+class IncidentCloseApi(APIView):
+    permission_classes = [IsFloor]
+
+    @extend_schema(request=CloseSerializer, responses=IncidentSerializer)
+    def post(self, request, incident_id: int):
+        incident_for_user(request.user, incident_id)
+        serializer = CloseSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        incident = services.incident_close(incident_id=incident_id, user=request.user, reason=serializer.validated_data["reason"])
+        return Response(IncidentSerializer(incident).data)
+
+
+class IncidentReopenApi(APIView):
+    permission_classes = [IsFloor]
+
+    @extend_schema(request=CloseSerializer, responses=IncidentSerializer)
+    def post(self, request, incident_id: int):
+        incident_for_user(request.user, incident_id)
+        serializer = CloseSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        incident = services.incident_reopen(incident_id=incident_id, user=request.user, reason=serializer.validated_data["reason"])
+        return Response(IncidentSerializer(incident).data)
+
+
+class DispatchListApi(APIView):
+    permission_classes = [IsFloorOrAgency]
+
+    @extend_schema(parameters=[OpenApiParameter("status", str)], responses=DispatchSerializer(many=True))
+    def get(self, request):
+        qs = dispatches_visible_to(request.user).order_by("-dispatched_at")
+        wanted = request.query_params.get("status")
+        if wanted:
+            qs = qs.filter(status__in=wanted.split(","))
+        return Response(DispatchSerializer(qs[:500], many=True).data)
+
+
+class DispatchDetailApi(APIView):
+    permission_classes = [IsFloorOrAgency]
+
+    @extend_schema(responses=DispatchSerializer)
+    def get(self, request, dispatch_id: int):
+        return Response(DispatchSerializer(dispatch_for_user(request.user, dispatch_id)).data)
+
+
+class DispatchAcknowledgeApi(APIView):
+    permission_classes = [IsAgencyStaff]
+
+    @extend_schema(request=None, responses=DispatchSerializer)
+    def post(self, request, dispatch_id: int):
+        dispatch_for_user(request.user, dispatch_id)
+        dispatch, _changed = services.dispatch_acknowledge(dispatch_id=dispatch_id, user=request.user)
+        return Response(DispatchSerializer(dispatch).data)
+
+
+class DispatchStatusApi(APIView):
+    permission_classes = [IsFloorOrAgency]
+
+    @extend_schema(request=StatusSerializer, responses=DispatchSerializer)
+    def post(self, request, dispatch_id: int):
+        dispatch_for_user(request.user, dispatch_id)
+        serializer = StatusSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        wanted = serializer.validated_data["status"]
+        actor = actor_for_user(request.user)
+        # Agencies report their own progress; the floor may only cancel.
+        if actor.on_floor and wanted != "cancelled":
+            return Response({"detail": "Hanya instansi yang melaporkan kemajuan pengiriman.", "code": "forbidden"}, status=403)
+        if actor.is_agency_staff and wanted == "cancelled":
+            return Response({"detail": "Instansi menolak dengan status 'declined', bukan membatalkan.", "code": "forbidden"}, status=403)
+        dispatch = services.dispatch_set_status(
+            dispatch_id=dispatch_id, user=request.user, status=wanted, note=serializer.validated_data["note"]
+        )
+        return Response(DispatchSerializer(dispatch).data)
+
+
+class EventListApi(APIView):
+    permission_classes = [IsFloorOrAgency]
+
+    @extend_schema(parameters=[OpenApiParameter("after", int)], responses=EventSerializer(many=True))
+    def get(self, request):
+        raw_after = request.query_params.get("after", "0")
+        if not raw_after.lstrip("-").isdigit():
+            return Response({"detail": "Parameter 'after' harus bilangan bulat.", "code": "invalid"}, status=400)
+        actor = actor_for_user(request.user)
+        rows = events.events_after(int(raw_after), agency_code=None if actor.on_floor else actor.agency_code)
+        return Response([{"seq": e.seq, "type": e.type, "data": e.data} for e in rows])

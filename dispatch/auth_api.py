@@ -1,0 +1,38 @@
+"""`POST /api/v1/auth/token/`: a token for scripts, under the same lockout as the login form."""
+
+from __future__ import annotations
+
+from django.contrib.auth import authenticate
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.authtoken.models import Token
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from dispatch.audit import audit
+
+
+class TokenRequestSerializer(serializers.Serializer):
+    username = serializers.CharField(max_length=150)
+    password = serializers.CharField(max_length=256, trim_whitespace=False)
+
+
+class TokenApi(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+
+    @extend_schema(request=TokenRequestSerializer, responses=inline_serializer("TokenResponse", {"token": serializers.CharField()}))
+    def post(self, request):
+        serializer = TokenRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = authenticate(
+            request._request, username=serializer.validated_data["username"], password=serializer.validated_data["password"]
+        )
+        address = request.META.get("REMOTE_ADDR")
+        if user is None or not user.is_active:
+            audit("auth.token", outcome="denied", address=address, detail={"username": serializer.validated_data["username"][:150]})
+            return Response({"detail": "Nama pengguna atau kata sandi salah.", "code": "invalid_credentials"}, status=400)
+        token, _created = Token.objects.get_or_create(user=user)
+        audit("auth.token", user=user, address=address)
+        return Response({"token": token.key})

@@ -1,0 +1,147 @@
+"""The live event stream: the only module that talks to the channel layer.
+
+An event is stored in the transaction that makes the change, numbered by a
+locked counter row so `seq` is gapless and in commit order, and broadcast
+only after commit. A broadcast that fails never fails the request: the event
+is stored, and clients that missed it fetch it by `seq`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import connection, transaction
+from django.utils import timezone
+
+from dispatch.models import Event
+
+logger = logging.getLogger(__name__)
+
+CALL_CREATED = "call.created"
+CALL_UPDATED = "call.updated"
+INCIDENT_CREATED = "incident.created"
+INCIDENT_UPDATED = "incident.updated"
+DISPATCH_CREATED = "dispatch.created"
+DISPATCH_UPDATED = "dispatch.updated"
+DISPATCH_ESCALATED = "dispatch.escalated"
+CALLER_BLOCKED = "caller.blocked"
+ALERT = "alert"
+EVENT_TYPES = (
+    CALL_CREATED,
+    CALL_UPDATED,
+    INCIDENT_CREATED,
+    INCIDENT_UPDATED,
+    DISPATCH_CREATED,
+    DISPATCH_UPDATED,
+    DISPATCH_ESCALATED,
+    CALLER_BLOCKED,
+    ALERT,
+)
+
+FLOOR_GROUP = "floor"
+SOCKET_MESSAGE_TYPE = "live.event"
+SOCKET_CLOSE_TYPE = "live.close"
+
+
+def agency_group(code: str) -> str:
+    return f"agency.{code}"
+
+
+def user_group(user_id: int) -> str:
+    return f"user.{user_id}"
+
+
+def agency_may_see(event_type: str, event_agency: str, agency_code: str) -> bool:
+    """Agency staff receive only dispatch events of their own agency."""
+    return event_type.startswith("dispatch.") and event_agency == agency_code
+
+
+@dataclass(frozen=True)
+class Envelope:
+    seq: int
+    type: str
+    data: dict[str, Any]
+    agency_code: str
+
+    def as_message(self) -> dict[str, Any]:
+        return {"seq": self.seq, "type": self.type, "data": self.data}
+
+    def text(self) -> str:
+        return json.dumps(self.as_message(), separators=(",", ":"), default=str)
+
+
+def _next_seq() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE dispatch_eventcounter SET value = value + 1 WHERE id = 1 RETURNING value")
+        row = cursor.fetchone()
+    if row is None:
+        raise RuntimeError("event counter row is missing (run migrations)")
+    return int(row[0])
+
+
+def emit(event_type: str, data: dict[str, Any], *, agency_code: str = "") -> Envelope:
+    """Store an event in the current transaction and broadcast it after commit.
+
+    Call it last in a service's transaction: the counter row stays locked
+    until commit, which is what keeps `seq` in commit order.
+    """
+    if event_type not in EVENT_TYPES:
+        raise ValueError(f"unknown event type {event_type}")
+    if not connection.in_atomic_block:
+        raise RuntimeError("events are emitted inside the transaction that makes the change")
+    seq = _next_seq()
+    Event.objects.create(seq=seq, type=event_type, data=data, agency_code=agency_code, created_at=timezone.now())
+    envelope = Envelope(seq=seq, type=event_type, data=data, agency_code=agency_code)
+    transaction.on_commit(lambda: broadcast(envelope))
+    return envelope
+
+
+def broadcast(envelope: Envelope) -> bool:
+    """Send a stored event to the groups allowed to see it. Never raises."""
+    layer = get_channel_layer()
+    if layer is None:
+        return False
+    message = {"type": SOCKET_MESSAGE_TYPE, "seq": envelope.seq, "text": envelope.text()}
+    groups = [FLOOR_GROUP]
+    if envelope.agency_code and agency_may_see(envelope.type, envelope.agency_code, envelope.agency_code):
+        groups.append(agency_group(envelope.agency_code))
+    try:
+        async_to_sync(_send_all)(layer, groups, message)
+    except Exception:  # noqa: BLE001 - the change is committed; clients resync by seq
+        logger.warning("broadcast of event %s failed; clients will resync", envelope.seq, exc_info=True)
+        return False
+    return True
+
+
+async def _send_all(layer, groups: list[str], message: dict[str, Any]) -> None:
+    for group in groups:
+        await layer.group_send(group, message)
+
+
+def close_user_sockets(user_id: int) -> None:
+    """Ask every open socket of a user to close (logout, role change). Never raises."""
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    try:
+        async_to_sync(layer.group_send)(user_group(user_id), {"type": SOCKET_CLOSE_TYPE})
+    except Exception:  # noqa: BLE001
+        logger.warning("could not notify sockets of user %s", user_id, exc_info=True)
+
+
+def events_after(after: int, *, agency_code: str | None, limit: int = 500):
+    """Stored events with seq > after, oldest first; agency staff see their own dispatch events."""
+    qs = Event.objects.filter(seq__gt=after).order_by("seq")
+    if agency_code is not None:
+        qs = qs.filter(agency_code=agency_code, type__startswith="dispatch.")
+    return qs[:limit]
+
+
+def last_seq() -> int:
+    event = Event.objects.order_by("-seq").only("seq").first()
+    return event.seq if event else 0

@@ -1,0 +1,253 @@
+"""Incidents, dispatches to agencies, their transitions, the live event
+stream and the audit trail."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from agencies.models import Agency, IncidentType, Kelurahan, Station
+
+
+class Transition(models.Model):
+    """One state change: who, when, from, to, why. The audit trail and the timeline."""
+
+    at = models.DateTimeField(db_index=True)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    from_status = models.CharField(max_length=24, blank=True)
+    to_status = models.CharField(max_length=24)
+    reason = models.TextField(blank=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["at", "id"]
+
+
+class Incident(models.Model):
+    class Status(models.TextChoices):
+        OPEN = "open", _("Terbuka")
+        DISPATCHED = "dispatched", _("Dikirim")
+        CLOSED = "closed", _("Ditutup")
+
+    TRANSITIONS: dict[str, set[str]] = {
+        "open": {"dispatched", "closed"},
+        "dispatched": {"closed"},
+        "closed": {"open"},
+    }
+
+    incident_type = models.ForeignKey(IncidentType, on_delete=models.PROTECT, related_name="incidents")
+    priority = models.PositiveSmallIntegerField()
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
+    lat = models.FloatField(null=True, blank=True)
+    lon = models.FloatField(null=True, blank=True)
+    address = models.CharField(max_length=300, blank=True)
+    kelurahan = models.ForeignKey(Kelurahan, null=True, blank=True, on_delete=models.PROTECT, related_name="incidents")
+    summary = models.TextField(blank=True)
+    created_at = models.DateTimeField(db_index=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(status__in=["open", "dispatched", "closed"]), name="dispatch_incident_status_valid"),
+            models.CheckConstraint(condition=Q(priority__gte=1) & Q(priority__lte=3), name="dispatch_incident_priority_range"),
+            # A closed ticket records when it was closed.
+            models.CheckConstraint(condition=~Q(status="closed") | Q(closed_at__isnull=False), name="dispatch_incident_closed_has_time"),
+        ]
+        indexes = [
+            # Duplicate detection and the boards scan open incidents only.
+            models.Index(fields=["created_at"], condition=~Q(status="closed"), name="dispatch_incident_open"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.incident_type.code}"
+
+    def can_transition_to(self, status: str) -> bool:
+        return status in self.TRANSITIONS.get(self.status, set())
+
+
+class IncidentTransition(Transition):
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="transitions")
+
+    class Meta(Transition.Meta):
+        pass
+
+
+class Dispatch(models.Model):
+    """An incident sent to one agency, with its own lifecycle."""
+
+    class Status(models.TextChoices):
+        DISPATCHED = "dispatched", _("Dikirim")
+        ACKNOWLEDGED = "acknowledged", _("Diterima")
+        EN_ROUTE = "en_route", _("Menuju lokasi")
+        ON_SCENE = "on_scene", _("Di lokasi")
+        RESOLVED = "resolved", _("Selesai")
+        DECLINED = "declined", _("Ditolak")
+        CANCELLED = "cancelled", _("Dibatalkan")
+
+    TRANSITIONS: dict[str, set[str]] = {
+        "dispatched": {"acknowledged", "declined", "cancelled"},
+        "acknowledged": {"en_route", "on_scene", "resolved", "cancelled"},
+        "en_route": {"on_scene", "resolved", "cancelled"},
+        "on_scene": {"resolved", "cancelled"},
+        "resolved": set(),
+        "declined": set(),
+        "cancelled": set(),
+    }
+    ACTIVE = ("dispatched", "acknowledged", "en_route", "on_scene")
+    FINISHED = ("resolved", "declined", "cancelled")
+    # The timestamp field each status sets.
+    STAMP = {
+        "acknowledged": "acknowledged_at",
+        "en_route": "en_route_at",
+        "on_scene": "on_scene_at",
+        "resolved": "resolved_at",
+        "declined": "declined_at",
+        "cancelled": "cancelled_at",
+    }
+
+    incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="dispatches")
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="dispatches")
+    station = models.ForeignKey(Station, null=True, blank=True, on_delete=models.SET_NULL, related_name="dispatches")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.DISPATCHED)
+    is_primary = models.BooleanField(default=False)
+    dispatched_at = models.DateTimeField(db_index=True)
+    dispatched_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    ack_deadline = models.DateTimeField()
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    en_route_at = models.DateTimeField(null=True, blank=True)
+    on_scene_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    declined_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    reason = models.TextField(blank=True)
+    note = models.TextField(blank=True)
+    # 0 = on time, 1 = escalated to supervisors, 2 = duty officer notified.
+    escalation_level = models.PositiveSmallIntegerField(default=0)
+    escalated_at = models.DateTimeField(null=True, blank=True)
+    officer_notified_at = models.DateTimeField(null=True, blank=True)
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        ordering = ["-dispatched_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=["dispatched", "acknowledged", "en_route", "on_scene", "resolved", "declined", "cancelled"]),
+                name="dispatch_dispatch_status_valid",
+            ),
+            # One live dispatch per incident and agency: a fire is dispatched once.
+            models.UniqueConstraint(
+                fields=["incident", "agency"],
+                condition=Q(status__in=["dispatched", "acknowledged", "en_route", "on_scene"]),
+                name="dispatch_dispatch_one_active_per_agency",
+            ),
+            # Anything past "dispatched" (other than decline/cancel) has been acknowledged.
+            models.CheckConstraint(
+                condition=Q(status__in=["dispatched", "declined", "cancelled"]) | Q(acknowledged_at__isnull=False),
+                name="dispatch_dispatch_ack_recorded",
+            ),
+            models.CheckConstraint(condition=Q(escalation_level__lte=2), name="dispatch_dispatch_escalation_range"),
+        ]
+        indexes = [
+            # The escalation sweep: unacknowledged dispatches by deadline.
+            models.Index(fields=["ack_deadline"], condition=Q(status="dispatched"), name="dispatch_dispatch_unacked"),
+            # Agency consoles list their live dispatches.
+            models.Index(fields=["agency", "dispatched_at"], condition=Q(status__in=["dispatched", "acknowledged", "en_route", "on_scene"]), name="dispatch_dispatch_agency_live"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Dispatch #{self.pk} {self.agency.code} {self.status}"
+
+    def can_transition_to(self, status: str) -> bool:
+        return status in self.TRANSITIONS.get(self.status, set())
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in self.ACTIVE
+
+
+class DispatchTransition(Transition):
+    dispatch = models.ForeignKey(Dispatch, on_delete=models.CASCADE, related_name="transitions")
+
+    class Meta(Transition.Meta):
+        pass
+
+
+class EventCounter(models.Model):
+    """A single row whose locked increment hands out gapless, commit-ordered event numbers."""
+
+    value = models.BigIntegerField(default=0)
+
+
+class Event(models.Model):
+    """A stored live event; `seq` is gapless and in commit order."""
+
+    seq = models.BigIntegerField(primary_key=True)
+    type = models.CharField(max_length=32)
+    data = models.JSONField()
+    # Agency the event concerns; agency staff see only dispatch events of their own.
+    agency_code = models.CharField(max_length=16, blank=True, db_index=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["seq"]
+
+
+class Notification(models.Model):
+    """A message to a person outside the dashboard (duty officer, supervisors).
+
+    Created in the transaction that decides it is needed; sent by a task that
+    claims it with a conditional update, so it goes out once."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Menunggu")
+        SENDING = "sending", _("Mengirim")
+        SENT = "sent", _("Terkirim")
+        FAILED = "failed", _("Gagal")
+
+    kind = models.CharField(max_length=32)
+    dispatch = models.ForeignKey(Dispatch, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications")
+    recipient = models.CharField(max_length=120)
+    channel = models.CharField(max_length=16)
+    text = models.TextField()
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(status__in=["pending", "sending", "sent", "failed"]), name="dispatch_notification_status_valid"),
+            # One notification of a kind per dispatch and recipient: escalation notifies once.
+            models.UniqueConstraint(fields=["kind", "dispatch", "recipient"], name="dispatch_notification_once"),
+        ]
+        indexes = [
+            models.Index(fields=["created_at"], condition=Q(status__in=["pending", "sending"]), name="dispatch_notification_unsent"),
+        ]
+
+
+class AuditLog(models.Model):
+    """Append-only record of every state-changing action (the database refuses edits)."""
+
+    at = models.DateTimeField(db_index=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_constraint=False)
+    username = models.CharField(max_length=150, blank=True)
+    agency_code = models.CharField(max_length=16, blank=True)
+    action = models.CharField(max_length=64)
+    object_type = models.CharField(max_length=32, blank=True)
+    object_id = models.CharField(max_length=64, blank=True)
+    outcome = models.CharField(max_length=16, default="ok")
+    address = models.GenericIPAddressField(null=True, blank=True)
+    detail = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-at"]

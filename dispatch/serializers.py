@@ -1,0 +1,75 @@
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from dispatch.models import Dispatch, Incident
+
+
+class DispatchSerializer(serializers.ModelSerializer):
+    agency = serializers.CharField(source="agency.code")
+    acknowledged_by = serializers.SerializerMethodField()
+    station = serializers.SerializerMethodField()
+    incident_id = serializers.IntegerField()
+
+    class Meta:
+        model = Dispatch
+        fields = [
+            "id", "incident_id", "agency", "station", "status", "is_primary", "dispatched_at", "ack_deadline",
+            "acknowledged_at", "acknowledged_by", "en_route_at", "on_scene_at", "resolved_at", "declined_at",
+            "cancelled_at", "reason", "note", "escalation_level", "escalated_at", "version",
+        ]
+
+    def get_acknowledged_by(self, dispatch) -> str | None:
+        return dispatch.acknowledged_by.get_username() if dispatch.acknowledged_by_id else None
+
+    def get_station(self, dispatch) -> str | None:
+        return dispatch.station.name if dispatch.station_id else None
+
+
+class IncidentSerializer(serializers.ModelSerializer):
+    incident_type = serializers.CharField(source="incident_type.code")
+    incident_label = serializers.CharField(source="incident_type.label_id")
+    kelurahan = serializers.SerializerMethodField()
+    calls = serializers.SerializerMethodField()
+    dispatches = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Incident
+        fields = [
+            "id", "incident_type", "incident_label", "priority", "status", "lat", "lon", "address", "kelurahan",
+            "summary", "created_at", "closed_at", "calls", "dispatches", "version",
+        ]
+
+    def get_kelurahan(self, incident) -> str | None:
+        return incident.kelurahan.name if incident.kelurahan_id else None
+
+    def get_calls(self, incident) -> list[dict]:
+        return [
+            {"id": c.pk, "caller_number": c.caller_number, "received_at": c.received_at, "notes": c.notes}
+            for c in incident.calls.select_related("caller").order_by("received_at")
+        ]
+
+    def get_dispatches(self, incident) -> list[dict]:
+        qs = self.context.get("dispatches")
+        if qs is None:
+            qs = incident.dispatches.select_related("agency", "station", "acknowledged_by")
+        return DispatchSerializer(qs, many=True).data
+
+
+class DispatchRequestSerializer(serializers.Serializer):
+    agencies = serializers.ListField(child=serializers.CharField(max_length=16), required=False, allow_empty=True, max_length=14)
+
+
+class StatusSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=["en_route", "on_scene", "resolved", "declined", "cancelled"])
+    note = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
+
+
+class CloseSerializer(serializers.Serializer):
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
+
+
+class EventSerializer(serializers.Serializer):
+    seq = serializers.IntegerField()
+    type = serializers.CharField()
+    data = serializers.DictField()

@@ -1,0 +1,335 @@
+"""Writes about incidents and dispatches: opening, linking calls, sending to
+agencies, the dispatch lifecycle, closing, and escalation of silence.
+
+Each service locks the rows it changes, checks the lifecycle table, writes a
+transition and an audit row, and emits its live event last (broadcast after
+commit). Slow I/O (notifications) happens after commit, in tasks.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from agencies.models import Agency, IncidentType
+from agencies.selectors import nearest_station, routing_table
+from dispatch import events
+from dispatch.audit import audit
+from dispatch.errors import Conflict, InvalidInput
+from dispatch.models import Dispatch, DispatchTransition, Incident, IncidentTransition
+
+
+def incident_event_data(incident: Incident) -> dict[str, Any]:
+    return {
+        "id": incident.pk,
+        "incident_type": incident.incident_type.code,
+        "label": incident.incident_type.label_id,
+        "priority": incident.priority,
+        "status": incident.status,
+        "lat": incident.lat,
+        "lon": incident.lon,
+        "address": incident.address,
+        "kelurahan": incident.kelurahan.name if incident.kelurahan_id else None,
+        "created_at": incident.created_at.isoformat(),
+        "version": incident.version,
+    }
+
+
+def dispatch_event_data(dispatch: Dispatch) -> dict[str, Any]:
+    incident = dispatch.incident
+    return {
+        "id": dispatch.pk,
+        "agency": dispatch.agency.code,
+        "status": dispatch.status,
+        "dispatched_at": dispatch.dispatched_at.isoformat(),
+        "ack_deadline": dispatch.ack_deadline.isoformat(),
+        "acknowledged_at": dispatch.acknowledged_at.isoformat() if dispatch.acknowledged_at else None,
+        "escalation_level": dispatch.escalation_level,
+        "station": dispatch.station.name if dispatch.station_id else None,
+        "version": dispatch.version,
+        "incident": incident_event_data(incident),
+    }
+
+
+def _incident_transition(incident: Incident, *, by, from_status: str, to_status: str, reason: str = "", at=None) -> None:
+    IncidentTransition.objects.create(
+        incident=incident, at=at or timezone.now(), by=by, from_status=from_status, to_status=to_status, reason=reason
+    )
+
+
+def _dispatch_transition(dispatch: Dispatch, *, by, from_status: str, to_status: str, reason: str = "", at=None) -> None:
+    DispatchTransition.objects.create(
+        dispatch=dispatch, at=at or timezone.now(), by=by, from_status=from_status, to_status=to_status, reason=reason
+    )
+
+
+def incident_open(*, call, incident_type: IncidentType, user) -> Incident:
+    """Open an incident from an emergency call (inside the caller's transaction)."""
+    now = timezone.now()
+    incident = Incident.objects.create(
+        incident_type=incident_type,
+        priority=incident_type.priority,
+        lat=call.lat,
+        lon=call.lon,
+        address=call.address,
+        kelurahan_id=call.kelurahan_id,
+        summary=call.notes[:1000],
+        created_at=now,
+        created_by=user,
+    )
+    _incident_transition(incident, by=user, from_status="", to_status=incident.status, at=now, reason=f"call {call.pk}")
+    audit("incident.open", user=user, obj=incident, detail={"call_id": call.pk})
+    events.emit(events.INCIDENT_CREATED, incident_event_data(incident))
+    return incident
+
+
+def incident_attach_call(*, incident_id: int, call, user) -> Incident:
+    """Link a call to an open incident as another call about it."""
+    incident = Incident.objects.select_for_update(of=("self",)).select_related("incident_type", "kelurahan").filter(pk=incident_id).first()
+    if incident is None:
+        raise InvalidInput(_("Kejadian #%(id)s tidak ditemukan.") % {"id": incident_id}, field="duplicate_of")
+    if incident.status == Incident.Status.CLOSED:
+        raise Conflict(_("Kejadian #%(id)s sudah ditutup; buka kembali atau buat kejadian baru.") % {"id": incident_id})
+    if incident.lat is None and call.lat is not None:
+        incident.lat, incident.lon = call.lat, call.lon
+        incident.kelurahan_id = incident.kelurahan_id or call.kelurahan_id
+        incident.address = incident.address or call.address
+    incident.version += 1
+    incident.save(update_fields=["lat", "lon", "kelurahan", "address", "version"])
+    _incident_transition(incident, by=user, from_status=incident.status, to_status=incident.status, reason=f"call {call.pk} linked")
+    audit("incident.link_call", user=user, obj=incident, detail={"call_id": call.pk})
+    events.emit(events.INCIDENT_UPDATED, incident_event_data(incident))
+    return incident
+
+
+def incident_detach_call(*, call, user) -> None:
+    """Unlink a call from its incident (the operator's unlink, or a reclassification)."""
+    incident = Incident.objects.select_for_update(of=("self",)).select_related("incident_type", "kelurahan").get(pk=call.incident_id)
+    incident.version += 1
+    incident.save(update_fields=["version"])
+    _incident_transition(incident, by=user, from_status=incident.status, to_status=incident.status, reason=f"call {call.pk} unlinked")
+    audit("incident.unlink_call", user=user, obj=incident, detail={"call_id": call.pk})
+    events.emit(events.INCIDENT_UPDATED, incident_event_data(incident))
+
+
+def incident_retype(*, incident_id: int, incident_type: IncidentType, user) -> Incident:
+    incident = Incident.objects.select_for_update(of=("self",)).select_related("kelurahan").get(pk=incident_id)
+    previous = incident.incident_type.code
+    incident.incident_type = incident_type
+    incident.priority = incident_type.priority
+    incident.version += 1
+    incident.save(update_fields=["incident_type", "priority", "version"])
+    _incident_transition(incident, by=user, from_status=incident.status, to_status=incident.status, reason=f"type {previous} -> {incident_type.code}")
+    audit("incident.retype", user=user, obj=incident, detail={"from": previous, "to": incident_type.code})
+    events.emit(events.INCIDENT_UPDATED, incident_event_data(incident))
+    return incident
+
+
+def suggested_agencies(incident: Incident) -> list[str]:
+    """Primary agency first, then supporting ones, from the routing rules."""
+    primary, supporting = routing_table().get(incident.incident_type.code, (None, []))
+    return ([primary] if primary else []) + [code for code in supporting if code != primary]
+
+
+def incident_dispatch(*, incident_id: int, user, agency_codes: list[str] | None = None) -> list[Dispatch]:
+    """Send an incident to agencies, one Dispatch each. Default: the routing rule's primary agency.
+
+    An agency that already has a live dispatch for this incident is skipped,
+    never dispatched twice.
+    """
+    with transaction.atomic():
+        incident = Incident.objects.select_for_update(of=("self",)).select_related("incident_type", "kelurahan").filter(pk=incident_id).first()
+        if incident is None:
+            raise InvalidInput(_("Kejadian tidak ditemukan."))
+        if incident.status == Incident.Status.CLOSED:
+            raise Conflict(_("Kejadian sudah ditutup."))
+        codes = agency_codes if agency_codes else suggested_agencies(incident)[:1]
+        if not codes:
+            raise InvalidInput(_("Tidak ada instansi yang dipilih dan aturan rute tidak ada."), field="agencies")
+        codes = list(dict.fromkeys(codes))
+        agencies = {a.code: a for a in Agency.objects.filter(code__in=codes, active=True)}
+        unknown = [c for c in codes if c not in agencies]
+        if unknown:
+            raise InvalidInput(_("Instansi tidak dikenal: %(codes)s") % {"codes": ", ".join(unknown)}, field="agencies")
+        live = set(
+            Dispatch.objects.filter(incident=incident, status__in=Dispatch.ACTIVE).values_list("agency__code", flat=True)
+        )
+        primary = suggested_agencies(incident)[:1]
+        now = timezone.now()
+        created: list[Dispatch] = []
+        for code in codes:
+            if code in live:
+                continue
+            agency = agencies[code]
+            dispatch = Dispatch.objects.create(
+                incident=incident,
+                agency=agency,
+                station=nearest_station(agency, incident.lat, incident.lon),
+                is_primary=code in primary,
+                dispatched_at=now,
+                dispatched_by=user,
+                ack_deadline=now + timedelta(seconds=agency.ack_seconds(incident.priority)),
+            )
+            _dispatch_transition(dispatch, by=user, from_status="", to_status=dispatch.status, at=now)
+            audit("dispatch.create", user=user, obj=dispatch, detail={"agency": code, "incident_id": incident.pk})
+            created.append(dispatch)
+        if created and incident.status == Incident.Status.OPEN:
+            _incident_transition(incident, by=user, from_status=incident.status, to_status=Incident.Status.DISPATCHED, at=now)
+            incident.status = Incident.Status.DISPATCHED
+        incident.version += 1
+        incident.save(update_fields=["status", "version"])
+        events.emit(events.INCIDENT_UPDATED, incident_event_data(incident))
+        for dispatch in created:
+            events.emit(events.DISPATCH_CREATED, dispatch_event_data(dispatch), agency_code=dispatch.agency.code)
+    return created
+
+
+def _locked_dispatch(dispatch_id: int) -> Dispatch:
+    return (
+        Dispatch.objects.select_for_update(of=("self",))
+        .select_related("incident__incident_type", "incident__kelurahan", "agency", "station")
+        .get(pk=dispatch_id)
+    )
+
+
+def dispatch_acknowledge(*, dispatch_id: int, user) -> tuple[Dispatch, bool]:
+    """Acknowledge a dispatch. Repeating it changes nothing. Returns (dispatch, changed)."""
+    with transaction.atomic():
+        dispatch = _locked_dispatch(dispatch_id)
+        if dispatch.acknowledged_at is not None:
+            return dispatch, False
+        if not dispatch.can_transition_to(Dispatch.Status.ACKNOWLEDGED):
+            raise Conflict(
+                _("Pengiriman berstatus %(s)s tidak dapat diterima.") % {"s": dispatch.get_status_display()}
+            )
+        now = timezone.now()
+        previous = dispatch.status
+        dispatch.status = Dispatch.Status.ACKNOWLEDGED
+        dispatch.acknowledged_at = now
+        dispatch.acknowledged_by = user
+        dispatch.version += 1
+        dispatch.save(update_fields=["status", "acknowledged_at", "acknowledged_by", "version"])
+        _dispatch_transition(dispatch, by=user, from_status=previous, to_status=dispatch.status, at=now)
+        audit("dispatch.acknowledge", user=user, obj=dispatch)
+        events.emit(events.DISPATCH_UPDATED, dispatch_event_data(dispatch), agency_code=dispatch.agency.code)
+    return dispatch, True
+
+
+def dispatch_set_status(*, dispatch_id: int, user, status: str, note: str = "") -> Dispatch:
+    """Move a dispatch along its lifecycle: en route, on scene, resolved; declined or cancelled with a reason."""
+    if status not in Dispatch.Status.values or status in (Dispatch.Status.DISPATCHED, Dispatch.Status.ACKNOWLEDGED):
+        raise InvalidInput(_("Status tidak dikenal untuk perubahan ini: %(s)s") % {"s": status}, field="status")
+    if status in (Dispatch.Status.DECLINED, Dispatch.Status.CANCELLED) and not note.strip():
+        raise InvalidInput(_("Alasan wajib diisi."), field="note")
+    with transaction.atomic():
+        dispatch = _locked_dispatch(dispatch_id)
+        if dispatch.status == status:
+            return dispatch
+        if not dispatch.can_transition_to(status):
+            raise Conflict(
+                _("Perubahan dari %(a)s ke %(b)s tidak diizinkan.") % {"a": dispatch.status, "b": status}
+            )
+        now = timezone.now()
+        previous = dispatch.status
+        dispatch.status = status
+        setattr(dispatch, Dispatch.STAMP[status], now)
+        if note:
+            dispatch.note = note
+        if status in (Dispatch.Status.DECLINED, Dispatch.Status.CANCELLED):
+            dispatch.reason = note
+        dispatch.version += 1
+        dispatch.save(update_fields=["status", Dispatch.STAMP[status], "note", "reason", "version"])
+        _dispatch_transition(dispatch, by=user, from_status=previous, to_status=status, reason=note, at=now)
+        audit(f"dispatch.{status}", user=user, obj=dispatch, detail={"note": note[:200]} if note else None)
+        events.emit(events.DISPATCH_UPDATED, dispatch_event_data(dispatch), agency_code=dispatch.agency.code)
+    return dispatch
+
+
+def incident_close(*, incident_id: int, user, reason: str = "") -> Incident:
+    """Close the ticket once every dispatch is resolved, declined or cancelled."""
+    with transaction.atomic():
+        incident = Incident.objects.select_for_update(of=("self",)).select_related("incident_type", "kelurahan").get(pk=incident_id)
+        if incident.status == Incident.Status.CLOSED:
+            return incident
+        if Dispatch.objects.filter(incident=incident, status__in=Dispatch.ACTIVE).exists():
+            raise Conflict(_("Masih ada pengiriman yang belum selesai atau dibatalkan."))
+        now = timezone.now()
+        previous = incident.status
+        incident.status = Incident.Status.CLOSED
+        incident.closed_at, incident.closed_by = now, user
+        incident.version += 1
+        incident.save(update_fields=["status", "closed_at", "closed_by", "version"])
+        _incident_transition(incident, by=user, from_status=previous, to_status=incident.status, reason=reason, at=now)
+        audit("incident.close", user=user, obj=incident)
+        events.emit(events.INCIDENT_UPDATED, incident_event_data(incident))
+    return incident
+
+
+def incident_reopen(*, incident_id: int, user, reason: str) -> Incident:
+    if not reason.strip():
+        raise InvalidInput(_("Alasan membuka kembali wajib diisi."), field="reason")
+    with transaction.atomic():
+        incident = Incident.objects.select_for_update(of=("self",)).select_related("incident_type", "kelurahan").get(pk=incident_id)
+        if not incident.can_transition_to(Incident.Status.OPEN):
+            raise Conflict(_("Hanya kejadian yang ditutup yang dapat dibuka kembali."))
+        previous = incident.status
+        incident.status = Incident.Status.OPEN
+        incident.closed_at = incident.closed_by = None
+        incident.version += 1
+        incident.save(update_fields=["status", "closed_at", "closed_by", "version"])
+        _incident_transition(incident, by=user, from_status=previous, to_status=incident.status, reason=reason)
+        audit("incident.reopen", user=user, obj=incident, detail={"reason": reason})
+        events.emit(events.INCIDENT_UPDATED, incident_event_data(incident))
+    return incident
+
+
+def escalate_overdue(*, now: datetime | None = None, officer_after: timedelta = timedelta(seconds=120)) -> list[int]:
+    """The sweep: escalate every unacknowledged dispatch past its deadline.
+
+    Rows are claimed with a conditional UPDATE, so two sweeps never escalate
+    the same dispatch twice and a killed worker delays it by one period at most.
+    Level 1 alerts every screen and supervisors; level 2 (after `officer_after`
+    more) queues a notification to the agency's duty officers.
+    """
+    from dispatch import notifications
+
+    now = now or timezone.now()
+    escalated: list[int] = []
+    due = list(
+        Dispatch.objects.filter(status=Dispatch.Status.DISPATCHED, escalation_level=0, ack_deadline__lte=now).values_list("pk", flat=True)[:200]
+    )
+    for pk in due:
+        with transaction.atomic():
+            claimed = Dispatch.objects.filter(pk=pk, status=Dispatch.Status.DISPATCHED, escalation_level=0).update(
+                escalation_level=1, escalated_at=now
+            )
+            if claimed != 1:
+                continue
+            dispatch = Dispatch.objects.select_related("incident__incident_type", "incident__kelurahan", "agency", "station").get(pk=pk)
+            _dispatch_transition(dispatch, by=None, from_status=dispatch.status, to_status=dispatch.status, reason="escalated: not acknowledged in time", at=now)
+            audit("dispatch.escalate", obj=dispatch, agency_code=dispatch.agency.code, detail={"level": 1})
+            events.emit(events.DISPATCH_ESCALATED, dispatch_event_data(dispatch), agency_code=dispatch.agency.code)
+            escalated.append(pk)
+    second = list(
+        Dispatch.objects.filter(
+            status=Dispatch.Status.DISPATCHED, escalation_level=1, escalated_at__lte=now - officer_after
+        ).values_list("pk", flat=True)[:200]
+    )
+    for pk in second:
+        with transaction.atomic():
+            claimed = Dispatch.objects.filter(pk=pk, status=Dispatch.Status.DISPATCHED, escalation_level=1).update(
+                escalation_level=2, officer_notified_at=now
+            )
+            if claimed != 1:
+                continue
+            dispatch = Dispatch.objects.select_related("incident__incident_type", "incident__kelurahan", "agency", "station").get(pk=pk)
+            _dispatch_transition(dispatch, by=None, from_status=dispatch.status, to_status=dispatch.status, reason="escalated: duty officer notified", at=now)
+            audit("dispatch.escalate", obj=dispatch, agency_code=dispatch.agency.code, detail={"level": 2})
+            notifications.queue_duty_officer_notifications(dispatch, now=now)
+            events.emit(events.DISPATCH_ESCALATED, dispatch_event_data(dispatch), agency_code=dispatch.agency.code)
+            escalated.append(pk)
+    return escalated

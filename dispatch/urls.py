@@ -1,0 +1,39 @@
+from django.contrib import admin
+from django.urls import include, path
+from django.views.i18n import JavaScriptCatalog
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from calls import api as calls_api
+from dispatch import api as dispatch_api
+from dispatch import health
+from dispatch.auth_api import TokenApi
+
+api_v1 = [
+    path("auth/token/", TokenApi.as_view(), name="api-token"),
+    path("calls/", calls_api.CallListCreateApi.as_view(), name="api-calls"),
+    path("calls/<int:call_id>/", calls_api.CallDetailApi.as_view(), name="api-call"),
+    path("calls/<int:call_id>/classify/", calls_api.CallClassifyApi.as_view(), name="api-call-classify"),
+    path("incidents/<int:incident_id>/", dispatch_api.IncidentDetailApi.as_view(), name="api-incident"),
+    path("incidents/<int:incident_id>/dispatch/", dispatch_api.IncidentDispatchApi.as_view(), name="api-incident-dispatch"),
+    path("incidents/<int:incident_id>/close/", dispatch_api.IncidentCloseApi.as_view(), name="api-incident-close"),
+    path("incidents/<int:incident_id>/reopen/", dispatch_api.IncidentReopenApi.as_view(), name="api-incident-reopen"),
+    path("dispatches/", dispatch_api.DispatchListApi.as_view(), name="api-dispatches"),
+    path("dispatches/<int:dispatch_id>/", dispatch_api.DispatchDetailApi.as_view(), name="api-dispatch"),
+    path("dispatches/<int:dispatch_id>/acknowledge/", dispatch_api.DispatchAcknowledgeApi.as_view(), name="api-dispatch-ack"),
+    path("dispatches/<int:dispatch_id>/status/", dispatch_api.DispatchStatusApi.as_view(), name="api-dispatch-status"),
+    path("events/", dispatch_api.EventListApi.as_view(), name="api-events"),
+]
+
+urlpatterns = [
+    path("", include("dispatch.web_urls")),
+    path("", include("calls.urls")),
+    path("", include("agencies.urls")),
+    path("api/v1/", include(api_v1)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("health/live", health.live, name="health-live"),
+    path("health/ready", health.ready, name="health-ready"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,42 @@
+// Small helpers shared by every page (no inline scripts: the CSP forbids them).
+(function () {
+  "use strict";
+  document.querySelectorAll("[data-autosubmit]").forEach(function (el) {
+    el.addEventListener("change", function () { el.form.submit(); });
+  });
+  function cookie(name) {
+    const match = document.cookie.match(new RegExp("(?:^|; )" + name + "=([^;]*)"));
+    return match ? decodeURIComponent(match[1]) : "";
+  }
+  async function api(method, url, body, idempotencyKey) {
+    const headers = { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": cookie("csrftoken") };
+    if (idempotencyKey) headers["Idempotency-Key"] = idempotencyKey;
+    const response = await fetch(url, {
+      method: method,
+      credentials: "same-origin",
+      headers: headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    let data = null;
+    try { data = await response.json(); } catch (e) { data = null; }
+    if (!response.ok) {
+      const error = new Error((data && data.detail) || ("HTTP " + response.status));
+      error.status = response.status;
+      error.data = data;
+      throw error;
+    }
+    return data;
+  }
+  function since(iso) {
+    const seconds = Math.max(0, Math.floor((Date.now() - new Date(iso).getTime()) / 1000));
+    const m = Math.floor(seconds / 60), s = seconds % 60;
+    return m >= 60 ? Math.floor(m / 60) + "j " + (m % 60) + "m" : m + ":" + String(s).padStart(2, "0");
+  }
+  function tickTimers() {
+    document.querySelectorAll("[data-since]").forEach(function (el) { el.textContent = since(el.dataset.since); });
+  }
+  window.setInterval(tickTimers, 1000);
+  document.addEventListener("DOMContentLoaded", tickTimers);
+  document.addEventListener("htmx:afterSwap", tickTimers);
+  window.App = { api: api, cookie: cookie, since: since, tickTimers: tickTimers };
+})();

@@ -1,0 +1,152 @@
+from __future__ import annotations
+
+import pytest
+
+from calls.models import Call, CallTransition
+from dispatch.models import AuditLog, Event
+
+pytestmark = pytest.mark.django_db
+
+
+def post_call(api, body, key=None):
+    headers = {"HTTP_IDEMPOTENCY_KEY": key} if key else {}
+    return api.post("/api/v1/calls/", body, format="json", **headers)
+
+
+def test_create_call_stores_e164_and_returns_caller_summary(api):
+    response = post_call(api, {"caller_number": "0812-3456-7890", "notes": "ada asap"})
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert body["caller_number"] == "+6281234567890"
+    assert body["status"] == "active"
+    assert set(body["caller"]) >= {"calls_total", "emergency_count", "prank_count", "ghost_count", "blocked", "prank_risk"}
+    assert body["caller"]["calls_total"] == 1
+    call = Call.objects.get(pk=body["id"])
+    assert call.received_at is not None and call.operator is not None
+    assert CallTransition.objects.filter(call=call, to_status="active").count() == 1
+    assert AuditLog.objects.filter(action="call.create", object_id=str(call.pk)).exists()
+    assert Event.objects.filter(type="call.created", data__id=call.pk).exists()
+
+
+def test_simless_call_is_recorded_without_number(api):
+    response = post_call(api, {"notes": "tanpa SIM"})
+    assert response.status_code == 201
+    assert response.json()["caller_number"] is None
+    assert Call.objects.get(pk=response.json()["id"]).caller is None
+
+
+def test_unparseable_number_is_kept_as_typed_and_flagged(api):
+    response = post_call(api, {"caller_number": "12ab"})
+    assert response.status_code == 201
+    body = response.json()
+    assert body["caller_number"] is None
+    assert body["caller_number_raw"] == "12ab"
+    assert body["number_invalid"] is True
+
+
+def test_same_idempotency_key_returns_the_first_call(api):
+    first = post_call(api, {"caller_number": "081234567890"}, key="k-1")
+    second = post_call(api, {"caller_number": "081234567890"}, key="k-1")
+    assert first.status_code == second.status_code == 201
+    assert first.json()["id"] == second.json()["id"]
+    assert second["Idempotent-Replayed"] == "true"
+    assert Call.objects.count() == 1
+
+
+def test_same_idempotency_key_with_other_body_is_a_conflict(api):
+    post_call(api, {"caller_number": "081234567890"}, key="k-2")
+    response = post_call(api, {"caller_number": "081299999999"}, key="k-2")
+    assert response.status_code == 409
+    assert "Idempotency-Key" in response.json()["detail"]
+    assert Call.objects.count() == 1
+
+
+def test_location_inside_city_resolves_kelurahan(api):
+    # Inside kelurahan Pagar Dewa (its centroid).
+    response = post_call(api, {"caller_number": "", "location": {"lat": -3.84067, "lon": 102.32073, "address": "dekat masjid"}})
+    assert response.status_code == 201, response.content
+    location = response.json()["location"]
+    assert location["kelurahan_code"] == "17.71.01.1001"
+    assert response.json()["outside_city"] is False
+
+
+def test_location_outside_city_is_kept_and_flagged(api):
+    # Curup, Rejang Lebong: outside Kota Bengkulu.
+    response = post_call(api, {"location": {"lat": -3.47, "lon": 102.52}})
+    assert response.status_code == 201
+    assert response.json()["outside_city"] is True
+    assert response.json()["location"]["lat"] == -3.47
+
+
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"location": {"lat": 123, "lon": 102.2}}, "location"),
+        ({"location": {"lat": -3.8, "lon": 102.2, "kelurahan_code": "99.99"}}, "location"),
+        ({"notes": "x" * 4001}, "notes"),
+        ({"channel": "pigeon"}, "channel"),
+    ],
+)
+def test_bad_input_gets_400_with_a_readable_message(api, body, field):
+    response = post_call(api, body)
+    assert response.status_code == 400
+    assert response.json()["detail"]
+    assert Call.objects.count() == 0
+
+
+def test_malformed_json_gets_400(api):
+    response = api.post("/api/v1/calls/", data="{not json", content_type="application/json")
+    assert response.status_code == 400
+    assert "JSON" in response.json()["detail"]
+
+
+def test_patch_changes_notes_and_location(api):
+    call_id = post_call(api, {"caller_number": "081234567890"}).json()["id"]
+    response = api.patch(f"/api/v1/calls/{call_id}/", {"notes": "kebakaran rumah", "location": {"kelurahan_code": "17.71.01.1002"}}, format="json")
+    assert response.status_code == 200
+    assert response.json()["notes"] == "kebakaran rumah"
+    assert response.json()["location"]["kelurahan"] == "Sukarami"
+
+
+def test_classify_emergency_opens_incident(api):
+    call_id = post_call(api, {"caller_number": "081234567890", "notes": "rumah terbakar"}).json()["id"]
+    response = api.post(f"/api/v1/calls/{call_id}/classify/", {"call_type": "emergency", "incident_type": "kebakaran_bangunan"}, format="json")
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert body["call_type"] == "emergency" and body["status"] == "classified"
+    assert body["incident"]["incident_type"] == "kebakaran_bangunan"
+    assert body["incident"]["priority"] == 1
+    assert body["incident"]["status"] == "open"
+
+
+def test_classify_emergency_without_incident_type_is_400(api):
+    call_id = post_call(api, {}).json()["id"]
+    response = api.post(f"/api/v1/calls/{call_id}/classify/", {"call_type": "emergency"}, format="json")
+    assert response.status_code == 400
+    assert response.json()["field"] == "incident_type"
+
+
+def test_agency_staff_cannot_use_the_calls_api(ref, make_user, client_for):
+    staff = client_for(make_user("agency", "DAMKAR"))
+    assert staff.post("/api/v1/calls/", {}, format="json").status_code == 403
+    assert staff.get("/api/v1/calls/").status_code == 403
+
+
+def test_anonymous_is_refused(ref):
+    from rest_framework.test import APIClient
+
+    assert APIClient().post("/api/v1/calls/", {}, format="json").status_code in (401, 403)
+
+
+def test_token_auth(ref, make_user):
+    from rest_framework.test import APIClient
+
+    from tests.factories import PASSWORD
+
+    user = make_user("operator", username="tokenop")
+    client = APIClient()
+    token = client.post("/api/v1/auth/token/", {"username": "tokenop", "password": PASSWORD}, format="json")
+    assert token.status_code == 200, token.content
+    client.credentials(HTTP_AUTHORIZATION="Token " + token.json()["token"])
+    assert client.post("/api/v1/calls/", {"caller_number": "081234567890"}, format="json").status_code == 201
+    assert user.calls_taken.count() == 1
