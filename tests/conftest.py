@@ -10,9 +10,16 @@ import pytest
 
 # Each test session gets its own channel-layer prefix, so parallel runs on one Redis never cross.
 os.environ.setdefault("CHANNEL_PREFIX", f"t{uuid.uuid4().hex[:8]}")
-# The suite's flush may clear the append-only audit table; production sessions may not.
-if os.environ.get("DATABASE_URL"):
-    os.environ.setdefault("DB_SESSION_OPTIONS", "-c dispatch112.audit_maintenance=on")
+
+def _allow_audit_flush() -> None:
+    """The suite's flush may clear the append-only audit table; production sessions may not."""
+    from django.db import connections
+
+    if connections.settings["default"]["ENGINE"].endswith("postgresql"):
+        connections.settings["default"].setdefault("OPTIONS", {})["options"] = "-c dispatch112.audit_maintenance=on"
+
+
+_allow_audit_flush()
 
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
 
