@@ -141,3 +141,32 @@ def note_call_from_blocked_number(caller: Caller, call: Call, *, now: datetime) 
         },
     )
     return True
+
+
+POLICY_FIELDS = ("window_days", "threshold", "ladder_reset_days", "day_hours", "week_days", "burst_calls", "burst_minutes")
+
+
+def block_policy_update(*, user, **values: int) -> BlockPolicy:
+    """A supervisor tunes the ladder; the change is audited."""
+    with transaction.atomic():
+        policy = BlockPolicy.objects.select_for_update().filter(pk=current_policy().pk).get()
+        before = {name: getattr(policy, name) for name in POLICY_FIELDS}
+        for name, value in values.items():
+            if name not in POLICY_FIELDS or int(value) < 1:
+                raise Conflict(_("Nilai kebijakan tidak valid: %(name)s") % {"name": name})
+            setattr(policy, name, int(value))
+        policy.updated_by = user
+        policy.save()
+        audit("block_policy.update", user=user, obj=policy, detail={"before": before, "after": values})
+    return policy
+
+
+def active_blocks():
+    now = timezone.now()
+    return (
+        Block.objects.filter(lifted_at__isnull=True)
+        .exclude(level=Block.Level.WARNING)
+        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+        .select_related("caller", "created_by")
+        .order_by("-starts_at")
+    )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from calls import views
+from calls import supervisor_views, views
 
 app_name = "calls"
 
@@ -8,4 +8,6 @@ urlpatterns = [
     path("desk/", views.desk, name="desk"),
     path("desk/today/", views.today_calls, name="today"),
     path("desk/suggest/", views.suggest_view, name="suggest"),
+    path("supervisor/blocks/", supervisor_views.blocks, name="blocks"),
+    path("supervisor/quality/", supervisor_views.quality_review, name="quality"),
 ]
