@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from calls.triage_cache import invalidate
+
+pytestmark = pytest.mark.django_db
+
+
+def test_suggestion_while_typing_gives_type_and_agencies(operator):
+    invalidate()
+    client = Client()
+    client.force_login(operator)
+    body = client.get("/desk/suggest/", {"text": "tlg ada rumah kebakarn di jln suprapto, api sdh besar"}).json()
+    assert body["call_type"] == "emergency"
+    assert body["incident_type"] == "kebakaran_bangunan"
+    assert body["primary_agency"] == "DAMKAR" and body["agencies"][0] == "DAMKAR"
+    assert 0 < body["confidence"] <= 1
+
+
+def test_desk_and_todays_list_render_for_operators_only(operator, make_user):
+    client = Client()
+    client.force_login(operator)
+    page = client.get("/desk/")
+    assert page.status_code == 200 and b"call-form" in page.content
+    assert client.get("/desk/today/").status_code == 200
+    staff = Client()
+    staff.force_login(make_user("agency", "DAMKAR"))
+    assert staff.get("/desk/").status_code == 403
