@@ -7,10 +7,12 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from calls.models import Call, Callback
 from dispatch import events
 from dispatch.audit import audit
+from dispatch.errors import Conflict, InvalidInput
 
 
 def callback_for_ghost_call(call: Call, *, now: datetime) -> Callback | None:
@@ -48,3 +50,51 @@ def flag_overdue_callbacks(*, now: datetime | None = None) -> int:
             )
             flagged += 1
     return flagged
+
+
+def callback_event_data(callback: Callback) -> dict:
+    from calls.services import call_event_data
+
+    return {
+        **call_event_data(callback.call),
+        "callback": {
+            "id": callback.pk,
+            "deadline": callback.deadline.isoformat(),
+            "outcome": callback.outcome or None,
+            "done_at": callback.done_at.isoformat() if callback.done_at else None,
+            "done_by": callback.done_by.get_username() if callback.done_by_id else None,
+        },
+    }
+
+
+def callback_record_outcome(*, callback_id: int, user, outcome: str, note: str = "", now: datetime | None = None) -> Callback:
+    """Record how the call-back went. Repeating the same outcome changes nothing; another outcome is a conflict."""
+    if outcome not in Callback.Outcome.values:
+        raise InvalidInput(_("Hasil panggilan balik tidak dikenal: %(o)s") % {"o": outcome}, field="outcome")
+    if len(note or "") > settings.CALL_NOTES_MAX_LENGTH:
+        raise InvalidInput(_("Catatan terlalu panjang."), field="note")
+    now = now or timezone.now()
+    with transaction.atomic():
+        callback = Callback.objects.select_for_update(of=("self",)).select_related("call__caller").get(pk=callback_id)
+        if callback.done_at is not None:
+            if callback.outcome == outcome:
+                return callback
+            raise Conflict(
+                _("Panggilan balik ini sudah dicatat: %(o)s.") % {"o": callback.get_outcome_display()}, field="outcome"
+            )
+        callback.outcome = outcome
+        callback.note = note or ""
+        callback.done_at = now
+        callback.done_by = user
+        callback.save(update_fields=["outcome", "note", "done_at", "done_by"])
+        audit(
+            "callback.outcome", user=user, obj=callback,
+            detail={"call_id": callback.call_id, "outcome": outcome, "late": now > callback.deadline},
+        )
+        events.emit(events.CALL_UPDATED, callback_event_data(callback))
+    return callback
+
+
+def open_callbacks():
+    """The call-back queue: owed call-backs, the earliest deadline first."""
+    return Callback.objects.filter(done_at__isnull=True).select_related("call__caller").order_by("deadline")

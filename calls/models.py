@@ -48,7 +48,8 @@ class Call(models.Model):
     TRANSITIONS: dict[str, set[str]] = {
         "ringing": {"active", "abandoned", "classified"},
         "active": {"classified"},
-        "abandoned": {"classified"},
+        # A late PBX "answered" event whose time is before the hangup corrects an abandoned call.
+        "abandoned": {"active", "classified"},
         "classified": {"classified"},
     }
 
@@ -205,9 +206,51 @@ class AmlLocation(models.Model):
     raw = models.TextField()
     received_at = models.DateTimeField()
     kelurahan = models.ForeignKey(Kelurahan, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    confidence = models.PositiveSmallIntegerField(null=True, blank=True, help_text=_("Level of confidence (lc), percent."))
+    mcc = models.CharField(max_length=3, blank=True)
+    mnc = models.CharField(max_length=3, blank=True)
+    matched_at = models.DateTimeField(null=True, blank=True)
+    applied = models.BooleanField(default=False, help_text=_("Copied into the call's location (the call had none of the operator's)."))
 
     class Meta:
         ordering = ["-received_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(lat__gte=-90) & Q(lat__lte=90) & Q(lon__gte=-180) & Q(lon__lte=180),
+                name="calls_amllocation_coordinates_valid",
+            ),
+            models.CheckConstraint(condition=Q(source__in=["sms", "https"]), name="calls_amllocation_source_valid"),
+        ]
+        indexes = [
+            # Pending AML waiting for its call: unmatched messages of a number by arrival time.
+            models.Index(fields=["caller_number", "received_at"], condition=Q(call__isnull=True), name="calls_aml_pending"),
+        ]
+
+
+class TelephonyEvent(models.Model):
+    """One event from the phone system, kept once per call and kind: a retry finds it and changes nothing."""
+
+    class Kind(models.TextChoices):
+        RINGING = "ringing", _("Berdering")
+        ANSWERED = "answered", _("Dijawab")
+        HANGUP = "hangup", _("Ditutup")
+
+    pbx_call_id = models.CharField(max_length=128)
+    event = models.CharField(max_length=16, choices=Kind.choices)
+    at = models.DateTimeField(help_text=_("The PBX's timestamp."))
+    received_at = models.DateTimeField()
+    call = models.ForeignKey(Call, null=True, blank=True, on_delete=models.SET_NULL, related_name="telephony_events")
+    extension = models.CharField(max_length=16, blank=True)
+    caller_number = models.CharField(max_length=64, blank=True)
+    outcome = models.CharField(max_length=32, blank=True, help_text=_("What the event did: applied, ignored and why."))
+
+    class Meta:
+        ordering = ["received_at", "id"]
+        constraints = [
+            # Retries are idempotent: one row per PBX call id and event kind.
+            models.UniqueConstraint(fields=["pbx_call_id", "event"], name="calls_telephonyevent_unique"),
+            models.CheckConstraint(condition=Q(event__in=["ringing", "answered", "hangup"]), name="calls_telephonyevent_kind_valid"),
+        ]
 
 
 class Callback(models.Model):

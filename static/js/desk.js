@@ -3,7 +3,8 @@
 (function () {
   "use strict";
   const $ = function (id) { return document.getElementById(id); };
-  const state = { call: null, saveTimer: null, suggestTimer: null, marker: null };
+  const state = { call: null, saveTimer: null, suggestTimer: null, marker: null, aml: null, amlLayer: null };
+  let city = null;
   const fields = ["notes", "kelurahan", "address", "incident-type"];
   const statusEl = $("form-status");
 
@@ -138,6 +139,7 @@
     delete $("incident-type").dataset.touched;
     if (state.marker) { state.marker.remove(); state.marker = null; }
     $("location-text").textContent = "";
+    clearAml();
     enable(false);
     $("caller-number").focus();
   }
@@ -165,7 +167,7 @@
 
   const mapEl = $("map");
   if (mapEl && window.CityMap) {
-    const city = CityMap(mapEl);
+    city = CityMap(mapEl);
     city.map.on("click", async function (e) {
       if (!state.call) return;
       if (state.marker) state.marker.setLatLng(e.latlng); else state.marker = L.marker(e.latlng).addTo(city.map);
@@ -189,5 +191,181 @@
       fetch($("today").dataset.url, { credentials: "same-origin" }).then(function (r) { return r.text(); }).then(function (html) { $("today").innerHTML = html; });
     }, 150);
   });
+
+  // --- Calls from the phone system: the ringing queue (every operator sees it; the first to take a call gets it).
+  const ringing = $("ringing");
+  const ringingRows = new Map();
+
+  function ringingCount() {
+    const open = Array.from(ringingRows.values()).filter(function (li) { return !li.dataset.gone; }).length;
+    $("ringing-count").textContent = String(open);
+    $("ringing-empty").hidden = ringingRows.size > 0;
+  }
+
+  function showRinging(call) {
+    if (!ringing || ringingRows.has(call.id) || call.status !== "ringing") return;
+    const li = $("ringing-row").content.firstElementChild.cloneNode(true);
+    li.dataset.callId = call.id;
+    li.querySelector(".number").textContent = call.caller_number || call.caller_number_raw || "tanpa nomor";
+    li.querySelector(".flag").hidden = !call.caller_blocked;
+    li.querySelector(".since").dataset.since = call.received_at;
+    li.querySelector("[data-claim]").addEventListener("click", function () { claim(call.id); });
+    ringingRows.set(call.id, li);
+    $("ringing-list").appendChild(li);
+    ringingCount();
+    App.tickTimers();
+  }
+
+  function dropRinging(id) {
+    const li = ringingRows.get(id);
+    if (li) { li.remove(); ringingRows.delete(id); ringingCount(); }
+  }
+
+  function markGone(id, text) {
+    const li = ringingRows.get(id);
+    if (!li || li.dataset.gone) return;
+    li.dataset.gone = "1";
+    li.classList.add("taken");
+    const button = li.querySelector("[data-claim]");
+    button.disabled = true;
+    button.hidden = true;
+    li.querySelector(".taken").textContent = text;
+    ringingCount();
+    window.setTimeout(function () { dropRinging(id); }, 8000);
+  }
+
+  async function loadRinging() {
+    if (!ringing) return;
+    try {
+      const page = await App.api("GET", "/api/v1/calls/?status=ringing&limit=100");
+      page.results.slice().reverse().forEach(showRinging);
+    } catch (e) { /* the live events still fill the queue */ }
+  }
+
+  function takeCall(call) {
+    state.call = call;
+    $("call-id").textContent = "#" + call.id;
+    $("caller-number").value = call.caller_number || call.caller_number_raw || "";
+    renderHistory(call.caller || {}, call);
+    enable(true);
+    $("notes").focus();
+    say(ringing.dataset.claimed + " #" + call.id + ".");
+    if (call.aml) showAml(call.aml);
+  }
+
+  async function claim(id) {
+    if (state.call) { say(ringing.dataset.busy, true); return; }
+    try {
+      const call = await App.api("POST", "/api/v1/calls/" + id + "/claim/");
+      dropRinging(id);
+      takeCall(call);
+    } catch (e) {
+      if (e.status === 409) markGone(id, e.message);
+      say(e.message, true);
+    }
+  }
+
+  // --- AML: the handset's own location, drawn with its accuracy circle; the operator chooses to use it.
+  function clearAml() {
+    state.aml = null;
+    if (state.amlLayer) { state.amlLayer.remove(); state.amlLayer = null; }
+    $("aml-info").hidden = true;
+    $("use-aml").hidden = true;
+  }
+
+  function useAml() {
+    const aml = state.aml;
+    if (!aml || !city) return;
+    const ll = L.latLng(aml.lat, aml.lon);
+    if (state.marker) state.marker.setLatLng(ll); else state.marker = L.marker(ll).addTo(city.map);
+    if (aml.kelurahan_code) {
+      const option = Array.from($("kelurahan-list").options).find(function (o) { return o.dataset.code === aml.kelurahan_code; });
+      if (option) $("kelurahan").value = option.value;
+    }
+    $("location-text").textContent = aml.kelurahan || "Di luar Kota Bengkulu";
+  }
+
+  function showAml(aml) {
+    state.aml = aml;
+    const info = $("aml-info");
+    const parts = [info.dataset.label];
+    if (aml.radius_m !== null && aml.radius_m !== undefined) parts.push("±" + Math.round(aml.radius_m) + " m");
+    parts.push(aml.kelurahan || "di luar Kota Bengkulu");
+    if (aml.method) parts.push(aml.method.toUpperCase());
+    if (aml.confidence !== null && aml.confidence !== undefined) parts.push(aml.confidence + "%");
+    info.textContent = parts.join(" · ");
+    info.hidden = false;
+    $("use-aml").hidden = false;
+    if (city) {
+      if (state.amlLayer) state.amlLayer.remove();
+      const ll = L.latLng(aml.lat, aml.lon);
+      const circle = L.circle(ll, { radius: aml.radius_m || 10, color: "#c0392b", weight: 2, fillOpacity: 0.15 });
+      state.amlLayer = L.layerGroup([circle, L.circleMarker(ll, { radius: 4, color: "#c0392b", fillOpacity: 1 })]).addTo(city.map);
+      state.amlLayer.amlCircle = circle;
+      city.map.fitBounds(circle.getBounds(), { maxZoom: 17 });
+    }
+    // The server copied the fix into a call that had no location: show it in the form so autosave keeps it.
+    if (aml.applied && !state.marker) useAml();
+  }
+
+  $("use-aml").addEventListener("click", function () { useAml(); scheduleSave(); });
+
+  // --- Call-backs owed to ghost callers.
+  const callbacks = $("callbacks");
+  let callbacksTimer = null;
+
+  async function loadCallbacks() {
+    if (!callbacks) return;
+    let page;
+    try { page = await App.api("GET", "/api/v1/callbacks/"); } catch (e) { return; }
+    const list = $("callbacks-list");
+    list.replaceChildren();
+    page.results.forEach(function (cb) {
+      const li = $("callback-row").content.firstElementChild.cloneNode(true);
+      li.dataset.callbackId = cb.id;
+      const number = li.querySelector(".number");
+      number.textContent = cb.caller_number;
+      number.href = "tel:" + cb.caller_number;
+      li.querySelector(".deadline").textContent = callbacks.dataset.deadline + " " +
+        new Date(cb.deadline).toLocaleTimeString("id-ID", { timeZone: "Asia/Jakarta", hour: "2-digit", minute: "2-digit" }) + " · #" + cb.call_id;
+      const overdue = li.querySelector(".overdue");
+      overdue.hidden = !cb.overdue;
+      overdue.textContent = callbacks.dataset.overdue;
+      li.querySelectorAll("[data-outcome]").forEach(function (b) {
+        b.addEventListener("click", function () { recordOutcome(cb, b.dataset.outcome); });
+      });
+      list.appendChild(li);
+    });
+    $("callbacks-count").textContent = String(page.count);
+    $("callbacks-empty").hidden = page.count > 0;
+  }
+
+  function scheduleCallbacks() { window.clearTimeout(callbacksTimer); callbacksTimer = window.setTimeout(loadCallbacks, 200); }
+
+  async function recordOutcome(cb, outcome) {
+    try {
+      await App.api("POST", "/api/v1/callbacks/" + cb.id + "/outcome/", { outcome: outcome });
+      if (outcome === "emergency" && !state.call) {
+        $("caller-number").value = cb.caller_number;
+        $("caller-number").focus();
+        say(callbacks.dataset.emergencyHint);
+      }
+    } catch (e) { say(e.message, true); }
+    loadCallbacks();
+  }
+
+  document.addEventListener("live:event", function (e) {
+    const type = e.detail.type;
+    const data = e.detail.data || {};
+    if (type === "call.created" && data.status === "ringing") showRinging(data);
+    else if (type.startsWith("call.") && data.status !== "ringing" && ringingRows.has(data.id)) {
+      markGone(data.id, data.status === "abandoned" ? ringing.dataset.abandoned : ringing.dataset.taken + " " + (data.operator || "PBX"));
+    }
+    if (type === "call.updated" && data.aml && state.call && state.call.id === data.id) showAml(data.aml);
+    if (type === "call.updated" || type === "alert") scheduleCallbacks();
+  });
+  document.addEventListener("live:ready", function () { loadRinging(); loadCallbacks(); });
+  loadRinging();
+  loadCallbacks();
   enable(false);
 })();
