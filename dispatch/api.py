@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers as drf_serializers
 from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -10,14 +11,16 @@ from rest_framework.views import APIView
 from agencies.selectors import actor_for_user
 from dispatch import events, services
 from dispatch.permissions import IsAgencyStaff, IsFloor, IsFloorOrAgency
-from dispatch.selectors import dispatch_for_user, dispatches_visible_to, incident_for_user
+from dispatch.selectors import dispatch_for_user, dispatches_visible_to, duplicate_candidates, incident_for_user
 from dispatch.serializers import (
     CloseSerializer,
     DispatchRequestSerializer,
     DispatchSerializer,
+    DuplicateCandidateSerializer,
     EventSerializer,
     IncidentSerializer,
     StatusSerializer,
+    UnlinkSerializer,
 )
 
 
@@ -133,3 +136,51 @@ class EventListApi(APIView):
         actor = actor_for_user(request.user)
         rows = events.events_after(int(raw_after), agency_code=None if actor.on_floor else actor.agency_code)
         return Response([{"seq": e.seq, "type": e.type, "data": e.data} for e in rows])
+
+
+class CallDuplicatesApi(APIView):
+    """Open incidents the call may be about (within ~500 m and ~30 min, related type)."""
+
+    permission_classes = [IsFloor]
+
+    @extend_schema(
+        parameters=[OpenApiParameter("incident_type", str, description="type to compare with; default the call's incident type")],
+        responses=inline_serializer(
+            "CallDuplicates", {"call_id": drf_serializers.IntegerField(), "candidates": DuplicateCandidateSerializer(many=True)}
+        ),
+    )
+    def get(self, request, call_id: int):
+        from calls.api import call_for_user
+
+        call = call_for_user(request.user, call_id)
+        type_code = request.query_params.get("incident_type") or (call.incident.incident_type.code if call.incident_id else None)
+        candidates = duplicate_candidates(
+            lat=call.lat, lon=call.lon, incident_type_code=type_code, at=call.received_at, exclude_incident_id=call.incident_id
+        )
+        return Response(
+            {"call_id": call.pk, "candidates": DuplicateCandidateSerializer(candidates, many=True).data}
+        )
+
+
+def _call_serializer():
+    from calls.serializers import CallSerializer
+
+    return CallSerializer
+
+
+class CallUnlinkApi(APIView):
+    """A call wrongly linked to an incident becomes its own incident (see calls.services.call_unlink)."""
+
+    permission_classes = [IsFloor]
+
+    @extend_schema(request=UnlinkSerializer, responses=_call_serializer())
+    def post(self, request, call_id: int):
+        from calls.api import call_for_user
+        from calls.serializers import CallSerializer
+        from calls.services import call_unlink
+
+        call_for_user(request.user, call_id)
+        serializer = UnlinkSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        call_unlink(call_id=call_id, user=request.user, incident_type=serializer.validated_data.get("incident_type") or None)
+        return Response(CallSerializer(call_for_user(request.user, call_id)).data)

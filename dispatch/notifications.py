@@ -25,6 +25,21 @@ from dispatch.shifts import shift_of
 logger = logging.getLogger(__name__)
 CLAIM_SECONDS = 60
 MAX_ATTEMPTS = 5
+# After a failed attempt the next one waits 10 s, 20 s, 40 s, ... (at most 5 minutes),
+# so a Telegram outage of a few minutes does not use up every attempt.
+RETRY_BASE_SECONDS = 10
+RETRY_MAX_SECONDS = 300
+
+
+def retry_delay(attempts: int) -> timedelta:
+    return timedelta(seconds=min(RETRY_MAX_SECONDS, RETRY_BASE_SECONDS * 2 ** max(0, attempts - 1)))
+
+
+def _due(now: datetime) -> Q:
+    """Pending and past its retry time, or a claim whose sender died."""
+    return Q(status=Notification.Status.PENDING) & (Q(claimed_until__isnull=True) | Q(claimed_until__lte=now)) | Q(
+        status=Notification.Status.SENDING, claimed_until__lt=now
+    )
 
 
 class NotifyError(Exception):
@@ -117,7 +132,7 @@ def notification_send(notification_id: int, *, notifier: Notifier | None = None)
     now = timezone.now()
     claimed = (
         Notification.objects.filter(pk=notification_id, attempts__lt=MAX_ATTEMPTS)
-        .filter(Q(status=Notification.Status.PENDING) | Q(status=Notification.Status.SENDING, claimed_until__lt=now))
+        .filter(_due(now))
         .update(status=Notification.Status.SENDING, claimed_until=now + timedelta(seconds=CLAIM_SECONDS), attempts=F("attempts") + 1)
     )
     if claimed != 1:
@@ -129,7 +144,9 @@ def notification_send(notification_id: int, *, notifier: Notifier | None = None)
     except NotifyError as exc:
         final = notification.attempts >= MAX_ATTEMPTS
         Notification.objects.filter(pk=notification_id, status=Notification.Status.SENDING).update(
-            status=Notification.Status.FAILED if final else Notification.Status.PENDING, error=str(exc)[:500]
+            status=Notification.Status.FAILED if final else Notification.Status.PENDING,
+            error=str(exc)[:500],
+            claimed_until=None if final else timezone.now() + retry_delay(notification.attempts),
         )
         return False
     Notification.objects.filter(pk=notification_id, status=Notification.Status.SENDING).update(
@@ -142,7 +159,7 @@ def pending_notification_ids(*, now: datetime | None = None) -> list[int]:
     now = now or timezone.now()
     return list(
         Notification.objects.filter(attempts__lt=MAX_ATTEMPTS)
-        .filter(Q(status=Notification.Status.PENDING) | Q(status=Notification.Status.SENDING, claimed_until__lt=now))
+        .filter(_due(now))
         .values_list("pk", flat=True)[:100]
     )
 

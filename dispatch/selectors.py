@@ -7,10 +7,14 @@ user may not see is a 404.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
 from django.db.models import QuerySet
 from django.http import Http404
 
-from agencies.selectors import actor_for_user
+from agencies.models import Agency, Station
+from agencies.selectors import actor_for_user, haversine_m, nearest_station, routing_table
 from dispatch.models import Dispatch, Incident
 
 
@@ -64,3 +68,93 @@ def live_dispatches_for_agency(agency_code: str):
         .prefetch_related("incident__calls__caller")
         .order_by("-incident__priority", "dispatched_at")
     )
+
+
+DUPLICATE_RADIUS_M = 500
+DUPLICATE_WINDOW = timedelta(minutes=30)
+# About 500 m in degrees of latitude, padded; a cheap box before the exact distance.
+_BOX_DEG = 0.006
+
+
+@dataclass(frozen=True)
+class DuplicateCandidate:
+    incident: Incident
+    distance_m: float
+    same_type: bool
+
+
+def duplicate_candidates(
+    *, lat: float | None, lon: float | None, incident_type_code: str | None, at: datetime, exclude_incident_id: int | None = None
+) -> list[DuplicateCandidate]:
+    """Open incidents within ~500 m and ~30 min of a call, of a related type.
+
+    Related means the same incident type, or a type whose routing rule has the
+    same primary agency (a house fire and a shop fire both go to Damkar). With
+    no incident type yet, any open incident nearby counts. Nearest first.
+    """
+    if lat is None or lon is None:
+        return []
+    qs = (
+        Incident.objects.exclude(status=Incident.Status.CLOSED)
+        .filter(
+            created_at__gte=at - DUPLICATE_WINDOW,
+            created_at__lte=at + DUPLICATE_WINDOW,
+            lat__range=(lat - _BOX_DEG, lat + _BOX_DEG),
+            lon__range=(lon - _BOX_DEG, lon + _BOX_DEG),
+        )
+        .select_related("incident_type", "kelurahan")
+    )
+    if exclude_incident_id is not None:
+        qs = qs.exclude(pk=exclude_incident_id)
+    related_types: set[str] | None = None
+    if incident_type_code:
+        table = routing_table()
+        primary = table.get(incident_type_code, (None, []))[0]
+        related_types = {incident_type_code} | {code for code, (p, _s) in table.items() if primary and p == primary}
+    found = []
+    for incident in qs:
+        if related_types is not None and incident.incident_type.code not in related_types:
+            continue
+        distance = haversine_m(lat, lon, incident.lat, incident.lon)
+        if distance <= DUPLICATE_RADIUS_M:
+            found.append(
+                DuplicateCandidate(incident=incident, distance_m=round(distance, 1), same_type=incident.incident_type.code == incident_type_code)
+            )
+    return sorted(found, key=lambda c: (not c.same_type, c.distance_m))
+
+
+@dataclass(frozen=True)
+class AgencySuggestion:
+    agency: Agency
+    is_primary: bool
+    station: Station | None
+    distance_m: float | None
+    live: bool
+
+
+def agency_suggestions(incident: Incident) -> list[AgencySuggestion]:
+    """The routing rule's agencies for an incident (primary first) with the nearest post of each."""
+    primary, supporting = routing_table().get(incident.incident_type.code, (None, []))
+    codes = ([primary] if primary else []) + [c for c in supporting if c != primary]
+    agencies = {a.code: a for a in Agency.objects.filter(code__in=codes, active=True).prefetch_related("stations")}
+    live = set(incident.dispatches.filter(status__in=Dispatch.ACTIVE).values_list("agency__code", flat=True))
+    suggestions = []
+    for code in codes:
+        agency = agencies.get(code)
+        if agency is None:
+            continue
+        station = nearest_station(agency, incident.lat, incident.lon)
+        distance = haversine_m(incident.lat, incident.lon, station.lat, station.lon) if station else None
+        suggestions.append(
+            AgencySuggestion(agency=agency, is_primary=code == primary, station=station, distance_m=distance, live=code in live)
+        )
+    return suggestions
+
+
+def incident_timeline(incident: Incident) -> list:
+    """Transitions of the incident and of its dispatches, oldest first."""
+    from dispatch.models import DispatchTransition, IncidentTransition
+
+    rows = list(IncidentTransition.objects.filter(incident=incident).select_related("by"))
+    rows += list(DispatchTransition.objects.filter(dispatch__incident=incident).select_related("by", "dispatch__agency"))
+    return sorted(rows, key=lambda t: (t.at, t.pk))

@@ -73,3 +73,23 @@ class EventSerializer(serializers.Serializer):
     seq = serializers.IntegerField()
     type = serializers.CharField()
     data = serializers.DictField()
+
+
+class DuplicateCandidateSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="incident.pk")
+    incident_type = serializers.CharField(source="incident.incident_type.code")
+    incident_label = serializers.CharField(source="incident.incident_type.label_id")
+    priority = serializers.IntegerField(source="incident.priority")
+    status = serializers.CharField(source="incident.status")
+    address = serializers.CharField(source="incident.address")
+    kelurahan = serializers.SerializerMethodField()
+    created_at = serializers.DateTimeField(source="incident.created_at")
+    distance_m = serializers.FloatField()
+    same_type = serializers.BooleanField()
+
+    def get_kelurahan(self, candidate) -> str | None:
+        return candidate.incident.kelurahan.name if candidate.incident.kelurahan_id else None
+
+
+class UnlinkSerializer(serializers.Serializer):
+    incident_type = serializers.CharField(required=False, allow_null=True, allow_blank=True, max_length=48)

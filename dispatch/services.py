@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -177,7 +178,9 @@ def incident_dispatch(*, incident_id: int, user, agency_codes: list[str] | None 
             _dispatch_transition(dispatch, by=user, from_status="", to_status=dispatch.status, at=now)
             audit("dispatch.create", user=user, obj=dispatch, detail={"agency": code, "incident_id": incident.pk})
             created.append(dispatch)
-        if created and incident.status == Incident.Status.OPEN:
+        if not created:
+            return []
+        if incident.status == Incident.Status.OPEN:
             _incident_transition(incident, by=user, from_status=incident.status, to_status=Incident.Status.DISPATCHED, at=now)
             incident.status = Incident.Status.DISPATCHED
         incident.version += 1
@@ -204,7 +207,7 @@ def dispatch_acknowledge(*, dispatch_id: int, user) -> tuple[Dispatch, bool]:
             return dispatch, False
         if not dispatch.can_transition_to(Dispatch.Status.ACKNOWLEDGED):
             raise Conflict(
-                _("Pengiriman berstatus %(s)s tidak dapat diterima.") % {"s": dispatch.get_status_display()}
+                _("Pengiriman berstatus '%(s)s' tidak dapat diterima lagi.") % {"s": dispatch.get_status_display()}
             )
         now = timezone.now()
         previous = dispatch.status
@@ -231,7 +234,12 @@ def dispatch_set_status(*, dispatch_id: int, user, status: str, note: str = "") 
             return dispatch
         if not dispatch.can_transition_to(status):
             raise Conflict(
-                _("Perubahan dari %(a)s ke %(b)s tidak diizinkan.") % {"a": dispatch.status, "b": status}
+                _("Perubahan dari '%(a)s' ke '%(b)s' tidak diizinkan; yang diizinkan: %(ok)s.")
+                % {
+                    "a": dispatch.get_status_display(),
+                    "b": Dispatch.Status(status).label,
+                    "ok": ", ".join(str(Dispatch.Status(s).label) for s in sorted(dispatch.TRANSITIONS[dispatch.status])) or "-",
+                }
             )
         now = timezone.now()
         previous = dispatch.status
@@ -255,8 +263,15 @@ def incident_close(*, incident_id: int, user, reason: str = "") -> Incident:
         incident = Incident.objects.select_for_update(of=("self",)).select_related("incident_type", "kelurahan").get(pk=incident_id)
         if incident.status == Incident.Status.CLOSED:
             return incident
-        if Dispatch.objects.filter(incident=incident, status__in=Dispatch.ACTIVE).exists():
-            raise Conflict(_("Masih ada pengiriman yang belum selesai atau dibatalkan."))
+        if not incident.can_transition_to(Incident.Status.CLOSED):
+            raise Conflict(_("Kejadian berstatus '%(s)s' tidak dapat ditutup.") % {"s": incident.get_status_display()})
+        live = list(
+            Dispatch.objects.filter(incident=incident, status__in=Dispatch.ACTIVE).values_list("agency__code", flat=True)
+        )
+        if live:
+            raise Conflict(
+                _("Masih ada pengiriman yang belum selesai atau dibatalkan: %(codes)s.") % {"codes": ", ".join(sorted(live))}
+            )
         now = timezone.now()
         previous = incident.status
         incident.status = Incident.Status.CLOSED
@@ -277,11 +292,12 @@ def incident_reopen(*, incident_id: int, user, reason: str) -> Incident:
         if not incident.can_transition_to(Incident.Status.OPEN):
             raise Conflict(_("Hanya kejadian yang ditutup yang dapat dibuka kembali."))
         previous = incident.status
+        now = timezone.now()
         incident.status = Incident.Status.OPEN
         incident.closed_at = incident.closed_by = None
         incident.version += 1
         incident.save(update_fields=["status", "closed_at", "closed_by", "version"])
-        _incident_transition(incident, by=user, from_status=previous, to_status=incident.status, reason=reason)
+        _incident_transition(incident, by=user, from_status=previous, to_status=incident.status, reason=reason, at=now)
         audit("incident.reopen", user=user, obj=incident, detail={"reason": reason})
         events.emit(events.INCIDENT_UPDATED, incident_event_data(incident))
     return incident
@@ -305,7 +321,7 @@ def escalate_overdue(*, now: datetime | None = None, officer_after: timedelta = 
     for pk in due:
         with transaction.atomic():
             claimed = Dispatch.objects.filter(pk=pk, status=Dispatch.Status.DISPATCHED, escalation_level=0).update(
-                escalation_level=1, escalated_at=now
+                escalation_level=1, escalated_at=now, version=F("version") + 1
             )
             if claimed != 1:
                 continue
@@ -322,7 +338,7 @@ def escalate_overdue(*, now: datetime | None = None, officer_after: timedelta = 
     for pk in second:
         with transaction.atomic():
             claimed = Dispatch.objects.filter(pk=pk, status=Dispatch.Status.DISPATCHED, escalation_level=1).update(
-                escalation_level=2, officer_notified_at=now
+                escalation_level=2, officer_notified_at=now, version=F("version") + 1
             )
             if claimed != 1:
                 continue

@@ -1,8 +1,11 @@
-// Agency console: new dispatches appear at once with a sound; one click acknowledges.
+// Agency console: new dispatches appear at once with a sound; one click acknowledges;
+// progress is reported with an optional note; declining needs a reason.
 (function () {
   "use strict";
   const root = document.getElementById("agency");
+  const gettext = window.gettext || function (s) { return s; };
   let audio = null;
+  let maps = [];
   function beep() {
     try {
       audio = audio || new (window.AudioContext || window.webkitAudioContext)();
@@ -12,26 +15,52 @@
       o.start(); o.stop(audio.currentTime + 0.6);
     } catch (e) { /* the browser may refuse sound until the page is clicked */ }
   }
+  function drawMaps() {
+    maps.forEach(function (m) { m.remove(); });
+    maps = [];
+    if (!window.L || !window.CityMap) return;
+    root.querySelectorAll(".map[data-lat]").forEach(function (el) {
+      const point = [parseFloat(el.dataset.lat), parseFloat(el.dataset.lon)];
+      el.dataset.geojson = root.dataset.geojson;
+      const city = window.CityMap(el, { zoom: 15 });
+      L.marker(point).addTo(city.map);
+      city.ready.then(function () { city.map.setView(point, 16); }).catch(function () { city.map.setView(point, 16); });
+      maps.push(city.map);
+    });
+  }
   function refresh() {
     return fetch(root.dataset.url, { credentials: "same-origin" }).then(function (r) { return r.text(); }).then(function (html) {
       root.innerHTML = html;
+      drawMaps();
       App.tickTimers();
     });
   }
   root.addEventListener("click", async function (e) {
     const button = e.target.closest("[data-action]");
     if (!button) return;
-    button.disabled = true;
     const id = button.dataset.id, action = button.dataset.action;
     const noteInput = root.querySelector('[data-note-for="' + id + '"]');
+    const error = root.querySelector('[data-error-for="' + id + '"]');
+    const note = noteInput ? noteInput.value : "";
+    if (action === "declined" && !note.trim()) {
+      if (error) error.textContent = gettext("Tulis alasan menolak di kolom catatan.");
+      if (noteInput) noteInput.focus();
+      return;
+    }
+    button.disabled = true;
     try {
       if (action === "acknowledge") await App.api("POST", "/api/v1/dispatches/" + id + "/acknowledge/");
-      else await App.api("POST", "/api/v1/dispatches/" + id + "/status/", { status: action, note: noteInput ? noteInput.value : "" });
-    } catch (err) { window.alert(err.message); }
+      else await App.api("POST", "/api/v1/dispatches/" + id + "/status/", { status: action, note: note });
+    } catch (err) {
+      button.disabled = false;
+      if (error) error.textContent = err.message;
+      return;
+    }
     refresh();
   });
   document.addEventListener("live:event", function (e) {
     if (e.detail.type === "dispatch.created" || e.detail.type === "dispatch.escalated") beep();
     refresh();
   });
+  drawMaps();
 })();

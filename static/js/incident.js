@@ -1,0 +1,79 @@
+// Operator's incident page: dispatch in one action, cancel with a reason, close and reopen.
+// The live part of the page is re-rendered from the server on every event about this incident.
+(function () {
+  "use strict";
+  const root = document.getElementById("incident");
+  if (!root) return;
+  const gettext = window.gettext || function (s) { return s; };
+  const id = root.dataset.incidentId;
+  const api = "/api/v1/incidents/" + id + "/";
+  function say(el, text) { if (el) el.textContent = text; }
+
+  function refresh(full) {
+    return fetch(window.location.href, { credentials: "same-origin" }).then(function (r) { return r.text(); }).then(function (html) {
+      const doc = new DOMParser().parseFromString(html, "text/html");
+      if (full) {
+        const fresh = doc.getElementById("incident");
+        if (fresh) root.innerHTML = fresh.innerHTML;
+      } else {
+        const live = doc.getElementById("incident-live");
+        const mine = document.getElementById("incident-live");
+        if (live && mine) mine.innerHTML = live.innerHTML;
+      }
+      App.tickTimers();
+    });
+  }
+
+  root.addEventListener("submit", async function (e) {
+    if (e.target.id !== "dispatch-form") return;
+    e.preventDefault();
+    const form = e.target;
+    const codes = Array.from(form.querySelectorAll("input[name=agency]:checked:not(:disabled)")).map(function (i) { return i.value; });
+    const status = document.getElementById("dispatch-status");
+    if (!codes.length) { say(status, gettext("Pilih minimal satu instansi.")); return; }
+    const button = document.getElementById("dispatch-submit");
+    button.disabled = true;
+    try {
+      const data = await App.api("POST", api + "dispatch/", { agencies: codes });
+      say(status, gettext("Terkirim ke") + " " + data.dispatches.map(function (d) { return d.agency; }).join(", "));
+      await refresh(true);
+    } catch (err) {
+      say(status, err.message);
+      button.disabled = false;
+    }
+  });
+
+  root.addEventListener("click", async function (e) {
+    const target = e.target.closest("button");
+    if (!target) return;
+    const ticket = document.getElementById("ticket-status");
+    try {
+      if (target.dataset.action === "cancel") {
+        const reason = root.querySelector('[data-reason-for="' + target.dataset.id + '"]');
+        if (!reason || !reason.value.trim()) { window.alert(gettext("Alasan pembatalan wajib diisi.")); return; }
+        target.disabled = true;
+        await App.api("POST", "/api/v1/dispatches/" + target.dataset.id + "/status/", { status: "cancelled", note: reason.value });
+        await refresh(true);
+      } else if (target.id === "close-incident") {
+        target.disabled = true;
+        await App.api("POST", api + "close/", {});
+        await refresh(true);
+      } else if (target.id === "reopen-incident") {
+        const reason = document.getElementById("reopen-reason");
+        if (!reason.value.trim()) { say(ticket, gettext("Alasan membuka kembali wajib diisi.")); return; }
+        target.disabled = true;
+        await App.api("POST", api + "reopen/", { reason: reason.value });
+        await refresh(true);
+      }
+    } catch (err) {
+      target.disabled = false;
+      say(document.getElementById("ticket-status"), err.message);
+    }
+  });
+
+  document.addEventListener("live:event", function (e) {
+    const data = e.detail.data || {};
+    const incident = data.incident || data;
+    if (String(incident.id) === String(id) || String(data.incident_id) === String(id)) refresh(false);
+  });
+})();

@@ -1,0 +1,142 @@
+"""A fire is dispatched from the incident page to two agencies; each sees it live in its
+console; one works it, the other stays silent and escalates; a second call about the
+same fire is linked, not dispatched again; the operator closes the ticket."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from calls import services as call_services
+from calls.models import Call
+from dispatch.models import Dispatch, DispatchTransition, Incident
+from dispatch.sweep import run_sweep
+from tests.factories import PASSWORD
+
+pytestmark = [pytest.mark.browser, pytest.mark.services, pytest.mark.django_db(transaction=True)]
+
+PAGAR_DEWA = (-3.84067, 102.32073)
+
+
+@pytest.fixture
+def same_channel_prefix(settings):
+    """Broadcast from this process on the channel prefix the server subprocess uses.
+
+    tests/conftest.py sets CHANNEL_PREFIX after pytest-django has already read the
+    settings, so this process would otherwise publish under the default prefix."""
+    import copy
+    import os
+
+    layers = copy.deepcopy(settings.CHANNEL_LAYERS)
+    layers["default"].setdefault("CONFIG", {})["prefix"] = os.environ["CHANNEL_PREFIX"]
+    settings.CHANNEL_LAYERS = layers
+
+
+def _sweep_in_thread() -> dict:
+    """Run the sweep as the worker would: off the main thread, whose event loop belongs to Playwright
+    (the broadcast after commit uses async_to_sync, which refuses a thread with a running loop)."""
+    result = {}
+
+    def work():
+        try:
+            result.update(run_sweep())
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=work)
+    thread.start()
+    thread.join(timeout=60)
+    return result
+
+
+def _card(page, dispatch_id):
+    return page.locator(f"article[data-dispatch-id='{dispatch_id}']")
+
+
+def test_fire_dispatched_to_two_agencies_escalates_links_and_closes(ref, make_user, login, asgi_server, same_channel_prefix):
+    operator = make_user("operator", username="op_flow")
+    make_user("agency", agency="DAMKAR", username="damkar_flow")
+    make_user("agency", agency="POLRESTA", username="polresta_flow")
+    call, _ = call_services.call_create(
+        operator=operator, caller_number="081234567001", notes="ruko terbakar, asap hitam",
+        location=call_services.Location(lat=PAGAR_DEWA[0], lon=PAGAR_DEWA[1], address="Jl. Pagar Dewa, depan masjid"),
+    )
+    call = call_services.call_classify(call_id=call.pk, user=operator, call_type="emergency", incident_type="kebakaran_bangunan")
+    incident = call.incident
+
+    damkar = login("damkar_flow", PASSWORD)
+    polresta = login("polresta_flow", PASSWORD)
+    expect(damkar.locator("#agency")).to_contain_text("Tidak ada pengiriman aktif")
+
+    # The operator dispatches in one action: Damkar is pre-checked, Polresta added.
+    op = login("op_flow", PASSWORD)
+    op.goto(f"{asgi_server}/incidents/{incident.pk}/")
+    expect(op.locator("input[name=agency][value=DAMKAR]")).to_be_checked()
+    expect(op.locator("input[name=agency][value=POLRESTA]")).not_to_be_checked()
+    op.check("input[name=agency][value=POLRESTA]")
+    op.click("#dispatch-submit")
+    expect(op.locator("#incident-dispatches tbody tr[data-dispatch-id]")).to_have_count(2)
+    d_damkar = Dispatch.objects.get(incident=incident, agency__code="DAMKAR")
+    d_polresta = Dispatch.objects.get(incident=incident, agency__code="POLRESTA")
+    assert d_damkar.is_primary and not d_polresta.is_primary
+
+    # Each agency sees only its own dispatch, live, with the caller's number to call back.
+    expect(_card(damkar, d_damkar.pk)).to_contain_text("+6281234567001")
+    expect(_card(damkar, d_damkar.pk)).to_contain_text("Jl. Pagar Dewa")
+    expect(_card(polresta, d_polresta.pk)).to_be_visible()
+    expect(_card(damkar, d_polresta.pk)).to_have_count(0)
+    expect(_card(polresta, d_damkar.pk)).to_have_count(0)
+
+    # Damkar acknowledges with one click and reports its way to the scene.
+    _card(damkar, d_damkar.pk).locator("[data-action=acknowledge]").click()
+    expect(_card(damkar, d_damkar.pk)).to_have_attribute("data-status", "acknowledged")
+    _card(damkar, d_damkar.pk).locator("[data-action=en_route]").click()
+    expect(_card(damkar, d_damkar.pk)).to_have_attribute("data-status", "en_route")
+    _card(damkar, d_damkar.pk).locator("input.note").fill("2 unit dari pos Sawah Lebar")
+    _card(damkar, d_damkar.pk).locator("[data-action=on_scene]").click()
+    expect(_card(damkar, d_damkar.pk)).to_have_attribute("data-status", "on_scene")
+    expect(op.locator(f"#incident-dispatches tr[data-dispatch-id='{d_damkar.pk}']")).to_have_attribute("data-status", "on_scene")
+
+    # Polresta stays silent past its deadline: the sweep escalates it, every screen shows it.
+    Dispatch.objects.filter(pk=d_polresta.pk).update(ack_deadline=timezone.now() - timedelta(seconds=1))
+    assert _sweep_in_thread()["escalated"] == 1
+    expect(_card(polresta, d_polresta.pk).locator(".badge.escalated")).to_be_visible()
+    expect(op.locator(f"#incident-dispatches tr[data-dispatch-id='{d_polresta.pk}'] .badge.escalated")).to_be_visible()
+    assert DispatchTransition.objects.filter(dispatch=d_polresta, reason__startswith="escalated").count() == 1
+
+    # A second caller reports the same fire: the operator finds the duplicate and links the call.
+    second = op.evaluate(
+        """async ([lat, lon]) => {
+            const call = await App.api("POST", "/api/v1/calls/", {caller_number: "081234567002", notes: "ada kebakaran dekat masjid",
+                location: {lat: lat, lon: lon, address: "belakang masjid"}}, "flow-second-call");
+            const dups = await App.api("GET", "/api/v1/calls/" + call.id + "/duplicates/?incident_type=kebakaran_bangunan");
+            await App.api("POST", "/api/v1/calls/" + call.id + "/classify/", {call_type: "emergency", duplicate_of: dups.candidates[0].id});
+            return {id: call.id, candidates: dups.candidates};
+        }""",
+        [PAGAR_DEWA[0] + 0.001, PAGAR_DEWA[1]],
+    )
+    assert [c["id"] for c in second["candidates"]] == [incident.pk]
+    assert Call.objects.get(pk=second["id"]).incident_id == incident.pk
+    assert Incident.objects.count() == 1 and Dispatch.objects.filter(incident=incident).count() == 2
+    expect(op.locator("#incident-calls tbody tr")).to_have_count(2)
+
+    # Polresta acknowledges late and both finish; the operator closes the ticket.
+    _card(polresta, d_polresta.pk).locator("[data-action=acknowledge]").click()
+    expect(_card(polresta, d_polresta.pk)).to_have_attribute("data-status", "acknowledged")
+    _card(polresta, d_polresta.pk).locator("[data-action=resolved]").click()
+    expect(_card(polresta, d_polresta.pk)).to_have_count(0)
+    _card(damkar, d_damkar.pk).locator("input.note").fill("api padam, tidak ada korban")
+    _card(damkar, d_damkar.pk).locator("[data-action=resolved]").click()
+    expect(damkar.locator("#agency")).to_contain_text("Tidak ada pengiriman aktif")
+    expect(op.locator(f"#incident-dispatches tr[data-dispatch-id='{d_damkar.pk}']")).to_have_attribute("data-status", "resolved")
+    op.click("#close-incident")
+    expect(op.locator("#incident-status")).to_have_attribute("data-status", "closed")
+    incident.refresh_from_db()
+    assert incident.status == "closed" and incident.closed_by == operator
+    d_damkar.refresh_from_db()
+    assert d_damkar.note == "api padam, tidak ada korban" and d_damkar.resolved_at is not None

@@ -1,0 +1,256 @@
+"""The dispatch services: routing, the lifecycle table, idempotent and concurrent
+acknowledgement, closing and reopening, duplicates and unlinking."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import pytest
+from django.db import IntegrityError, connection, transaction
+
+from agencies.models import Station
+from calls import services as call_services
+from calls.models import Call
+from dispatch import services
+from dispatch.errors import Conflict, InvalidInput
+from dispatch.models import AuditLog, Dispatch, DispatchTransition, Event, Incident, IncidentTransition
+from dispatch.selectors import duplicate_candidates
+from tests.dispatch.conftest import PAGAR_DEWA
+
+pytestmark = pytest.mark.django_db
+
+
+def test_dispatch_defaults_to_the_primary_agency_with_its_nearest_station(open_incident, operator):
+    from agencies.models import Agency
+
+    damkar = Agency.objects.get(code="DAMKAR")
+    Station.objects.create(agency=damkar, name="Pos Jauh", lat=PAGAR_DEWA[0] + 0.05, lon=PAGAR_DEWA[1])
+    near = Station.objects.create(agency=damkar, name="Pos Dekat", lat=PAGAR_DEWA[0] + 0.01, lon=PAGAR_DEWA[1])
+    incident = open_incident("kebakaran_bangunan")
+    [dispatch] = services.incident_dispatch(incident_id=incident.pk, user=operator)
+    assert dispatch.agency.code == "DAMKAR" and dispatch.is_primary
+    assert dispatch.station == near
+    # Priority 1 and no override: 60 seconds to acknowledge.
+    assert dispatch.ack_deadline - dispatch.dispatched_at == timedelta(seconds=60)
+    incident.refresh_from_db()
+    assert incident.status == "dispatched"
+    assert DispatchTransition.objects.filter(dispatch=dispatch, from_status="", to_status="dispatched").count() == 1
+    assert IncidentTransition.objects.filter(incident=incident, to_status="dispatched").count() == 1
+    assert AuditLog.objects.filter(action="dispatch.create", object_id=str(dispatch.pk)).exists()
+    event = Event.objects.get(type="dispatch.created", data__id=dispatch.pk)
+    assert event.agency_code == "DAMKAR" and event.data["incident"]["id"] == incident.pk
+
+
+def test_ack_deadline_follows_priority_and_agency_override(open_incident, operator):
+    from agencies.models import Agency
+
+    p2 = open_incident("pohon_tumbang")
+    [d2] = services.incident_dispatch(incident_id=p2.pk, user=operator, agency_codes=["DAMKAR"])
+    assert d2.ack_deadline - d2.dispatched_at == timedelta(seconds=180)
+    p3 = open_incident("air_pdam")
+    [d3] = services.incident_dispatch(incident_id=p3.pk, user=operator)
+    assert d3.ack_deadline - d3.dispatched_at == timedelta(seconds=600)
+    Agency.objects.filter(code="POLRESTA").update(ack_seconds_p1=30)
+    p1 = open_incident("kriminal")
+    [d1] = services.incident_dispatch(incident_id=p1.pk, user=operator)
+    assert d1.ack_deadline - d1.dispatched_at == timedelta(seconds=30)
+
+
+def test_an_agency_is_never_dispatched_twice_for_one_incident(open_incident, operator):
+    incident = open_incident()
+    services.incident_dispatch(incident_id=incident.pk, user=operator, agency_codes=["DAMKAR", "PLN"])
+    again = services.incident_dispatch(incident_id=incident.pk, user=operator, agency_codes=["DAMKAR", "POLRESTA"])
+    assert [d.agency.code for d in again] == ["POLRESTA"]
+    assert services.incident_dispatch(incident_id=incident.pk, user=operator, agency_codes=["DAMKAR"]) == []
+    assert Dispatch.objects.filter(incident=incident, agency__code="DAMKAR").count() == 1
+    # The database refuses a second live dispatch even if a service forgot to check.
+    first = Dispatch.objects.get(incident=incident, agency__code="DAMKAR")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Dispatch.objects.create(
+            incident=incident, agency=first.agency, dispatched_at=first.dispatched_at, ack_deadline=first.ack_deadline
+        )
+
+
+def test_unknown_agency_is_refused_and_nothing_is_dispatched(open_incident, operator):
+    incident = open_incident()
+    with pytest.raises(InvalidInput) as exc:
+        services.incident_dispatch(incident_id=incident.pk, user=operator, agency_codes=["DAMKAR", "NOPE"])
+    assert "NOPE" in exc.value.message
+    assert not Dispatch.objects.filter(incident=incident).exists()
+
+
+@pytest.fixture
+def dispatched(open_incident, operator):
+    incident = open_incident()
+    [dispatch] = services.incident_dispatch(incident_id=incident.pk, user=operator, agency_codes=["DAMKAR"])
+    return dispatch
+
+
+def _walk(dispatch, user, *steps):
+    for step in steps:
+        if step == "acknowledged":
+            services.dispatch_acknowledge(dispatch_id=dispatch.pk, user=user)
+        else:
+            services.dispatch_set_status(dispatch_id=dispatch.pk, user=user, status=step, note="alasan" if step in ("declined", "cancelled") else "")
+
+
+@pytest.mark.parametrize(
+    "path, forbidden",
+    [
+        ((), "en_route"),
+        ((), "on_scene"),
+        ((), "resolved"),
+        (("acknowledged",), "declined"),
+        (("acknowledged", "on_scene"), "en_route"),
+        (("acknowledged", "resolved"), "on_scene"),
+        (("acknowledged", "resolved"), "cancelled"),
+        (("declined",), "en_route"),
+        (("cancelled",), "resolved"),
+    ],
+)
+def test_forbidden_transitions_are_conflicts_with_the_reason(dispatched, staff, path, forbidden):
+    user = staff("DAMKAR")
+    _walk(dispatched, user, *path)
+    before = DispatchTransition.objects.filter(dispatch=dispatched).count()
+    with pytest.raises(Conflict) as exc:
+        services.dispatch_set_status(dispatch_id=dispatched.pk, user=user, status=forbidden, note="x")
+    assert "tidak diizinkan" in exc.value.message
+    assert exc.value.status_code == 409
+    assert DispatchTransition.objects.filter(dispatch=dispatched).count() == before
+
+
+def test_full_lifecycle_stamps_every_milestone(dispatched, staff):
+    user = staff("DAMKAR")
+    _walk(dispatched, user, "acknowledged", "en_route", "on_scene", "resolved")
+    dispatched.refresh_from_db()
+    assert dispatched.status == "resolved"
+    assert dispatched.acknowledged_at <= dispatched.en_route_at <= dispatched.on_scene_at <= dispatched.resolved_at
+    steps = list(DispatchTransition.objects.filter(dispatch=dispatched).values_list("to_status", flat=True))
+    assert steps == ["dispatched", "acknowledged", "en_route", "on_scene", "resolved"]
+
+
+def test_acknowledge_is_idempotent(dispatched, staff):
+    user = staff("DAMKAR")
+    first, changed = services.dispatch_acknowledge(dispatch_id=dispatched.pk, user=user)
+    again, changed_again = services.dispatch_acknowledge(dispatch_id=dispatched.pk, user=staff("DAMKAR", 1))
+    assert changed and not changed_again
+    assert again.acknowledged_at == first.acknowledged_at and again.acknowledged_by == user
+    assert DispatchTransition.objects.filter(dispatch=dispatched, to_status="acknowledged").count() == 1
+    assert AuditLog.objects.filter(action="dispatch.acknowledge", object_id=str(dispatched.pk)).count() == 1
+
+
+def test_a_declined_dispatch_cannot_be_acknowledged(dispatched, staff):
+    services.dispatch_set_status(dispatch_id=dispatched.pk, user=staff("DAMKAR"), status="declined", note="armada habis")
+    with pytest.raises(Conflict):
+        services.dispatch_acknowledge(dispatch_id=dispatched.pk, user=staff("DAMKAR"))
+
+
+@pytest.mark.parametrize("status", ["declined", "cancelled"])
+def test_decline_and_cancel_need_a_reason(dispatched, staff, status):
+    with pytest.raises(InvalidInput):
+        services.dispatch_set_status(dispatch_id=dispatched.pk, user=staff("DAMKAR"), status=status, note="  ")
+    dispatched.refresh_from_db()
+    assert dispatched.status == "dispatched"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_staff_acknowledging_at_once_give_one_acknowledgement(ref, open_incident, operator, staff):
+    incident = open_incident()
+    [dispatch] = services.incident_dispatch(incident_id=incident.pk, user=operator, agency_codes=["DAMKAR"])
+    users = [staff("DAMKAR", 0), staff("DAMKAR", 1)]
+    barrier = threading.Barrier(2)
+    results, errors = [], []
+
+    def ack(user):
+        try:
+            barrier.wait(timeout=10)
+            results.append((user.pk, services.dispatch_acknowledge(dispatch_id=dispatch.pk, user=user)[1]))
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=ack, args=(u,)) for u in users]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert not errors
+    assert sorted(changed for _, changed in results) == [False, True]
+    winner = next(pk for pk, changed in results if changed)
+    dispatch.refresh_from_db()
+    assert dispatch.acknowledged_by_id == winner
+    assert DispatchTransition.objects.filter(dispatch=dispatch, to_status="acknowledged").count() == 1
+    assert Event.objects.filter(type="dispatch.updated", data__id=dispatch.pk).count() == 1
+
+
+def test_close_needs_every_dispatch_finished_and_reopen_needs_a_reason(dispatched, staff, operator):
+    incident = dispatched.incident
+    with pytest.raises(Conflict) as exc:
+        services.incident_close(incident_id=incident.pk, user=operator)
+    assert "DAMKAR" in exc.value.message
+    _walk(dispatched, staff("DAMKAR"), "acknowledged", "resolved")
+    closed = services.incident_close(incident_id=incident.pk, user=operator)
+    assert closed.status == "closed" and closed.closed_at is not None and closed.closed_by == operator
+    # Closing again changes nothing.
+    assert services.incident_close(incident_id=incident.pk, user=operator).closed_at == closed.closed_at
+    with pytest.raises(Conflict):
+        services.incident_dispatch(incident_id=incident.pk, user=operator, agency_codes=["PLN"])
+    with pytest.raises(InvalidInput):
+        services.incident_reopen(incident_id=incident.pk, user=operator, reason=" ")
+    reopened = services.incident_reopen(incident_id=incident.pk, user=operator, reason="api menyala lagi")
+    assert reopened.status == "open" and reopened.closed_at is None
+    assert IncidentTransition.objects.filter(incident=incident, from_status="closed", to_status="open", reason="api menyala lagi").exists()
+    [again] = services.incident_dispatch(incident_id=incident.pk, user=operator, agency_codes=["DAMKAR"])
+    assert again.status == "dispatched"
+    incident.refresh_from_db()
+    assert incident.status == "dispatched"
+    with pytest.raises(Conflict):
+        services.incident_reopen(incident_id=incident.pk, user=operator, reason="lagi")
+
+
+def test_an_incident_without_dispatches_can_be_closed(open_incident, operator):
+    incident = open_incident()
+    assert services.incident_close(incident_id=incident.pk, user=operator, reason="salah sambung").status == "closed"
+
+
+def test_duplicate_candidates_are_near_recent_and_related(open_incident, operator, ref):
+    from django.utils import timezone
+
+    fire = open_incident("kebakaran_bangunan")
+    now = timezone.now()
+    lat, lon = PAGAR_DEWA
+    # ~220 m north: the same fire.
+    found = duplicate_candidates(lat=lat + 0.002, lon=lon, incident_type_code="kebakaran_bangunan", at=now)
+    assert [c.incident.pk for c in found] == [fire.pk]
+    assert 150 < found[0].distance_m < 300 and found[0].same_type
+    # Another type with the same primary agency (Damkar) is related.
+    assert [c.incident.pk for c in duplicate_candidates(lat=lat, lon=lon, incident_type_code="kebakaran_kendaraan", at=now)] == [fire.pk]
+    # An unrelated type, too far, too late: not candidates.
+    assert duplicate_candidates(lat=lat, lon=lon, incident_type_code="kriminal", at=now) == []
+    assert duplicate_candidates(lat=lat + 0.008, lon=lon, incident_type_code="kebakaran_bangunan", at=now) == []
+    assert duplicate_candidates(lat=lat, lon=lon, incident_type_code="kebakaran_bangunan", at=now + timedelta(minutes=40)) == []
+    assert duplicate_candidates(lat=None, lon=None, incident_type_code="kebakaran_bangunan", at=now) == []
+    services.incident_close(incident_id=fire.pk, user=operator)
+    assert duplicate_candidates(lat=lat, lon=lon, incident_type_code="kebakaran_bangunan", at=now) == []
+
+
+def test_unlinking_a_wrongly_linked_call_gives_it_its_own_incident(open_incident, operator):
+    fire = open_incident()
+    other, _ = call_services.call_create(operator=operator, caller_number="081277700002", notes="kecelakaan motor")
+    call_services.call_classify(call_id=other.pk, user=operator, call_type="emergency", duplicate_of=fire.pk)
+    other.refresh_from_db()
+    assert other.incident_id == fire.pk
+    unlinked = call_services.call_unlink(call_id=other.pk, user=operator, incident_type="kecelakaan_lalu_lintas")
+    assert unlinked.incident_id != fire.pk
+    assert unlinked.incident.incident_type.code == "kecelakaan_lalu_lintas" and unlinked.incident.priority == 1
+    assert unlinked.call_type == "emergency" and unlinked.status == "classified"
+    first_call = Call.objects.exclude(pk=other.pk).get()
+    assert list(Call.objects.filter(incident=fire).values_list("pk", flat=True)) == [first_call.pk]
+    assert IncidentTransition.objects.filter(incident=fire, reason=f"call {other.pk} unlinked").exists()
+    assert AuditLog.objects.filter(action="call.unlink", object_id=str(other.pk)).exists()
+    # The incident's only call cannot be unlinked: there is nothing to separate it from.
+    with pytest.raises(Conflict):
+        call_services.call_unlink(call_id=other.pk, user=operator)
+    assert Incident.objects.count() == 2
