@@ -1,5 +1,9 @@
 """The live socket. It authenticates before accepting, joins only the groups
-the user may see, and never writes to the database."""
+the user may see, and never writes to the database.
+
+The hot path is `live_event`: the frame was serialised once by
+`events.broadcast`, so the consumer only forwards the text.
+"""
 
 from __future__ import annotations
 
@@ -10,35 +14,70 @@ from agencies.selectors import actor_for_user
 from dispatch import events
 
 
+def _session_second_factor_ok(scope) -> bool:
+    """Supervisors' interactive sessions must have passed TOTP, as on every HTTP page."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+
+    from dispatch.accounts import INTERACTIVE_KEY
+
+    session = scope.get("session")
+    if session is None or not session.get(INTERACTIVE_KEY):
+        return True
+    return bool(session.get(DEVICE_ID_SESSION_KEY))
+
+
 class LiveConsumer(AsyncWebsocketConsumer):
     groups_joined: list[str]
+    scope_agency: str | None
 
     async def connect(self):
         self.groups_joined = []
+        self.scope_agency = None
         user = self.scope.get("user")
         actor = await database_sync_to_async(actor_for_user)(user)
+        if actor.is_supervisor and not await database_sync_to_async(_session_second_factor_ok)(self.scope):
+            await self.close(code=4403)
+            return
         if actor.on_floor:
             groups = [events.FLOOR_GROUP]
         elif actor.is_agency_staff and actor.agency_code:
             groups = [events.agency_group(actor.agency_code)]
+            self.scope_agency = actor.agency_code
         else:
             await self.close(code=4403)
             return
         groups.append(events.user_group(user.pk))
-        for group in groups:
-            await self.channel_layer.group_add(group, self.channel_name)
-        self.groups_joined = groups
+        try:
+            for group in groups:
+                await self.channel_layer.group_add(group, self.channel_name)
+                self.groups_joined.append(group)
+        except Exception:
+            # Redis unreachable: refuse the socket (the page shows the banner and retries) rather
+            # than accept one that would silently miss events; leave no member behind.
+            await self._leave_groups()
+            await self.close(code=1011)
+            return
         await self.accept()
+        # Read after joining: an event committed meanwhile is either counted here or forwarded next.
         last = await database_sync_to_async(events.last_seq)()
         await self.send(text_data=f'{{"type":"hello","seq":{last},"role":"{actor.role}"}}')
 
     async def disconnect(self, code):
+        await self._leave_groups()
+
+    async def _leave_groups(self):
         for group in self.groups_joined:
-            await self.channel_layer.group_discard(group, self.channel_name)
+            try:
+                await self.channel_layer.group_discard(group, self.channel_name)
+            except Exception:  # noqa: BLE001 - the socket is gone either way
+                pass
+        self.groups_joined = []
 
     async def receive(self, text_data=None, bytes_data=None):
         if text_data == "ping":
-            await self.send(text_data='{"type":"pong"}')
+            # The newest seq this user may see: a client behind it missed a broadcast and resyncs.
+            last = await database_sync_to_async(events.last_seq)(agency_code=self.scope_agency)
+            await self.send(text_data=f'{{"type":"pong","seq":{last}}}')
 
     async def live_event(self, message):
         await self.send(text_data=message["text"])

@@ -8,8 +8,10 @@ is stored, and clients that missed it fetch it by `seq`.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,6 +45,55 @@ EVENT_TYPES = (
     ALERT,
 )
 
+# The documented payload of every event type: the keys `data` always carries.
+# `tests/dispatch/test_events.py` checks every event a full flow emits against it.
+_INCIDENT_KEYS = frozenset(
+    {"id", "incident_type", "label", "priority", "status", "lat", "lon", "address", "kelurahan", "created_at", "version"}
+)
+_DISPATCH_KEYS = frozenset(
+    {"id", "agency", "status", "dispatched_at", "ack_deadline", "acknowledged_at", "escalation_level", "station",
+     "version", "incident"}
+)
+_CALL_KEYS = frozenset(
+    {"id", "status", "caller_number", "call_type", "incident_id", "operator", "received_at", "caller_blocked", "version"}
+)
+_BLOCK_KEYS = frozenset({"caller_number", "level", "starts_at", "expires_at", "lifted", "reason"})
+EVENT_SCHEMAS: dict[str, frozenset[str]] = {
+    CALL_CREATED: _CALL_KEYS,
+    CALL_UPDATED: _CALL_KEYS,
+    INCIDENT_CREATED: _INCIDENT_KEYS,
+    INCIDENT_UPDATED: _INCIDENT_KEYS,
+    DISPATCH_CREATED: _DISPATCH_KEYS,
+    DISPATCH_UPDATED: _DISPATCH_KEYS,
+    DISPATCH_ESCALATED: _DISPATCH_KEYS,
+    CALLER_BLOCKED: _BLOCK_KEYS,
+    # An alert is for people: a kind to tell alerts apart and a message to show.
+    ALERT: frozenset({"kind", "message"}),
+}
+# Nested payloads: a dispatch event carries its incident.
+NESTED_SCHEMAS: dict[str, dict[str, frozenset[str]]] = {
+    DISPATCH_CREATED: {"incident": _INCIDENT_KEYS},
+    DISPATCH_UPDATED: {"incident": _INCIDENT_KEYS},
+    DISPATCH_ESCALATED: {"incident": _INCIDENT_KEYS},
+}
+
+
+def payload_problems(event_type: str, data: dict[str, Any]) -> list[str]:
+    """What is missing from an event's data according to its schema (empty when it conforms)."""
+    if event_type not in EVENT_SCHEMAS:
+        return [f"unknown event type {event_type}"]
+    if not isinstance(data, dict):
+        return ["data is not an object"]
+    problems = [f"missing {key}" for key in sorted(EVENT_SCHEMAS[event_type] - data.keys())]
+    for field, keys in NESTED_SCHEMAS.get(event_type, {}).items():
+        nested = data.get(field)
+        if not isinstance(nested, dict):
+            problems.append(f"{field} is not an object")
+            continue
+        problems.extend(f"missing {field}.{key}" for key in sorted(keys - nested.keys()))
+    return problems
+
+
 FLOOR_GROUP = "floor"
 SOCKET_MESSAGE_TYPE = "live.event"
 SOCKET_CLOSE_TYPE = "live.close"
@@ -71,8 +122,17 @@ class Envelope:
     def as_message(self) -> dict[str, Any]:
         return {"seq": self.seq, "type": self.type, "data": self.data}
 
-    def text(self) -> str:
-        return json.dumps(self.as_message(), separators=(",", ":"), default=str)
+    def text(self, ts: float | None = None) -> str:
+        """The socket frame, serialised once for every receiver.
+
+        `ts` (seconds since the epoch, the moment of broadcast right after
+        commit) lets a client measure commit-to-screen latency; stored events
+        fetched by `seq` carry no `ts`.
+        """
+        message = self.as_message()
+        if ts is not None:
+            message["ts"] = round(ts, 6)
+        return json.dumps(message, separators=(",", ":"), default=str)
 
 
 def _next_seq() -> int:
@@ -99,6 +159,10 @@ def emit(event_type: str, data: dict[str, Any], *, agency_code: str = "") -> Env
     """
     if event_type not in EVENT_TYPES:
         raise ValueError(f"unknown event type {event_type}")
+    problems = payload_problems(event_type, data)
+    if problems:
+        # Logged, not raised: a documentation slip must never fail an emergency call.
+        logger.error("%s payload does not match its schema: %s", event_type, ", ".join(problems))
     if not connection.in_atomic_block:
         raise RuntimeError("events are emitted inside the transaction that makes the change")
     seq = _next_seq()
@@ -108,17 +172,28 @@ def emit(event_type: str, data: dict[str, Any], *, agency_code: str = "") -> Env
     return envelope
 
 
-def broadcast(envelope: Envelope) -> bool:
-    """Send a stored event to the groups allowed to see it. Never raises."""
-    layer = get_channel_layer()
-    if layer is None:
-        return False
-    message = {"type": SOCKET_MESSAGE_TYPE, "seq": envelope.seq, "text": envelope.text()}
+# A broadcast waits at most this long for Redis; past it the request goes on and clients resync by seq.
+BROADCAST_TIMEOUT_SECONDS = 1.0
+
+
+def groups_for(envelope: Envelope) -> list[str]:
     groups = [FLOOR_GROUP]
     if envelope.agency_code and agency_may_see(envelope.type, envelope.agency_code, envelope.agency_code):
         groups.append(agency_group(envelope.agency_code))
+    return groups
+
+
+def broadcast(envelope: Envelope) -> bool:
+    """Send a stored event to the groups allowed to see it. Never raises, never blocks long.
+
+    The frame is serialised once here; consumers forward the text as is.
+    """
+    layer = get_channel_layer()
+    if layer is None:
+        return False
+    message = {"type": SOCKET_MESSAGE_TYPE, "seq": envelope.seq, "text": envelope.text(ts=time.time())}
     try:
-        async_to_sync(_send_all)(layer, groups, message)
+        async_to_sync(_send_all)(layer, groups_for(envelope), message)
     except Exception:  # noqa: BLE001 - the change is committed; clients resync by seq
         logger.warning("broadcast of event %s failed; clients will resync", envelope.seq, exc_info=True)
         return False
@@ -126,8 +201,11 @@ def broadcast(envelope: Envelope) -> bool:
 
 
 async def _send_all(layer, groups: list[str], message: dict[str, Any]) -> None:
-    for group in groups:
-        await layer.group_send(group, message)
+    async def send() -> None:
+        for group in groups:
+            await layer.group_send(group, message)
+
+    await asyncio.wait_for(send(), BROADCAST_TIMEOUT_SECONDS)
 
 
 def close_user_sockets(user_id: int) -> None:
@@ -136,7 +214,7 @@ def close_user_sockets(user_id: int) -> None:
     if layer is None:
         return
     try:
-        async_to_sync(layer.group_send)(user_group(user_id), {"type": SOCKET_CLOSE_TYPE})
+        async_to_sync(_send_all)(layer, [user_group(user_id)], {"type": SOCKET_CLOSE_TYPE})
     except Exception:  # noqa: BLE001
         logger.warning("could not notify sockets of user %s", user_id, exc_info=True)
 
@@ -149,6 +227,10 @@ def events_after(after: int, *, agency_code: str | None, limit: int = 500):
     return qs[:limit]
 
 
-def last_seq() -> int:
-    event = Event.objects.order_by("-seq").only("seq").first()
-    return event.seq if event else 0
+def last_seq(*, agency_code: str | None = None) -> int:
+    """The newest stored seq; for agency staff the newest one they may see."""
+    qs = Event.objects.order_by("-seq")
+    if agency_code is not None:
+        qs = qs.filter(agency_code=agency_code, type__startswith="dispatch.")
+    seq = qs.values_list("seq", flat=True).first()
+    return seq or 0

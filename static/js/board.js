@@ -1,26 +1,69 @@
-// Operator board and supervisor wall: refresh the partial on every live change; show alerts.
+// Operator board and supervisor wall: re-render the live partial after every live change
+// (coalescing bursts, never two fetches at once), and list alerts and escalations.
 (function () {
   "use strict";
   const board = document.getElementById("board");
   const alerts = document.getElementById("alerts");
   let timer = null;
-  function refresh() {
-    window.clearTimeout(timer);
-    timer = window.setTimeout(function () {
-      fetch(board.dataset.url, { credentials: "same-origin" }).then(function (r) { return r.text(); }).then(function (html) {
+  let inFlight = false;
+  let again = false;
+
+  function render() {
+    if (inFlight) { again = true; return; }
+    inFlight = true;
+    fetch(board.dataset.url, { credentials: "same-origin", headers: { Accept: "text/html" } })
+      .then(function (r) { if (!r.ok) throw new Error("HTTP " + r.status); return r.text(); })
+      .then(function (html) {
         board.innerHTML = html;
         App.tickTimers();
+        board.dataset.renderedSeq = String(window.Live ? window.Live.lastSeq : "");
+        document.dispatchEvent(new CustomEvent("board:rendered"));
+      })
+      .catch(function () { /* the next live event or resync renders again */ })
+      .finally(function () {
+        inFlight = false;
+        if (again) { again = false; refresh(); }
       });
-    }, 100);
   }
+
+  function refresh() {
+    window.clearTimeout(timer);
+    timer = window.setTimeout(render, 50);
+  }
+
+  function alertText(ev) {
+    if (ev.type === "alert") return ev.data.message;
+    const template = (alerts && alerts.dataset.escalatedText) || "Eskalasi: pengiriman #%(id)s ke %(agency)s belum diterima.";
+    return template.replace("%(id)s", ev.data.id).replace("%(agency)s", ev.data.agency);
+  }
+
+  function addAlert(ev) {
+    const p = document.createElement("p");
+    p.className = "alert" + (ev.type === "dispatch.escalated" ? " escalated" : "");
+    p.dataset.seq = ev.seq;
+    p.dataset.type = ev.type;
+    const time = document.createElement("time");
+    time.textContent = new Date().toLocaleTimeString("id-ID", { hour: "2-digit", minute: "2-digit" }) + " ";
+    p.appendChild(time);
+    p.appendChild(document.createTextNode((ev.type === "dispatch.escalated" ? "⚠ " : "") + alertText(ev)));
+    if (ev.type === "dispatch.escalated" || (ev.data && ev.data.incident_id)) {
+      const id = ev.type === "dispatch.escalated" ? ev.data.incident && ev.data.incident.id : null;
+      if (id) {
+        const a = document.createElement("a");
+        a.href = "/incidents/" + id + "/";
+        a.textContent = " #" + id;
+        p.appendChild(a);
+      }
+    }
+    alerts.prepend(p);
+    while (alerts.children.length > 50) alerts.lastElementChild.remove();
+  }
+
   document.addEventListener("live:event", function (e) {
     const ev = e.detail;
-    if (alerts && (ev.type === "alert" || ev.type === "dispatch.escalated")) {
-      const p = document.createElement("p");
-      p.className = "alert";
-      p.textContent = ev.type === "alert" ? ev.data.message : "Eskalasi: pengiriman #" + ev.data.id + " ke " + ev.data.agency + " belum diterima.";
-      alerts.prepend(p);
-    }
+    if (alerts && (ev.type === "alert" || ev.type === "dispatch.escalated")) addAlert(ev);
     refresh();
   });
+  document.addEventListener("live:resynced", refresh);
+  window.Board = { refresh: refresh };
 })();

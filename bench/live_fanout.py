@@ -1,0 +1,256 @@
+"""Live fan-out: commit-to-screen latency over `/ws/live/` with many sockets, against raw Redis pub/sub.
+
+Starts its own uvicorn (2 workers) on PostgreSQL + Redis, connects N WebSocket
+clients (operators, supervisors and agency staff; `Authorization: Token` and an
+`Origin` header), then posts calls through the API at R per second (every
+`--dispatch-every`-th call is also classified as a fire and dispatched to an
+agency, so agency sockets get traffic too).
+
+Latency: each socket frame carries `ts`, the server's wall clock taken in the
+broadcast right after COMMIT returned (`dispatch.events.broadcast`); the client
+takes its own clock on receipt (same machine, same clock). So the figure is
+commit -> Redis -> worker -> socket -> client parsed, per client and event.
+Delivered/expected: expected per client is computed afterwards from the stored
+events (floor sees all, agency staff their agency's dispatch.*).
+
+Substrate: the same number of Python subscribers on raw Redis pub/sub (one
+connection each), a publisher at the same rate and a frame of the same size;
+ratio = our p50 / raw Redis p50.
+
+    python bench/live_fanout.py [--clients 200] [--rates 20,80] [--seconds 10] [--json OUT] [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import json
+import os
+import sys
+import time
+import uuid
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parent))
+
+import common  # noqa: E402
+
+AGENCY_ACCOUNTS = {"staf_damkar": "DAMKAR", "staf_bpbd": "BPBD", "staf_dinkes": "DINKES", "staf_polresta": "POLRESTA"}
+
+
+def tokens() -> dict[str, str]:
+    """API tokens of the demo accounts (made in-process: supervisors' token logins need a TOTP code)."""
+    os.environ.update(common.bench_env())
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dispatch.settings")
+    import django
+
+    django.setup()
+    from django.contrib.auth import get_user_model
+    from rest_framework.authtoken.models import Token
+
+    users = get_user_model().objects.filter(username__in=["operator", "supervisor", *AGENCY_ACCOUNTS])
+    return {u.username: Token.objects.get_or_create(user=u)[0].key for u in users}
+
+
+def client_roles(n: int) -> list[str]:
+    """40% operators, 10% supervisors, 50% agency staff over four agencies."""
+    pattern = ["operator"] * 4 + ["supervisor"] + list(AGENCY_ACCOUNTS) + ["staf_damkar"]
+    return [pattern[i % len(pattern)] for i in range(n)]
+
+
+class Client:
+    def __init__(self, username: str):
+        self.username = username
+        self.frames: list[tuple[int, str, str, float, float]] = []  # seq, type, agency, ts, received
+        self.ready = asyncio.Event()
+
+    async def run(self, url: str, origin: str, token: str, stop: asyncio.Event):
+        import websockets
+
+        async with websockets.connect(url, additional_headers={"Authorization": f"Token {token}", "Origin": origin},
+                                      max_queue=None, ping_interval=None) as ws:
+            hello = json.loads(await ws.recv())
+            assert hello["type"] == "hello", hello
+            self.ready.set()
+            while not stop.is_set():
+                try:
+                    raw = await asyncio.wait_for(ws.recv(), 0.5)
+                except asyncio.TimeoutError:
+                    continue
+                now = time.time()
+                frame = json.loads(raw)
+                if "seq" in frame and "ts" in frame:
+                    self.frames.append((frame["seq"], frame["type"], frame["data"].get("agency", ""), frame["ts"], now))
+
+
+def _post(base: str, token: str, path: str, body: dict) -> dict:
+    import httpx
+
+    response = httpx.post(base + path, json=body, headers={"Authorization": f"Token {token}"}, timeout=10)
+    response.raise_for_status()
+    return response.json()
+
+
+async def post_load(base: str, token: str, rate: float, seconds: float, dispatch_every: int) -> int:
+    agencies = itertools.cycle(AGENCY_ACCOUNTS.values())
+    loop = asyncio.get_running_loop()
+    pending: list[asyncio.Future] = []
+    started = time.monotonic()
+
+    def one(i: int):
+        call = _post(base, token, "/api/v1/calls/", {"caller_number": f"0813{i % 10**8:08d}", "notes": "bench"})
+        if dispatch_every and i % dispatch_every == 0:
+            done = _post(base, token, f"/api/v1/calls/{call['id']}/classify/", {"call_type": "emergency", "incident_type": "kebakaran_bangunan"})
+            _post(base, token, f"/api/v1/incidents/{done['incident']['id']}/dispatch/", {"agencies": [next(agencies)]})
+
+    i = 0
+    while time.monotonic() - started < seconds:
+        due = started + i / rate
+        delay = due - time.monotonic()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        pending.append(loop.run_in_executor(None, one, i + int(time.time())))
+        i += 1
+    await asyncio.gather(*pending, return_exceptions=False)
+    return i
+
+
+def stored_events(after: int) -> list[tuple[int, str, str]]:
+    with common.pg_connect(autocommit=True) as conn:
+        return conn.execute("SELECT seq, type, agency_code FROM dispatch_event WHERE seq > %s ORDER BY seq", (after,)).fetchall()
+
+
+def last_seq() -> int:
+    with common.pg_connect(autocommit=True) as conn:
+        return conn.execute("SELECT coalesce(max(seq), 0) FROM dispatch_event").fetchone()[0]
+
+
+async def websocket_round(base: str, toks: dict[str, str], n: int, rate: float, seconds: float, dispatch_every: int) -> dict:
+    url = base.replace("http://", "ws://") + "/ws/live/"
+    clients = [Client(name) for name in client_roles(n)]
+    stop = asyncio.Event()
+    tasks = []
+    for c in clients:
+        tasks.append(asyncio.create_task(c.run(url, base, toks[c.username], stop)))
+        if len(tasks) % 50 == 0:
+            await asyncio.sleep(0.05)
+    await asyncio.wait_for(asyncio.gather(*(c.ready.wait() for c in clients)), 60)
+    start = await asyncio.to_thread(last_seq)
+    posted = await post_load(base, toks["operator"], rate, seconds, dispatch_every)
+    end = await asyncio.to_thread(last_seq)
+    events = await asyncio.to_thread(stored_events, start)
+    expected_by_user: dict[str, set[int]] = {}
+    for name in set(c.username for c in clients):
+        code = AGENCY_ACCOUNTS.get(name)
+        expected_by_user[name] = {s for s, t, a in events if code is None or (t.startswith("dispatch.") and a == code)}
+    # Bounded wait for the last frames in flight.
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        if all({f[0] for f in c.frames if start < f[0] <= end} >= expected_by_user[c.username] for c in clients):
+            break
+        await asyncio.sleep(0.1)
+    stop.set()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    latencies, delivered, expected, wrong = [], 0, 0, 0
+    for c in clients:
+        want = expected_by_user[c.username]
+        got = [f for f in c.frames if start < f[0] <= end]
+        seqs = {f[0] for f in got}
+        delivered += len(seqs & want)
+        expected += len(want)
+        wrong += len(seqs - want)
+        latencies.extend((f[4] - f[3]) * 1000 for f in got)
+    return {"posted": posted, "events": len(events), "delivered": delivered, "expected": expected, "wrong": wrong,
+            "p50": common.percentile(latencies, 50), "p99": common.percentile(latencies, 99), "frame": len(json.dumps(
+                {"seq": end, "type": "call.created", "data": {"id": 1, "status": "active", "caller_number": "+6281300000000",
+                 "call_type": None, "incident_id": None, "operator": "operator", "received_at": "2026-01-01T00:00:00+00:00",
+                 "caller_blocked": False, "version": 1}, "ts": time.time()}))}
+
+
+async def redis_round(n: int, rate: float, seconds: float, frame_size: int) -> dict:
+    from redis import asyncio as aioredis
+
+    channel = f"bench-fanout-{uuid.uuid4().hex[:8]}"
+    subscribers = [aioredis.Redis.from_url(common.redis_url()) for _ in range(n)]
+    pubsubs = [r.pubsub() for r in subscribers]
+    for p in pubsubs:
+        await p.subscribe(channel)
+    latencies: list[float] = []
+    received = 0
+    stop = asyncio.Event()
+
+    async def listen(p):
+        nonlocal received
+        while not stop.is_set():
+            message = await p.get_message(ignore_subscribe_messages=True, timeout=0.5)
+            if message is None:
+                continue
+            now = time.time()
+            sent = float(json.loads(message["data"])["ts"])
+            latencies.append((now - sent) * 1000)
+            received += 1
+
+    listeners = [asyncio.create_task(listen(p)) for p in pubsubs]
+    publisher = aioredis.Redis.from_url(common.redis_url())
+    padding = "x" * max(0, frame_size - 40)
+    started, sent = time.monotonic(), 0
+    while time.monotonic() - started < seconds:
+        delay = started + sent / rate - time.monotonic()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        await publisher.publish(channel, json.dumps({"ts": time.time(), "pad": padding}))
+        sent += 1
+    deadline = time.monotonic() + 5
+    while received < sent * n and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+    stop.set()
+    await asyncio.gather(*listeners)
+    for p, r in zip(pubsubs, subscribers):
+        await p.aclose()
+        await r.aclose()
+    await publisher.aclose()
+    return {"p50": common.percentile(latencies, 50), "p99": common.percentile(latencies, 99), "delivered": received, "expected": sent * n}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clients", type=int, default=200)
+    parser.add_argument("--rates", default="20,80", help="calls per second, comma separated")
+    parser.add_argument("--seconds", type=float, default=10.0, help="load duration per rate")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--dispatch-every", type=int, default=5, help="every k-th call is also classified and dispatched (0: never)")
+    parser.add_argument("--json", dest="json_out")
+    parser.add_argument("--quick", action="store_true", help="fewer clients, one short round")
+    args = parser.parse_args()
+    if args.quick:
+        args.clients, args.rates, args.seconds = min(args.clients, 50), args.rates.split(",")[0], min(args.seconds, 4)
+
+    common.ensure_database()
+    toks = tokens()
+    proc, base = common.start_server(workers=args.workers, CHANNEL_PREFIX=f"bench{uuid.uuid4().hex[:6]}")
+    results: list[dict] = []
+    try:
+        for rate in (float(r) for r in args.rates.split(",")):
+            ws = asyncio.run(websocket_round(base, toks, args.clients, rate, args.seconds, args.dispatch_every))
+            raw = asyncio.run(redis_round(args.clients, rate, args.seconds, ws["frame"]))
+            label = f"live_fanout.{args.clients}c.{int(rate)}cps"
+            print(f"{label}: posted {ws['posted']} calls -> {ws['events']} events; delivered {ws['delivered']}/{ws['expected']}"
+                  f" (not allowed: {ws['wrong']}); raw redis delivered {raw['delivered']}/{raw['expected']}")
+            results += [
+                {"name": f"{label}.p50", "value": ws["p50"], "unit": "ms", "substrate": raw["p50"], "substrate_unit": "ms",
+                 "ratio": ws["p50"] / raw["p50"] if raw["p50"] else 0.0},
+                {"name": f"{label}.p99", "value": ws["p99"], "unit": "ms", "substrate": raw["p99"], "substrate_unit": "ms",
+                 "ratio": ws["p99"] / raw["p99"] if raw["p99"] else 0.0},
+                {"name": f"{label}.delivered_pct", "value": 100.0 * ws["delivered"] / max(1, ws["expected"]), "unit": "%"},
+                {"name": f"{label}.not_allowed_frames", "value": float(ws["wrong"]), "unit": "frames"},
+            ]
+    finally:
+        common.stop(proc)
+    common.write_json(args.json_out, results)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,64 @@
+// Supervisor wall: open incidents on a map of Kota Bengkulu, kept current by the live stream.
+(function () {
+  "use strict";
+  const element = document.getElementById("wall-map");
+  if (!element || !window.CityMap || !window.L) return;
+  const city = window.CityMap(element, { zoom: 12 });
+  const markers = L.layerGroup().addTo(city.map);
+  const COLOURS = { 1: "#c0392b", 2: "#e67e22", 3: "#2c7fb8" };
+  let timer = null;
+
+  function popup(incident) {
+    const root = document.createElement("div");
+    const link = document.createElement("a");
+    link.href = incident.url;
+    link.textContent = "#" + incident.id + " " + incident.label + " (P" + incident.priority + ")";
+    root.appendChild(link);
+    const where = document.createElement("div");
+    where.textContent = [incident.kelurahan, incident.address].filter(Boolean).join(" · ");
+    root.appendChild(where);
+    incident.agencies.forEach(function (d) {
+      const line = document.createElement("div");
+      line.textContent = d.agency + ": " + d.status;
+      root.appendChild(line);
+    });
+    if (incident.escalated) {
+      const warn = document.createElement("strong");
+      warn.textContent = "⚠ eskalasi";
+      root.appendChild(warn);
+    }
+    return root;
+  }
+
+  function load() {
+    return fetch(element.dataset.incidents, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (r) { return r.json(); })
+      .then(function (body) {
+        markers.clearLayers();
+        body.incidents.forEach(function (incident) {
+          const marker = L.circleMarker([incident.lat, incident.lon], {
+            radius: incident.escalated ? 12 : 9,
+            color: incident.escalated ? "#000" : COLOURS[incident.priority] || "#555",
+            weight: incident.escalated ? 4 : 2,
+            fillColor: COLOURS[incident.priority] || "#555",
+            fillOpacity: 0.8,
+          });
+          marker.bindTooltip("#" + incident.id + " " + incident.label + (incident.escalated ? " ⚠" : ""));
+          marker.bindPopup(popup(incident));
+          marker.addTo(markers);
+        });
+        element.dataset.markers = String(body.incidents.length);
+      })
+      .catch(function () { /* the next change reloads */ });
+  }
+
+  function reload() {
+    window.clearTimeout(timer);
+    timer = window.setTimeout(load, 200);
+  }
+  document.addEventListener("live:event", function (e) {
+    if (e.detail.type.indexOf("incident.") === 0 || e.detail.type.indexOf("dispatch.") === 0) reload();
+  });
+  document.addEventListener("live:resynced", reload);
+  load();
+})();

@@ -1,0 +1,211 @@
+"""The live socket against the real ASGI application: who may connect, what each role
+receives, and sockets closed on logout and role change. Real PostgreSQL and Redis."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import types
+from pathlib import Path
+
+import channels
+import pytest
+from asgiref.sync import sync_to_async
+from django.test import Client
+
+try:
+    from channels.testing import WebsocketCommunicator
+except ModuleNotFoundError:  # channels.testing imports daphne for its live server, which we do not use
+    _pkg = types.ModuleType("channels.testing")
+    _pkg.__path__ = [str(Path(channels.__file__).parent / "testing")]
+    sys.modules["channels.testing"] = _pkg
+    from channels.testing.websocket import WebsocketCommunicator
+
+from dispatch.asgi import application
+from dispatch.models import Event
+
+pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
+
+ORIGIN = (b"origin", b"http://testserver")
+WAIT = 5  # seconds: a bound for real async delivery, not a sleep
+
+
+def session_headers(user, origin=ORIGIN):
+    client = Client()
+    client.force_login(user)
+    cookie = f"sessionid={client.cookies['sessionid'].value}".encode()
+    return [origin, (b"cookie", cookie), (b"host", b"testserver")], client
+
+
+def token_headers(user, origin=ORIGIN):
+    from rest_framework.authtoken.models import Token
+
+    token, _ = Token.objects.get_or_create(user=user)
+    return [origin, (b"authorization", f"Token {token.key}".encode()), (b"host", b"testserver")]
+
+
+async def open_socket(headers):
+    communicator = WebsocketCommunicator(application, "/ws/live/", headers=headers)
+    connected, code = await communicator.connect(timeout=WAIT)
+    assert connected, f"refused with {code}"
+    hello = json.loads(await communicator.receive_from(timeout=WAIT))
+    assert hello["type"] == "hello"
+    return communicator, hello
+
+
+async def drain(communicator, *, until_seq: int, seen: list[dict]) -> list[dict]:
+    """Collect frames until `until_seq` arrives (or time runs out)."""
+    while not seen or seen[-1]["seq"] < until_seq:
+        try:
+            frame = json.loads(await communicator.receive_from(timeout=WAIT))
+        except asyncio.TimeoutError:
+            break
+        seen.append(frame)
+    return seen
+
+
+def dispatch_flow(operator, open_incident, agencies):
+    from dispatch.services import incident_dispatch
+
+    incident = open_incident()
+    incident_dispatch(incident_id=incident.pk, user=operator, agency_codes=agencies)
+    return incident
+
+
+@pytest.fixture
+def people(ref, make_user, staff):
+    return {
+        "operator": make_user("operator"),
+        "supervisor": make_user("supervisor"),
+        "damkar": staff("DAMKAR"),
+        "bpbd": staff("BPBD"),
+    }
+
+
+async def test_each_role_receives_exactly_what_it_may_see(people, open_incident):
+    sockets = {}
+    for name, user in people.items():
+        headers = await sync_to_async(token_headers if name == "bpbd" else lambda u: session_headers(u)[0])(user)
+        sockets[name], _hello = await open_socket(headers)
+    start = await sync_to_async(lambda: Event.objects.order_by("-seq").values_list("seq", flat=True).first() or 0)()
+
+    # A fire dispatched to DAMKAR only, then another to DAMKAR and BPBD.
+    await sync_to_async(dispatch_flow)(people["operator"], open_incident, ["DAMKAR"])
+    await sync_to_async(dispatch_flow)(people["operator"], lambda: open_incident(number="081234500002"), ["DAMKAR", "BPBD"])
+    stored = await sync_to_async(lambda: list(Event.objects.filter(seq__gt=start).order_by("seq").values("seq", "type", "agency_code")))()
+    last = stored[-1]["seq"]
+
+    for name in ("operator", "supervisor"):
+        seen = await drain(sockets[name], until_seq=last, seen=[])
+        assert [f["seq"] for f in seen] == [e["seq"] for e in stored], name
+        assert all("ts" in f and f["type"] == e["type"] for f, e in zip(seen, stored))
+    for name, code in (("damkar", "DAMKAR"), ("bpbd", "BPBD")):
+        expected = [e["seq"] for e in stored if e["type"].startswith("dispatch.") and e["agency_code"] == code]
+        assert expected, code
+        seen = await drain(sockets[name], until_seq=expected[-1], seen=[])
+        assert [f["seq"] for f in seen] == expected, name
+        assert all(f["data"]["agency"] == code for f in seen)
+        # Nothing else arrives: not another agency's dispatch, not calls or incidents.
+        assert await sockets[name].receive_nothing(timeout=0.3)
+
+    # The heartbeat tells each user the newest seq they may see.
+    await sockets["bpbd"].send_to(text_data="ping")
+    pong = json.loads(await sockets["bpbd"].receive_from(timeout=WAIT))
+    assert pong == {"type": "pong", "seq": [e["seq"] for e in stored if e["agency_code"] == "BPBD"][-1]}
+    await sockets["operator"].send_to(text_data="ping")
+    assert json.loads(await sockets["operator"].receive_from(timeout=WAIT)) == {"type": "pong", "seq": last}
+    for communicator in sockets.values():
+        await communicator.disconnect()
+
+
+async def test_another_agencys_dispatch_never_arrives(people, open_incident):
+    bpbd, _ = await open_socket(await sync_to_async(token_headers)(people["bpbd"]))
+    floor, _ = await open_socket(await sync_to_async(token_headers)(people["operator"]))
+    await sync_to_async(dispatch_flow)(people["operator"], open_incident, ["DAMKAR"])
+    last = await sync_to_async(lambda: Event.objects.order_by("-seq").first().seq)()
+    # The floor got everything up to the last DAMKAR event, so the broadcast is done.
+    seen = await drain(floor, until_seq=last, seen=[])
+    assert seen[-1]["seq"] == last and seen[-1]["data"]["agency"] == "DAMKAR"
+    assert await bpbd.receive_nothing(timeout=0.5)
+    await bpbd.disconnect()
+    await floor.disconnect()
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        pytest.param([ORIGIN, (b"host", b"testserver")], id="no-credentials"),
+        pytest.param([ORIGIN, (b"authorization", b"Token not-a-real-key"), (b"host", b"testserver")], id="bad-token"),
+        pytest.param([ORIGIN, (b"cookie", b"sessionid=forged"), (b"host", b"testserver")], id="bad-session"),
+    ],
+)
+async def test_unauthenticated_handshake_is_refused(ref, headers):
+    communicator = WebsocketCommunicator(application, "/ws/live/", headers=headers)
+    connected, code = await communicator.connect(timeout=WAIT)
+    assert not connected
+    assert code == 4403
+
+
+@pytest.mark.parametrize("origin", [b"http://evil.example", b"http://testserver.evil.example", None])
+async def test_foreign_or_missing_origin_is_refused(people, origin):
+    headers = await sync_to_async(token_headers)(people["operator"])
+    headers = [h for h in headers if h[0] != b"origin"] + ([(b"origin", origin)] if origin else [])
+    communicator = WebsocketCommunicator(application, "/ws/live/", headers=headers)
+    connected, _code = await communicator.connect(timeout=WAIT)
+    assert not connected
+
+
+async def test_user_without_a_role_is_refused(make_user, ref):
+    from tests.factories import UserFactory
+
+    nobody = await sync_to_async(UserFactory)()
+    communicator = WebsocketCommunicator(application, "/ws/live/", headers=await sync_to_async(token_headers)(nobody))
+    connected, code = await communicator.connect(timeout=WAIT)
+    assert not connected and code == 4403
+
+
+async def test_socket_closes_on_logout(people):
+    headers, client = await sync_to_async(session_headers)(people["operator"])
+    communicator, _ = await open_socket(headers)
+    other, _ = await open_socket(await sync_to_async(lambda: session_headers(people["supervisor"])[0])())
+    response = await sync_to_async(client.post)("/logout/")
+    assert response.status_code == 302
+    closed = await communicator.receive_output(timeout=WAIT)
+    assert closed == {"type": "websocket.close", "code": 4401}
+    # Only that user's sockets close.
+    assert await other.receive_nothing(timeout=0.3)
+    await other.disconnect()
+
+
+async def test_socket_closes_when_the_role_changes(people, open_incident):
+    from agencies.services import user_upsert
+    from tests.factories import PASSWORD
+
+    user = people["damkar"]
+    communicator, _ = await open_socket(await sync_to_async(token_headers)(user))
+    await sync_to_async(user_upsert)(username=user.username, role="agency", agency_code="BPBD", password=PASSWORD)
+    closed = await communicator.receive_output(timeout=WAIT)
+    assert closed == {"type": "websocket.close", "code": 4401}
+    # Reconnecting joins the new agency's stream, not the old one.
+    fresh_user = await sync_to_async(type(user).objects.get)(pk=user.pk)
+    again, hello = await open_socket(await sync_to_async(token_headers)(fresh_user))
+    assert hello["role"] == "agency"
+    await sync_to_async(dispatch_flow)(people["operator"], open_incident, ["DAMKAR", "BPBD"])
+    frame = json.loads(await again.receive_from(timeout=WAIT))
+    assert frame["data"]["agency"] == "BPBD"
+    assert await again.receive_nothing(timeout=0.3)
+    await again.disconnect()
+
+
+async def test_many_sockets_on_one_process_all_receive(people, open_incident):
+    """200+ sockets on one process share one Redis subscription per group (pub/sub layer)."""
+    headers = await sync_to_async(token_headers)(people["operator"])
+    sockets = [await open_socket(headers) for _ in range(210)]
+    await sync_to_async(open_incident)()
+    last = await sync_to_async(lambda: Event.objects.order_by("-seq").first().seq)()
+    for communicator, _ in sockets:
+        seen = await drain(communicator, until_seq=last, seen=[])
+        assert seen and seen[-1]["seq"] == last
+    for communicator, _ in sockets:
+        await communicator.disconnect()

@@ -1,0 +1,243 @@
+"""The live event stream: gapless seq in commit order, the events API, broadcasts
+that fail without failing the request, and a schema for every event type."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import pytest
+from django.db import connection, connections
+from django.utils import timezone
+
+from dispatch import events
+from dispatch.models import Event
+
+ORIGIN_SEQ = "SELECT count(*), coalesce(min(seq), 0), coalesce(max(seq), 0) FROM dispatch_event"
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True)
+def test_seq_is_gapless_and_in_commit_order_under_concurrent_writers(ref, make_user):
+    """Writers on 6 threads; an observer never sees seq N committed while an earlier one is not."""
+    from calls.services import call_create
+
+    operators = [make_user("operator") for _ in range(6)]
+    start_count, _, start_max = _snapshot()
+    stop = threading.Event()
+    holes: list[tuple] = []
+    errors: list[BaseException] = []
+
+    def writer(user, n):
+        try:
+            for i in range(15):
+                call_create(operator=user, caller_number=f"0812{n:02d}{i:06d}")
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    def observer():
+        try:
+            while not stop.is_set():
+                count, low, high = _snapshot()
+                # Everything up to the newest visible seq is visible: no seq commits ahead of an earlier one.
+                if count - start_count != high - start_max:
+                    holes.append((count, low, high))
+        finally:
+            connections.close_all()
+
+    watch = threading.Thread(target=observer)
+    watch.start()
+    threads = [threading.Thread(target=writer, args=(u, n)) for n, u in enumerate(operators)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    stop.set()
+    watch.join()
+    assert not errors, errors
+    assert not holes, holes[:5]
+    seqs = list(Event.objects.filter(seq__gt=start_max).order_by("seq").values_list("seq", flat=True))
+    assert seqs == list(range(start_max + 1, start_max + 1 + 6 * 15))
+
+
+def _snapshot():
+    with connection.cursor() as cursor:
+        cursor.execute(ORIGIN_SEQ)
+        return cursor.fetchone()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_emit_outside_a_transaction_is_refused(ref):
+    with pytest.raises(RuntimeError):
+        events.emit(events.ALERT, {"kind": "x", "message": "y"})
+
+
+@pytest.mark.django_db
+def test_unknown_event_type_is_refused(ref):
+    from django.db import transaction
+
+    with transaction.atomic(), pytest.raises(ValueError):
+        events.emit("call.exploded", {})
+
+
+# --- the events API -------------------------------------------------------------
+
+
+@pytest.fixture
+def three_dispatches(ref, operator, open_incident):
+    """Incident A to DAMKAR; incident B to DAMKAR and BPBD. Returns the first new seq."""
+    from dispatch.services import incident_dispatch
+
+    before = events.last_seq()
+    a = open_incident()
+    incident_dispatch(incident_id=a.pk, user=operator, agency_codes=["DAMKAR"])
+    b = open_incident(number="081234500009")
+    incident_dispatch(incident_id=b.pk, user=operator, agency_codes=["DAMKAR", "BPBD"])
+    return before
+
+
+@pytest.mark.django_db
+def test_events_api_returns_oldest_first_after_seq(three_dispatches, client_for, operator):
+    body = client_for(operator).get(f"/api/v1/events/?after={three_dispatches}").json()
+    seqs = [e["seq"] for e in body]
+    assert seqs == sorted(seqs) and seqs[0] == three_dispatches + 1
+    assert seqs == list(Event.objects.filter(seq__gt=three_dispatches).values_list("seq", flat=True))
+    later = client_for(operator).get(f"/api/v1/events/?after={seqs[2]}").json()
+    assert [e["seq"] for e in later] == seqs[3:]
+    assert {e["type"] for e in body} >= {"call.created", "incident.created", "dispatch.created"}
+
+
+@pytest.mark.django_db
+def test_events_api_is_scoped_for_agency_staff(three_dispatches, client_for, staff):
+    body = client_for(staff("BPBD")).get(f"/api/v1/events/?after={three_dispatches}").json()
+    assert [(e["type"], e["data"]["agency"]) for e in body] == [("dispatch.created", "BPBD")]
+    damkar = client_for(staff("DAMKAR")).get(f"/api/v1/events/?after={three_dispatches}").json()
+    assert [e["data"]["agency"] for e in damkar] == ["DAMKAR", "DAMKAR"]
+    assert client_for(staff("DINKES")).get("/api/v1/events/?after=0").json() == []
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("after", ["abc", "1.5", "", "1e3", "%20"])
+def test_events_api_rejects_a_bad_after(ref, client_for, operator, after):
+    response = client_for(operator).get(f"/api/v1/events/?after={after}")
+    assert response.status_code == 400
+    assert response.json()["detail"]
+
+
+@pytest.mark.django_db
+def test_events_api_needs_a_role(ref, client):
+    assert client.get("/api/v1/events/?after=0").status_code in (401, 403)
+
+
+# --- broadcast failures ---------------------------------------------------------
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True)
+def test_failed_broadcast_never_fails_the_request_and_the_event_is_stored(ref, settings, client_for, operator, caplog):
+    settings.CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "CONFIG": {"hosts": ["redis://127.0.0.1:1/0"], "prefix": "dead"},
+        }
+    }
+    response = client_for(operator).post("/api/v1/calls/", {"caller_number": "081234567899"}, format="json")
+    assert response.status_code == 201, response.content
+    stored = Event.objects.get(type="call.created", data__id=response.json()["id"])
+    assert "broadcast of event %s failed" % stored.seq in caplog.text
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True)
+def test_broadcast_sends_one_pre_serialised_frame_to_floor_and_own_agency(ref, operator, open_incident):
+    from asgiref.sync import async_to_sync
+    from channels.layers import get_channel_layer
+
+    from dispatch.services import incident_dispatch
+
+    layer = get_channel_layer()
+    received: dict[str, list] = {}
+
+    async def listen_and_act():
+        import asyncio
+
+        from asgiref.sync import sync_to_async
+
+        names = {}
+        for group in (events.FLOOR_GROUP, events.agency_group("DAMKAR"), events.agency_group("BPBD")):
+            names[group] = await layer.new_channel()
+            await layer.group_add(group, names[group])
+
+        def act():
+            incident = open_incident()
+            incident_dispatch(incident_id=incident.pk, user=operator, agency_codes=["DAMKAR"])
+
+        await sync_to_async(act)()
+        for group, name in names.items():
+            received[group] = []
+            while True:
+                try:
+                    received[group].append(await asyncio.wait_for(layer.receive(name), 0.5))
+                except asyncio.TimeoutError:
+                    break
+
+    async_to_sync(listen_and_act)()
+    floor_types = [m["text"] for m in received[events.FLOOR_GROUP]]
+    assert len(floor_types) == 5  # call.created, incident.created, call.updated, incident.updated, dispatch.created
+    assert [m["type"] for m in received[events.agency_group("DAMKAR")]] == ["live.event"]
+    assert '"type":"dispatch.created"' in received[events.agency_group("DAMKAR")][0]["text"]
+    assert received[events.agency_group("BPBD")] == []
+
+
+# --- schemas --------------------------------------------------------------------
+
+
+def test_every_event_type_has_a_schema():
+    assert set(events.EVENT_SCHEMAS) == set(events.EVENT_TYPES)
+    assert all(events.EVENT_SCHEMAS[t] for t in events.EVENT_TYPES)
+
+
+def test_schema_check_reports_missing_keys():
+    assert events.payload_problems(events.ALERT, {"kind": "x"}) == ["missing message"]
+    assert "missing incident.priority" in events.payload_problems(
+        events.DISPATCH_UPDATED, {**dict.fromkeys(events.EVENT_SCHEMAS[events.DISPATCH_UPDATED]), "incident": {}}
+    )
+
+
+@pytest.mark.django_db
+def test_every_event_of_a_full_flow_matches_its_schema(ref, operator, supervisor, staff, open_incident):
+    from calls.blocking import block_lift, block_manual
+    from calls.callbacks import flag_overdue_callbacks
+    from calls.services import call_classify, call_create, call_update
+    from dispatch import services
+
+    before = events.last_seq()
+    incident = open_incident()
+    call = incident.calls.first()
+    call_update(call_id=call.pk, user=operator, notes="api makin besar")
+    dispatches = services.incident_dispatch(incident_id=incident.pk, user=operator, agency_codes=["DAMKAR", "BPBD"])
+    damkar, bpbd = sorted(dispatches, key=lambda d: d.agency.code != "DAMKAR")
+    services.dispatch_acknowledge(dispatch_id=damkar.pk, user=staff("DAMKAR"))
+    for status in ("en_route", "on_scene", "resolved"):
+        services.dispatch_set_status(dispatch_id=damkar.pk, user=staff("DAMKAR"), status=status)
+    services.escalate_overdue(now=timezone.now() + timedelta(hours=1))
+    services.escalate_overdue(now=timezone.now() + timedelta(hours=2), officer_after=timedelta(seconds=1))
+    services.dispatch_set_status(dispatch_id=bpbd.pk, user=operator, status="cancelled", note="salah kirim")
+    services.incident_close(incident_id=incident.pk, user=operator)
+    services.incident_reopen(incident_id=incident.pk, user=supervisor, reason="api menyala lagi")
+    # A ghost call whose call-back runs late, and a blocked number that keeps calling.
+    ghost, _ = call_create(operator=operator, caller_number="081298700001")
+    call_classify(call_id=ghost.pk, user=operator, call_type="ghost")
+    flag_overdue_callbacks(now=timezone.now() + timedelta(hours=1))
+    block_manual(caller_number="+6281298700002", user=supervisor, reason="iseng berulang", hours=24)
+    for _ in range(3):
+        call_create(operator=operator, caller_number="081298700002")
+    block_lift(caller_number="+6281298700002", user=supervisor, reason="sudah ditegur")
+
+    emitted = list(Event.objects.filter(seq__gt=before).order_by("seq"))
+    assert {e.type for e in emitted} == set(events.EVENT_TYPES)
+    for event in emitted:
+        assert events.payload_problems(event.type, event.data) == [], (event.seq, event.type)
+        assert (event.agency_code != "") == event.type.startswith("dispatch."), (event.seq, event.type)
