@@ -251,3 +251,42 @@ class AuditLog(models.Model):
 
     class Meta:
         ordering = ["-at"]
+
+
+class DaySignoff(models.Model):
+    """A supervisor's sign-off of one WIB day of the call log; later changes become Amendments."""
+
+    day = models.DateField(help_text=_("The WIB day signed off."))
+    signed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    signed_at = models.DateTimeField()
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-day"]
+        constraints = [
+            # A day is signed off once.
+            models.UniqueConstraint(fields=["day"], name="dispatch_daysignoff_unique_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} ({self.signed_by})"
+
+
+class Amendment(models.Model):
+    """A change made to a day after it was signed off: who, when, what. Never silent."""
+
+    day = models.DateField()
+    signoff = models.ForeignKey(DaySignoff, on_delete=models.PROTECT, related_name="amendments")
+    at = models.DateTimeField()
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    action = models.CharField(max_length=64)
+    object_type = models.CharField(max_length=32)
+    object_id = models.CharField(max_length=64)
+    detail = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [
+            # The day's page lists its amendments.
+            models.Index(fields=["day", "at"], name="dispatch_amendment_day"),
+        ]

@@ -1,0 +1,247 @@
+"""Supervisor report pages: daily log, call timeline, KPIs, charts and map, exports, sign-off."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import HttpResponse, HttpResponseBadRequest, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import path, reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from agencies.selectors import actor_for_user
+from calls.models import Call
+from dispatch import exports, reports
+from dispatch.errors import ServiceError
+from dispatch.shifts import wib_today
+
+MAX_EXPORT_DAYS = 731
+
+
+def supervisor_required(view):
+    @login_required
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not actor_for_user(request.user).is_supervisor:
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+class BadParameter(Exception):
+    pass
+
+
+def _day(value: str | None, default: date | None = None) -> date:
+    if not value:
+        if default is None:
+            raise BadParameter(_("Tanggal wajib diisi (YYYY-MM-DD)."))
+        return default
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise BadParameter(_("Tanggal harus berformat YYYY-MM-DD.")) from None
+
+
+def _month(value: str | None, default: date) -> tuple[int, int]:
+    if not value:
+        return default.year, default.month
+    try:
+        year, month = (int(x) for x in value.split("-"))
+        if not 1 <= month <= 12 or not 2000 <= year <= 2100:
+            raise ValueError
+    except ValueError:
+        raise BadParameter(_("Bulan harus berformat YYYY-MM.")) from None
+    return year, month
+
+
+def _bad(request, error: Exception) -> HttpResponse:
+    return HttpResponseBadRequest(render(request, "reports/error.html", {"error": str(error)}).content)
+
+
+def _yesterday() -> date:
+    return wib_today() - timedelta(days=1)
+
+
+@supervisor_required
+@require_GET
+def reports_home(request):
+    return redirect("reports:daily")
+
+
+@supervisor_required
+@require_GET
+def daily_log(request):
+    try:
+        day = _day(request.GET.get("date"), _yesterday())
+    except BadParameter as error:
+        return _bad(request, error)
+    filters = reports.LogFilters.from_query(request.GET)
+    page = Paginator(reports.daily_log(day=day, filters=filters), reports.LOG_PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    signoff = reports.signoff_for(day)
+    return render(request, "reports/daily.html", {
+        "day": day,
+        "previous_day": day - timedelta(days=1),
+        "next_day": day + timedelta(days=1),
+        "page": page,
+        "filters": filters,
+        "choices": reports.log_filter_choices(day=day),
+        "query": query.urlencode(),
+        "signoff": signoff,
+        "amendments": reports.amendments_for(day) if signoff else [],
+        "can_sign": day < wib_today(),
+    })
+
+
+@supervisor_required
+@require_GET
+def call_detail(request, call_id: int):
+    call = get_object_or_404(
+        Call.objects.select_related("caller", "operator", "classified_by", "kelurahan__kecamatan", "incident__incident_type"),
+        pk=call_id,
+    )
+    return render(request, "reports/call.html", {"call": call, "day": reports.wib_day_of(call.received_at), **reports.call_timeline(call)})
+
+
+@supervisor_required
+@require_POST
+def signoff(request):
+    try:
+        day = _day(request.POST.get("date"))
+        reports.day_signoff(day=day, user=request.user, note=request.POST.get("note", "")[:2000])
+        messages.success(request, _("Hari %(d)s telah disahkan.") % {"d": day.isoformat()})
+    except BadParameter as error:
+        return _bad(request, error)
+    except ServiceError as error:
+        messages.error(request, error.message)
+    return redirect(reverse("reports:daily") + f"?date={day.isoformat()}")
+
+
+@supervisor_required
+@require_GET
+def kpi(request):
+    kind = request.GET.get("period", "day")
+    try:
+        if kind == "shift":
+            shift = request.GET.get("shift", "pagi")
+            if shift not in reports.SHIFT_CODES:
+                raise BadParameter(_("Shift tidak dikenal."))
+            period = reports.period_shift(_day(request.GET.get("date"), _yesterday()), shift)
+        elif kind == "month":
+            period = reports.period_month(*_month(request.GET.get("month"), _yesterday()))
+        elif kind == "year":
+            year = request.GET.get("year") or str(_yesterday().year)
+            if not year.isdigit() or not 2000 <= int(year) <= 2100:
+                raise BadParameter(_("Tahun tidak valid."))
+            return render(request, "reports/kpi.html", {"kind": kind, "shifts": reports.SHIFT_CODES, **reports.yearly_summary(int(year))})
+        else:
+            kind = "day"
+            period = reports.period_day(_day(request.GET.get("date"), _yesterday()))
+    except BadParameter as error:
+        return _bad(request, error)
+    return render(request, "reports/kpi.html", {"kind": kind, "shifts": reports.SHIFT_CODES, **reports.kpis(period)})
+
+
+@supervisor_required
+@require_GET
+def charts(request):
+    try:
+        day = _day(request.GET.get("date"), _yesterday())
+    except BadParameter as error:
+        return _bad(request, error)
+    return render(request, "reports/charts.html", {"day": day, "start": day - timedelta(days=29)})
+
+
+@supervisor_required
+@require_GET
+def charts_data(request):
+    try:
+        day = _day(request.GET.get("date"), _yesterday())
+    except BadParameter as error:
+        return JsonResponse({"detail": str(error)}, status=400)
+    return JsonResponse(reports.chart_series(day))
+
+
+def _range(request) -> reports.Period:
+    first = _day(request.GET.get("start"))
+    last = _day(request.GET.get("end"), first)
+    if last < first:
+        raise BadParameter(_("Tanggal akhir sebelum tanggal awal."))
+    if (last - first).days >= MAX_EXPORT_DAYS:
+        raise BadParameter(_("Rentang paling lama %(n)d hari.") % {"n": MAX_EXPORT_DAYS})
+    return reports.period_range(first, last)
+
+
+@supervisor_required
+@require_GET
+def map_data(request):
+    try:
+        period = _range(request)
+    except BadParameter as error:
+        return JsonResponse({"detail": str(error)}, status=400)
+    return JsonResponse(reports.map_series(period))
+
+
+@supervisor_required
+@require_GET
+def export(request):
+    fmt = request.GET.get("format", "csv")
+    try:
+        if fmt not in ("csv", "xlsx"):
+            raise BadParameter(_("Format harus csv atau xlsx."))
+        period = _range(request)
+    except BadParameter as error:
+        return _bad(request, error)
+    return exports.calls_export(period, fmt, f"panggilan-112-{period.label.replace('..', '_')}")
+
+
+@supervisor_required
+@require_GET
+def daily_pdf(request):
+    try:
+        day = _day(request.GET.get("date"), _yesterday())
+    except BadParameter as error:
+        return _bad(request, error)
+    response = HttpResponse(exports.daily_pdf(day), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="laporan-harian-112-{day.isoformat()}.pdf"'
+    return response
+
+
+@supervisor_required
+@require_GET
+def monthly(request):
+    try:
+        year, month = _month(request.GET.get("month"), _yesterday())
+    except BadParameter as error:
+        return _bad(request, error)
+    summary = reports.monthly_summary(year, month)
+    fmt = request.GET.get("format")
+    if fmt in ("csv", "xlsx"):
+        return exports.monthly_export(summary, fmt)
+    return render(request, "reports/monthly.html", {"summary": summary, "rows": exports.monthly_rows(summary)})
+
+
+# Included from dispatch/urls.py under /reports/ (namespace "reports").
+app_name = "reports"
+urlpatterns = [
+    path("", reports_home, name="home"),
+    path("daily/", daily_log, name="daily"),
+    path("daily/signoff/", signoff, name="signoff"),
+    path("daily/pdf/", daily_pdf, name="daily-pdf"),
+    path("calls/<int:call_id>/", call_detail, name="call"),
+    path("kpi/", kpi, name="kpi"),
+    path("charts/", charts, name="charts"),
+    path("charts/data/", charts_data, name="charts-data"),
+    path("map/data/", map_data, name="map-data"),
+    path("export/", export, name="export"),
+    path("monthly/", monthly, name="monthly"),
+]
