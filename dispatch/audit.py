@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from typing import Any
 
 from django.utils import timezone
@@ -33,6 +34,25 @@ def audit(
         object_type=obj.__class__.__name__.lower() if obj is not None else "",
         object_id=str(obj.pk) if obj is not None else "",
         outcome=outcome,
-        address=address,
+        address=address or current_address.get(),
         detail=detail or {},
     )
+
+
+# The client address of the request being served, so services (which take no
+# request) still record where an action came from. Set by AuditAddressMiddleware.
+current_address: ContextVar[str | None] = ContextVar("dispatch112_audit_address", default=None)
+
+
+class AuditAddressMiddleware:
+    """Makes REMOTE_ADDR available to `audit()` for the duration of a request."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        token = current_address.set(request.META.get("REMOTE_ADDR") or None)
+        try:
+            return self.get_response(request)
+        finally:
+            current_address.reset(token)

@@ -10,12 +10,14 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from dispatch.accounts import confirmed_totp, lockout_response, otp_required_for
 from dispatch.audit import audit
 
 
 class TokenRequestSerializer(serializers.Serializer):
     username = serializers.CharField(max_length=150)
     password = serializers.CharField(max_length=256, trim_whitespace=False)
+    otp_token = serializers.CharField(max_length=16, required=False, help_text="TOTP code; required for supervisors and admins")
 
 
 class TokenApi(APIView):
@@ -30,9 +32,26 @@ class TokenApi(APIView):
             request._request, username=serializer.validated_data["username"], password=serializer.validated_data["password"]
         )
         address = request.META.get("REMOTE_ADDR")
+        username = serializer.validated_data["username"][:150]
+        if getattr(request._request, "axes_locked_out", False):
+            audit("auth.token", outcome="locked", address=address, detail={"username": username})
+            return lockout_response(request._request)
         if user is None or not user.is_active:
-            audit("auth.token", outcome="denied", address=address, detail={"username": serializer.validated_data["username"][:150]})
+            audit("auth.token", outcome="denied", address=address, detail={"username": username})
             return Response({"detail": "Nama pengguna atau kata sandi salah.", "code": "invalid_credentials"}, status=400)
+        if otp_required_for(user):
+            # Supervisors and admins get a token only with a valid code of their confirmed TOTP device.
+            device = confirmed_totp(user)
+            code = (serializer.validated_data.get("otp_token") or "").strip()
+            if device is None or not code or not device.verify_token(code):
+                audit("auth.token", user=user, outcome="otp_required", address=address)
+                return Response(
+                    {
+                        "detail": "Supervisor dan admin memerlukan kode verifikasi dua langkah (otp_token) yang valid.",
+                        "code": "otp_required",
+                    },
+                    status=403,
+                )
         token, _created = Token.objects.get_or_create(user=user)
         audit("auth.token", user=user, address=address)
         return Response({"token": token.key})

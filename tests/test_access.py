@@ -1,0 +1,219 @@
+"""Who may do what, as a table: role x action -> HTTP status, and role -> live socket accepted.
+
+API columns use force_authenticate (token and session users end up as the same request.user);
+the admin pages use a session. Supervisors and admins here are not subject to the TOTP rule,
+which applies to interactive logins only and has its own tests in tests/test_accounts.py.
+"""
+
+from __future__ import annotations
+
+import pytest
+from asgiref.sync import sync_to_async
+from asgiref.testing import ApplicationCommunicator
+from django.test import Client
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from calls.services import call_classify, call_create
+from dispatch import services as dispatch_services
+
+ROLES = ("anonymous", "operator", "supervisor", "admin", "pbx", "staf_damkar", "staf_polresta")
+
+# action: (method, path template, body)
+ACTIONS = {
+    "list_calls": ("get", "/api/v1/calls/", None),
+    "read_call": ("get", "/api/v1/calls/{call}/", None),
+    "create_call": ("post", "/api/v1/calls/", {"caller_number": "081298765432"}),
+    "classify": ("post", "/api/v1/calls/{call}/classify/", {"call_type": "information"}),
+    "read_incident": ("get", "/api/v1/incidents/{damkar_incident}/", None),
+    "dispatch": ("post", "/api/v1/incidents/{open_incident}/dispatch/", {"agencies": ["BPBD"]}),
+    "acknowledge": ("post", "/api/v1/dispatches/{damkar_dispatch}/acknowledge/", None),
+    "change_status": ("post", "/api/v1/dispatches/{damkar_acked}/status/", {"status": "en_route"}),
+    "close_incident": ("post", "/api/v1/incidents/{closable_incident}/close/", {"reason": "selesai"}),
+    "events": ("get", "/api/v1/events/", None),
+    "reports": ("get", "/api/v1/reports/daily/?date=2026-01-15", None),
+    "admin": ("get", "/admin/", None),
+    "user_admin": ("get", "/admin/auth/user/", None),
+}
+
+# Anonymous API calls are 403 (session authentication first, no WWW-Authenticate); the admin
+# site redirects everyone who is not staff to its login. Another agency's objects are 404.
+# Floor roles may only cancel a dispatch, so their "en_route" is 403.
+EXPECTED = {
+    #                 anon operator superv admin  pbx  damkar polresta
+    "list_calls":     (403, 200, 200, 200, 403, 403, 403),
+    "read_call":      (403, 200, 200, 200, 403, 403, 403),
+    "create_call":    (403, 201, 201, 201, 201, 403, 403),
+    "classify":       (403, 200, 200, 200, 403, 403, 403),
+    "read_incident":  (403, 200, 200, 200, 403, 200, 404),
+    "dispatch":       (403, 201, 201, 201, 403, 403, 403),
+    "acknowledge":    (403, 403, 403, 403, 403, 200, 404),
+    "change_status":  (403, 403, 403, 403, 403, 200, 404),
+    "close_incident": (403, 200, 200, 200, 403, 403, 403),
+    "events":         (403, 200, 200, 200, 403, 200, 200),
+    "reports":        (403, 403, 200, 200, 403, 403, 403),
+    "admin":          (302, 302, 302, 200, 302, 302, 302),
+    "user_admin":     (302, 302, 302, 200, 302, 302, 302),
+}
+
+# Which roles the live socket accepts.
+WEBSOCKET_ACCEPTED = {
+    "anonymous": False, "operator": True, "supervisor": True, "admin": True,
+    "pbx": False, "staf_damkar": True, "staf_polresta": True,
+}
+
+
+
+def _users(make_user) -> dict:
+    users = {
+        "anonymous": None,
+        "operator": make_user("operator"),
+        "supervisor": make_user("supervisor"),
+        "admin": make_user("admin"),
+        "pbx": make_user("pbx"),
+        "staf_damkar": make_user("agency", "DAMKAR"),
+        "staf_polresta": make_user("agency", "POLRESTA"),
+    }
+    users["admin"].is_staff = users["admin"].is_superuser = True
+    users["admin"].save()
+    return users
+
+
+def _emergency(operator, number: str):
+    call, _ = call_create(operator=operator, caller_number=number)
+    call = call_classify(call_id=call.pk, user=operator, call_type="emergency", incident_type="kebakaran_bangunan")
+    return call.incident
+
+
+@pytest.fixture
+def world(ref, make_user):
+    users = _users(make_user)
+    operator = users["operator"]
+    damkar_incident = _emergency(operator, "081200000001")
+    damkar_dispatch = dispatch_services.incident_dispatch(incident_id=damkar_incident.pk, user=operator, agency_codes=["DAMKAR"])[0]
+    acked_incident = _emergency(operator, "081200000002")
+    damkar_acked = dispatch_services.incident_dispatch(incident_id=acked_incident.pk, user=operator, agency_codes=["DAMKAR"])[0]
+    dispatch_services.dispatch_acknowledge(dispatch_id=damkar_acked.pk, user=users["staf_damkar"])
+    open_incident = _emergency(operator, "081200000003")
+    closable_incident = _emergency(operator, "081200000005")
+    call, _ = call_create(operator=operator, caller_number="081200000004")
+    ids = {
+        "call": call.pk,
+        "damkar_incident": damkar_incident.pk,
+        "damkar_dispatch": damkar_dispatch.pk,
+        "damkar_acked": damkar_acked.pk,
+        "open_incident": open_incident.pk,
+        "closable_incident": closable_incident.pk,
+    }
+    return users, ids
+
+
+def _client(user, action):
+    if ACTIONS[action][1].startswith("/admin/"):
+        client = Client()
+        if user is not None:
+            client.force_login(user)
+        return client
+    client = APIClient()
+    if user is not None:
+        client.force_authenticate(user)
+    return client
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", ROLES)
+def test_access_table(world, role):
+    """One world per role; every action of the table runs against it (actions use distinct objects)."""
+    users, ids = world
+    column = ROLES.index(role)
+    got, wanted = {}, {}
+    for action, (method, template, body) in ACTIONS.items():
+        client = _client(users[role], action)
+        args = (template.format(**ids), body) if body is not None else (template.format(**ids),)
+        got[action] = getattr(client, method)(*args, format="json").status_code if body is not None else getattr(client, method)(*args).status_code
+        wanted[action] = EXPECTED[action][column]
+    assert got == wanted
+
+
+@pytest.mark.django_db
+def test_other_agencys_dispatch_detail_and_list_are_hidden(world):
+    users, ids = world
+    polresta = APIClient()
+    polresta.force_authenticate(users["staf_polresta"])
+    assert polresta.get(f"/api/v1/dispatches/{ids['damkar_dispatch']}/").status_code == 404
+    assert polresta.get("/api/v1/dispatches/").json() == []
+
+
+# --- the live socket -----------------------------------------------------------------------------
+
+
+def _application():
+    from dispatch.asgi import application
+
+    return application
+
+
+class WebsocketCommunicator(ApplicationCommunicator):
+    """channels.testing.WebsocketCommunicator without importing channels.testing (which needs daphne)."""
+
+    def __init__(self, application, path, headers):
+        scope = {"type": "websocket", "path": path, "headers": headers, "subprotocols": [], "query_string": b"", "client": ("127.0.0.1", 5000)}
+        super().__init__(application, scope)
+
+    async def connect(self, timeout=5):
+        await self.send_input({"type": "websocket.connect"})
+        response = await self.receive_output(timeout)
+        return response["type"] == "websocket.accept", response
+
+    async def receive_json_from(self, timeout=5):
+        import json
+
+        return json.loads((await self.receive_output(timeout))["text"])
+
+    async def disconnect(self, code=1000, timeout=1):
+        await self.send_input({"type": "websocket.disconnect", "code": code})
+        await self.wait(timeout)
+
+
+async def _connect(headers) -> tuple[bool, WebsocketCommunicator]:
+    communicator = WebsocketCommunicator(_application(), "/ws/live/", headers=headers)
+    connected, _ = await communicator.connect(timeout=5)
+    return connected, communicator
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("role", ROLES)
+async def test_live_socket_by_role_with_token(ref, make_user, role):
+    users = await sync_to_async(_users)(make_user)
+    headers = [(b"origin", b"http://testserver")]
+    if users[role] is not None:
+        token = await sync_to_async(Token.objects.create)(user=users[role])
+        headers.append((b"authorization", f"Token {token.key}".encode()))
+    connected, communicator = await _connect(headers)
+    assert connected is WEBSOCKET_ACCEPTED[role]
+    if connected:
+        hello = await communicator.receive_json_from(timeout=5)
+        assert hello["type"] == "hello"
+    await communicator.disconnect()
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True)
+async def test_live_socket_with_session_cookie_and_origin_rules(ref, make_user):
+    operator = await sync_to_async(make_user)("operator")
+    client = Client()
+    await sync_to_async(client.force_login)(operator)
+    cookie = f"sessionid={client.cookies['sessionid'].value}".encode()
+
+    connected, communicator = await _connect([(b"origin", b"http://testserver"), (b"cookie", cookie)])
+    assert connected
+    await communicator.disconnect()
+
+    connected, communicator = await _connect([(b"origin", b"https://evil.example"), (b"cookie", cookie)])
+    assert not connected
+    await communicator.disconnect()
+
+    connected, communicator = await _connect([(b"origin", b"http://testserver")])
+    assert not connected, "no session, no token"
+    await communicator.disconnect()
