@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
 
-.PHONY: run test test-faults bench install install-test migrate seed clean
+.PHONY: run test test-faults bench audit install install-test migrate seed clean
 
 $(VENV)/bin/python:
 	$(PYTHON_SYSTEM) -m venv $(VENV)
@@ -40,6 +40,11 @@ test: install-test
 
 test-faults: install-test
 	$(PY) -m pytest -m faults tests/faults
+
+# Known vulnerabilities in the pinned dependencies, and bandit (medium and high) over our code.
+audit: install-test
+	$(VENV)/bin/pip-audit --progress-spinner off
+	$(VENV)/bin/bandit -c bandit.yaml -ll -r . -q
 
 bench: install-test
 	$(PY) bench/run.py

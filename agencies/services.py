@@ -38,3 +38,34 @@ def user_upsert(*, username: str, role: str, password: str, agency_code: str | N
 
     transaction.on_commit(lambda: close_user_sockets(user.pk))
     return user
+
+
+def routing_rule_update(*, incident_type_code: str, primary_agency_code: str, supporting_codes: list[str], user):
+    """Change which agencies an incident type is routed to (supervisors and admins), audited."""
+    from agencies.models import IncidentType, RoutingRule
+    from dispatch.audit import audit
+
+    codes = list(dict.fromkeys(c for c in supporting_codes if c and c != primary_agency_code))
+    with transaction.atomic():
+        itype = IncidentType.objects.filter(code=incident_type_code).first()
+        if itype is None:
+            raise InvalidInput(f"Jenis kejadian tidak dikenal: {incident_type_code}", field="incident_type")
+        agencies = {a.code: a for a in Agency.objects.filter(code__in=[primary_agency_code, *codes], active=True)}
+        unknown = [c for c in [primary_agency_code, *codes] if c not in agencies]
+        if unknown:
+            raise InvalidInput(f"Instansi tidak dikenal: {', '.join(unknown)}", field="agencies")
+        rule = RoutingRule.objects.select_for_update().filter(incident_type=itype).first()
+        before = None
+        if rule is None:
+            rule = RoutingRule.objects.create(incident_type=itype, primary_agency=agencies[primary_agency_code])
+        else:
+            before = {
+                "primary": rule.primary_agency.code,
+                "supporting": sorted(rule.supporting_agencies.values_list("code", flat=True)),
+            }
+            rule.primary_agency = agencies[primary_agency_code]
+            rule.save(update_fields=["primary_agency", "updated_at"])
+        rule.supporting_agencies.set([agencies[c] for c in codes])
+        after = {"primary": primary_agency_code, "supporting": sorted(codes)}
+        audit("routing.update", user=user, obj=rule, detail={"incident_type": itype.code, "before": before, "after": after})
+    return rule

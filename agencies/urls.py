@@ -5,4 +5,5 @@ from agencies import views
 urlpatterns = [
     path("geo/kelurahan.geojson", views.kelurahan_geojson, name="kelurahan-geojson"),
     path("geo/reverse/", views.reverse_geocode, name="reverse-geocode"),
+    path("routing/", views.routing_rules, name="routing-rules"),
 ]

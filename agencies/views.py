@@ -45,3 +45,52 @@ def reverse_geocode(request):
             "kecamatan": {"code": kelurahan.kecamatan.code, "name": kelurahan.kecamatan.name},
         }
     )
+
+
+def _require_supervisor(request) -> None:
+    from django.core.exceptions import PermissionDenied
+
+    from agencies.selectors import actor_for_user
+
+    if not actor_for_user(request.user).is_supervisor:
+        raise PermissionDenied
+
+
+@login_required
+def routing_rules(request):
+    """Supervisors and admins see and change which agencies each incident type goes to."""
+    from django.contrib import messages
+    from django.shortcuts import redirect, render
+    from django.utils.translation import gettext as _
+
+    from agencies.models import Agency, IncidentType
+    from agencies.services import routing_rule_update
+    from dispatch.errors import ServiceError
+
+    _require_supervisor(request)
+    if request.method == "POST":
+        code = request.POST.get("incident_type", "")
+        try:
+            routing_rule_update(
+                incident_type_code=code,
+                primary_agency_code=request.POST.get("primary", ""),
+                supporting_codes=request.POST.getlist("supporting"),
+                user=request.user,
+            )
+        except ServiceError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("Aturan rute %(code)s disimpan.") % {"code": code})
+        return redirect(f"{request.path}#rule-{code}")
+    types = IncidentType.objects.select_related("routing__primary_agency").prefetch_related("routing__supporting_agencies")
+    rows = []
+    for itype in types:
+        rule = getattr(itype, "routing", None)
+        rows.append(
+            {
+                "type": itype,
+                "primary": rule.primary_agency.code if rule else "",
+                "supporting": {a.code for a in rule.supporting_agencies.all()} if rule else set(),
+            }
+        )
+    return render(request, "agencies/routing.html", {"rows": rows, "agencies": list(Agency.objects.filter(active=True))})

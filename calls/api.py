@@ -85,7 +85,9 @@ class CallListCreateApi(APIView):
             idempotency_key=key,
             request_hash=services.request_fingerprint(request.data) if key else "",
         )
-        call = call_for_user(request.user, call.pk)
+        if not created:
+            call = call_for_user(request.user, call.pk)
+        # A new call already holds its caller, operator and kelurahan: no need to read it back.
         response = Response(CallSerializer(call).data, status=status.HTTP_201_CREATED)
         if not created:
             response["Idempotent-Replayed"] = "true"

@@ -24,6 +24,7 @@ from dispatch import events
 from dispatch.audit import audit
 from dispatch.errors import Conflict, InvalidInput
 from dispatch.models import Incident
+from dispatch.reports import amend_if_signed_off
 
 
 @dataclass(frozen=True)
@@ -155,6 +156,9 @@ def call_create(
                 from calls.blocking import note_call_from_blocked_number
 
                 note_call_from_blocked_number(caller, call, now=now)
+            from calls.aml import aml_attach_pending
+
+            aml_attach_pending(call=call, now=now)
             events.emit(events.CALL_CREATED, call_event_data(call))
     except IntegrityError:
         existing = _existing_call(idempotency_key, external_id, pbx_call_id, request_hash)
@@ -199,6 +203,7 @@ def call_update(*, call_id: int, user, notes: str | None = None, location: Locat
         call.save(update_fields=[*changed, "version"])
         audit("call.update", user=user, obj=call, detail={"fields": changed})
         events.emit(events.CALL_UPDATED, call_event_data(call))
+        amend_if_signed_off(call=call, user=user, action="call.update", detail={"fields": changed, "notes": call.notes})
     return call
 
 
@@ -274,5 +279,44 @@ def call_classify(
         from calls.callbacks import callback_for_ghost_call
 
         callback_for_ghost_call(call, now=now)
+        events.emit(events.CALL_UPDATED, call_event_data(call))
+        amend_if_signed_off(call=call, user=user, action="call.classify", detail={"from": previous_type, "to": call_type, "incident_id": call.incident_id})
+    return call
+
+
+def call_unlink(*, call_id: int, user, incident_type: str | None = None) -> Call:
+    """Take a call wrongly linked to an incident out of it: the call becomes its own incident.
+
+    The call stays an emergency (it was classified as one, and a classified call
+    does not go back to unclassified); it opens a new incident of the given
+    type, or of its former incident's type, which the operator can then
+    reclassify or dispatch. The call must not be the incident's only call.
+    """
+    with transaction.atomic():
+        call = Call.objects.select_for_update(of=("self",)).select_related("caller", "incident__incident_type").get(pk=call_id)
+        if call.incident_id is None:
+            raise Conflict(_("Panggilan ini tidak terhubung ke kejadian mana pun."))
+        if not Call.objects.filter(incident_id=call.incident_id).exclude(pk=call.pk).exists():
+            raise Conflict(
+                _("Panggilan ini satu-satunya panggilan kejadian #%(id)s; tidak ada yang dapat dilepas.") % {"id": call.incident_id}
+            )
+        itype = call.incident.incident_type
+        if incident_type:
+            itype = IncidentType.objects.filter(code=incident_type).first()
+            if itype is None:
+                raise InvalidInput(_("Jenis kejadian tidak dikenal: %(t)s") % {"t": incident_type}, field="incident_type")
+        from dispatch import services as dispatch_services
+
+        previous_incident = call.incident_id
+        dispatch_services.incident_detach_call(call=call, user=user)
+        incident = dispatch_services.incident_open(call=call, incident_type=itype, user=user)
+        call.incident = incident
+        call.version += 1
+        call.save(update_fields=["incident", "version"])
+        _record_transition(
+            call, by=user, from_status=call.status, to_status=call.status,
+            reason=f"unlinked from incident {previous_incident}; own incident {incident.pk}",
+        )
+        audit("call.unlink", user=user, obj=call, detail={"from_incident": previous_incident, "to_incident": incident.pk})
         events.emit(events.CALL_UPDATED, call_event_data(call))
     return call

@@ -13,6 +13,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -74,6 +75,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "dispatch.middleware.DatabaseUnavailableMiddleware",
+    "dispatch.audit.AuditAddressMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -81,6 +83,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "dispatch.accounts.IdleTimeoutMiddleware",
+    "dispatch.accounts.OTPRequiredMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "dispatch.middleware.SecurityHeadersMiddleware",
     "axes.middleware.AxesMiddleware",
@@ -121,6 +125,15 @@ if DATABASE_URL:
     DATABASES["default"]["OPTIONS"].setdefault("connect_timeout", env_int("DB_CONNECT_TIMEOUT", 3))
     if env_str("DB_SESSION_OPTIONS"):
         DATABASES["default"]["OPTIONS"]["options"] = env_str("DB_SESSION_OPTIONS")
+    # DB_POOL=1: one psycopg pool per process (Django 5.2), so the connection count is bounded by
+    # processes x DB_POOL_MAX_SIZE however many threads serve requests. Pools exclude persistent connections.
+    if env_bool("DB_POOL", False):
+        DATABASES["default"]["CONN_MAX_AGE"] = 0
+        DATABASES["default"]["OPTIONS"]["pool"] = {
+            "min_size": env_int("DB_POOL_MIN_SIZE", 2),
+            "max_size": env_int("DB_POOL_MAX_SIZE", 10),
+            "timeout": env_int("DB_POOL_TIMEOUT", 3),
+        }
 else:
     DATABASES = {
         "default": {
@@ -165,6 +178,8 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 300}
 SWEEP_SECONDS = env_int("SWEEP_SECONDS", 5)
 CELERY_BEAT_SCHEDULE = {
     "sweep": {"task": "dispatch.tasks.sweep", "schedule": timedelta(seconds=SWEEP_SECONDS)},
+    # Yesterday's digest to supervisors at 00:05 WIB (17:05 UTC; CELERY_TIMEZONE is UTC).
+    "daily-digest": {"task": "dispatch.tasks.daily_digest", "schedule": crontab(minute=5, hour=17)},
 }
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -186,12 +201,16 @@ AXES_COOLOFF_TIME = timedelta(minutes=15)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_ENABLED = env_bool("AXES_ENABLED", True)
+# Indonesian page on the form, JSON 429 on the API (dispatch/accounts.py).
+AXES_LOCKOUT_CALLABLE = "dispatch.accounts.lockout_response"
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
-SESSION_COOKIE_AGE = 30 * 60
+# The idle timeout per role (30/15 min) is enforced by dispatch.accounts.IdleTimeoutMiddleware,
+# which audits and closes sockets; the cookie itself outlives a shift so it never expires first.
+SESSION_COOKIE_AGE = 8 * 60 * 60
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
@@ -278,3 +297,9 @@ ESCALATION_OFFICER_SECONDS = env_int("ESCALATION_OFFICER_SECONDS", 120)
 EMBEDDED_SCHEDULER = env_bool("EMBEDDED_SCHEDULER", False)
 # Ghost-call call-back deadline.
 CALLBACK_MINUTES = env_int("CALLBACK_MINUTES", 5)
+# An AML location is matched to the call from the same number within this many minutes.
+AML_MATCH_MINUTES = env_int("AML_MATCH_MINUTES", 10)
+
+# UU PDP 27/2022: caller numbers whose last call is older than this are pseudonymised
+# by `manage.py pseudonymise_callers` (agencies/retention.py).
+RETENTION_DAYS = env_int("RETENTION_DAYS", 365)

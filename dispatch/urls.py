@@ -4,8 +4,11 @@ from django.views.i18n import JavaScriptCatalog
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from calls import api as calls_api
+from calls import telephony_api
 from dispatch import api as dispatch_api
 from dispatch import health
+from dispatch.report_api import DailyReportApi
+from dispatch import views as dispatch_views
 from dispatch.auth_api import TokenApi
 
 api_v1 = [
@@ -13,6 +16,8 @@ api_v1 = [
     path("calls/", calls_api.CallListCreateApi.as_view(), name="api-calls"),
     path("calls/<int:call_id>/", calls_api.CallDetailApi.as_view(), name="api-call"),
     path("calls/<int:call_id>/classify/", calls_api.CallClassifyApi.as_view(), name="api-call-classify"),
+    path("calls/<int:call_id>/duplicates/", dispatch_api.CallDuplicatesApi.as_view(), name="api-call-duplicates"),
+    path("calls/<int:call_id>/unlink/", dispatch_api.CallUnlinkApi.as_view(), name="api-call-unlink"),
     path("incidents/<int:incident_id>/", dispatch_api.IncidentDetailApi.as_view(), name="api-incident"),
     path("incidents/<int:incident_id>/dispatch/", dispatch_api.IncidentDispatchApi.as_view(), name="api-incident-dispatch"),
     path("incidents/<int:incident_id>/close/", dispatch_api.IncidentCloseApi.as_view(), name="api-incident-close"),
@@ -22,18 +27,28 @@ api_v1 = [
     path("dispatches/<int:dispatch_id>/acknowledge/", dispatch_api.DispatchAcknowledgeApi.as_view(), name="api-dispatch-ack"),
     path("dispatches/<int:dispatch_id>/status/", dispatch_api.DispatchStatusApi.as_view(), name="api-dispatch-status"),
     path("events/", dispatch_api.EventListApi.as_view(), name="api-events"),
+    path("reports/daily/", DailyReportApi.as_view(), name="api-reports-daily"),
+    path("telephony/events/", telephony_api.TelephonyEventApi.as_view(), name="api-telephony-events"),
+    path("aml/", telephony_api.AmlApi.as_view(), name="api-aml"),
+    path("calls/<int:call_id>/claim/", telephony_api.CallClaimApi.as_view(), name="api-call-claim"),
+    path("calls/<int:call_id>/aml/", telephony_api.CallAmlApi.as_view(), name="api-call-aml"),
+    path("callbacks/", telephony_api.CallbackListApi.as_view(), name="api-callbacks"),
+    path("callbacks/<int:callback_id>/outcome/", telephony_api.CallbackOutcomeApi.as_view(), name="api-callback-outcome"),
 ]
 
 urlpatterns = [
     path("", include("dispatch.web_urls")),
+    path("wall/incidents.json", dispatch_views.wall_incidents, name="wall-incidents"),
     path("", include("calls.urls")),
     path("", include("agencies.urls")),
     path("api/v1/", include(api_v1)),
+    path("reports/", include("dispatch.report_views")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("health/live", health.live, name="health-live"),
     path("health/ready", health.ready, name="health-ready"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
+    path("account/", include("dispatch.accounts")),
     path("admin/", admin.site.urls),
 ]

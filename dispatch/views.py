@@ -6,6 +6,8 @@ from django.contrib.auth import logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Q
+from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
@@ -13,6 +15,7 @@ from agencies.selectors import actor_for_user
 from calls.selectors import open_calls
 from dispatch import events
 from dispatch.audit import audit
+from dispatch.models import Dispatch
 from dispatch.selectors import live_dispatches_for_agency, open_incidents
 
 
@@ -23,6 +26,17 @@ class LoginView(auth_views.LoginView):
         response = super().form_valid(form)
         audit("auth.login", user=form.get_user(), address=self.request.META.get("REMOTE_ADDR"))
         return response
+
+    def form_invalid(self, form):
+        # Never the password: only the username typed and whether axes has locked the pair.
+        locked = bool(getattr(self.request, "axes_locked_out", False))
+        audit(
+            "auth.login",
+            outcome="locked" if locked else "denied",
+            address=self.request.META.get("REMOTE_ADDR"),
+            detail={"username": (self.request.POST.get("username") or "")[:150]},
+        )
+        return super().form_invalid(form)
 
 
 @require_POST
@@ -61,6 +75,10 @@ def board(request):
 
 @login_required
 def board_partial(request):
+    """The board's live part; `?view=wall` adds the supervisor wall's sections."""
+    if request.GET.get("view") == "wall":
+        _require(request, lambda a: a.is_supervisor)
+        return render(request, "dispatch/_board.html", _wall_context())
     _require(request, lambda a: a.on_floor)
     return render(request, "dispatch/_board.html", _board_context())
 
@@ -69,10 +87,60 @@ def _board_context() -> dict:
     return {"calls": list(open_calls()[:100]), "incidents": list(open_incidents()[:100])}
 
 
+def _wall_context() -> dict:
+    waiting = (
+        Dispatch.objects.filter(status=Dispatch.Status.DISPATCHED)
+        .select_related("incident__incident_type", "agency")
+        .order_by("-escalation_level", "ack_deadline")[:100]
+    )
+    calls = _board_context()["calls"]
+    per_operator: dict[str, int] = {}
+    for call in calls:
+        name = call.operator.get_username() if call.operator_id else ""
+        per_operator[name] = per_operator.get(name, 0) + 1
+    return {
+        **_board_context(),
+        "wall": True,
+        "calls_per_operator": sorted(per_operator.items(), key=lambda item: (-item[1], item[0])),
+        "unacknowledged": list(waiting),
+        "counts": Dispatch.objects.aggregate(
+            unacknowledged=Count("pk", filter=Q(status=Dispatch.Status.DISPATCHED)),
+            escalated=Count("pk", filter=Q(status=Dispatch.Status.DISPATCHED, escalation_level__gt=0)),
+        ),
+    }
+
+
 @login_required
 def wall(request):
     _require(request, lambda a: a.is_supervisor)
-    return render(request, "dispatch/wall.html", {"live": True, **_board_context()})
+    return render(request, "dispatch/wall.html", {"live": True, **_wall_context()})
+
+
+@login_required
+def wall_incidents(request):
+    """Open incidents with a location, for the wall's map (floor only)."""
+    _require(request, lambda a: a.on_floor)
+    features = []
+    for incident in open_incidents()[:300]:
+        if incident.lat is None or incident.lon is None:
+            continue
+        dispatches = list(incident.dispatches.all())
+        features.append(
+            {
+                "id": incident.pk,
+                "lat": incident.lat,
+                "lon": incident.lon,
+                "label": incident.incident_type.label_id,
+                "priority": incident.priority,
+                "status": incident.status,
+                "address": incident.address,
+                "kelurahan": incident.kelurahan.name if incident.kelurahan_id else None,
+                "url": f"/incidents/{incident.pk}/",
+                "escalated": any(d.escalation_level and d.status == Dispatch.Status.DISPATCHED for d in dispatches),
+                "agencies": [{"agency": d.agency.code, "status": d.status} for d in dispatches if d.is_active],
+            }
+        )
+    return JsonResponse({"incidents": features})
 
 
 @login_required
@@ -93,3 +161,28 @@ def agency_partial(request):
     if not actor.is_agency_staff:
         raise PermissionDenied
     return render(request, "dispatch/_agency.html", {"dispatches": list(live_dispatches_for_agency(actor.agency_code))})
+
+
+@login_required
+def incident_page(request, incident_id: int):
+    """The operator's page for one incident: calls, suggested agencies, dispatches, close/reopen."""
+    from agencies.models import Agency
+    from dispatch.selectors import agency_suggestions, incident_for_user, incident_timeline
+
+    _require(request, lambda a: a.on_floor)
+    incident = incident_for_user(request.user, incident_id)
+    suggestions = agency_suggestions(incident)
+    suggested = {s.agency.code for s in suggestions}
+    return render(
+        request,
+        "dispatch/incident.html",
+        {
+            "live": True,
+            "incident": incident,
+            "calls": list(incident.calls.select_related("caller").order_by("received_at")),
+            "dispatches": list(incident.dispatches.select_related("agency", "station", "acknowledged_by").order_by("dispatched_at")),
+            "suggestions": suggestions,
+            "other_agencies": [a for a in Agency.objects.filter(active=True) if a.code not in suggested],
+            "timeline": incident_timeline(incident),
+        },
+    )

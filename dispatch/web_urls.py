@@ -11,4 +11,5 @@ urlpatterns = [
     path("wall/", views.wall, name="wall"),
     path("agency/", views.agency_console, name="agency-console"),
     path("agency/partial/", views.agency_partial, name="agency-partial"),
+    path("incidents/<int:incident_id>/", views.incident_page, name="incident"),
 ]

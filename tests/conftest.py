@@ -9,7 +9,19 @@ import uuid
 import pytest
 
 # Each test session gets its own channel-layer prefix, so parallel runs on one Redis never cross.
+# Settings are already loaded here: set it there too, and in the environment for server subprocesses.
 os.environ.setdefault("CHANNEL_PREFIX", f"t{uuid.uuid4().hex[:8]}")
+
+
+def _use_channel_prefix() -> None:
+    from django.conf import settings
+
+    config = settings.CHANNEL_LAYERS["default"].get("CONFIG")
+    if config is not None and "prefix" in config:
+        config["prefix"] = os.environ["CHANNEL_PREFIX"]
+
+
+_use_channel_prefix()
 
 def _allow_audit_flush() -> None:
     """The suite's flush may clear the append-only audit table; production sessions may not."""

@@ -35,7 +35,7 @@ class Command(BaseCommand):
         if with_redis:
             commands["worker"] = [python, "-m", "celery", "-A", "dispatch", "worker", "--loglevel", "INFO", "--concurrency", "2"]
             commands["beat"] = [python, "-m", "celery", "-A", "dispatch", "beat", "--loglevel", "INFO",
-                                "--schedule", os.environ.get("CELERY_BEAT_SCHEDULE_FILE", "/tmp/dispatch112-celerybeat-schedule")]
+                                "--schedule", os.environ.get("CELERY_BEAT_SCHEDULE_FILE", str(settings.BASE_DIR / ".celerybeat-schedule"))]
         processes = {name: subprocess.Popen(cmd, env=env) for name, cmd in commands.items()}
         self.stdout.write(f"Dispatch 112 at http://{host}:{port}/  ({', '.join(processes)}; "
                           f"{'PostgreSQL' if settings.USING_POSTGRES else 'SQLite'}, {'Redis' if with_redis else 'in-process'})")
