@@ -10,13 +10,13 @@ from shapely.strtree import STRtree
 from agencies.models import Kelurahan
 
 _lock = threading.Lock()
-_index: tuple[STRtree, list[int], list] | None = None
+_index: tuple[STRtree, list[str], list] | None = None
 
 
 def _build():
-    rows = list(Kelurahan.objects.exclude(boundary=None).values_list("id", "boundary"))
+    rows = list(Kelurahan.objects.exclude(boundary=None).values_list("code", "boundary"))
     geoms = [shape(boundary) for _, boundary in rows]
-    return STRtree(geoms), [pk for pk, _ in rows], geoms
+    return STRtree(geoms), [code for code, _ in rows], geoms
 
 
 def reset_index() -> None:
@@ -25,15 +25,27 @@ def reset_index() -> None:
         _index = None
 
 
-def kelurahan_at(lat: float, lon: float) -> Kelurahan | None:
-    """The kelurahan whose boundary contains the point, or None outside the city."""
+def _code_at(lat: float, lon: float) -> str | None:
     global _index
     with _lock:
         if _index is None:
             _index = _build()
-        tree, ids, geoms = _index
+        tree, codes, geoms = _index
     point = Point(lon, lat)
     for i in tree.query(point):
         if geoms[int(i)].covers(point):
-            return Kelurahan.objects.select_related("kecamatan").get(pk=ids[int(i)])
+            return codes[int(i)]
+    return None
+
+
+def kelurahan_at(lat: float, lon: float) -> Kelurahan | None:
+    """The kelurahan whose boundary contains the point, or None outside the city."""
+    for attempt in range(2):
+        code = _code_at(lat, lon)
+        if code is None:
+            return None
+        kelurahan = Kelurahan.objects.select_related("kecamatan").filter(code=code).first()
+        if kelurahan is not None:
+            return kelurahan
+        reset_index()  # the reference data was reloaded or edited since the index was built
     return None

@@ -11,12 +11,15 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import queue
+import threading
 import time
 from dataclasses import dataclass
 from typing import Any
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -168,7 +171,7 @@ def emit(event_type: str, data: dict[str, Any], *, agency_code: str = "") -> Env
     seq = _next_seq()
     Event.objects.create(seq=seq, type=event_type, data=data, agency_code=agency_code, created_at=timezone.now())
     envelope = Envelope(seq=seq, type=event_type, data=data, agency_code=agency_code)
-    transaction.on_commit(lambda: broadcast(envelope))
+    transaction.on_commit(lambda: publish_after_commit(envelope))
     return envelope
 
 
@@ -206,6 +209,85 @@ async def _send_all(layer, groups: list[str], message: dict[str, Any]) -> None:
             await layer.group_send(group, message)
 
     await asyncio.wait_for(send(), BROADCAST_TIMEOUT_SECONDS)
+
+
+class _RedisPublisher:
+    """Publishes committed events to channels-redis's pub/sub groups from a background thread.
+
+    The request that made the change does not wait for Redis: it only queues
+    the event. The thread publishes in commit order with a plain Redis client,
+    in the wire format the pub/sub layer's subscribers read. While Redis is
+    unreachable it drops events quickly (logged) instead of queueing them up:
+    they are stored, and every client resyncs by seq.
+    """
+
+    RETRY_AFTER_FAILURE_SECONDS = 1.0
+
+    def __init__(self) -> None:
+        self.queue: queue.SimpleQueue = queue.SimpleQueue()
+        self.lock = threading.Lock()
+        self.thread: threading.Thread | None = None
+        self.clients: dict[str, Any] = {}
+        self.down_until: dict[str, float] = {}
+
+    def submit(self, url: str, prefix: str, envelope: Envelope) -> None:
+        with self.lock:
+            if self.thread is None or not self.thread.is_alive():
+                self.thread = threading.Thread(target=self._run, name="event-publisher", daemon=True)
+                self.thread.start()
+        self.queue.put((url, prefix, envelope))
+
+    def _run(self) -> None:
+        while True:
+            url, prefix, envelope = self.queue.get()
+            self.publish(url, prefix, envelope)
+
+    def publish(self, url: str, prefix: str, envelope: Envelope) -> bool:
+        if time.monotonic() < self.down_until.get(url, 0.0):
+            logger.warning("broadcast of event %s failed; clients will resync", envelope.seq)
+            return False
+        try:
+            import redis
+
+            client = self.clients.get(url)
+            if client is None:
+                client = redis.Redis.from_url(url, socket_timeout=BROADCAST_TIMEOUT_SECONDS, socket_connect_timeout=BROADCAST_TIMEOUT_SECONDS)
+                self.clients[url] = client
+            layer = get_channel_layer()
+            payload = layer.serialize({"type": SOCKET_MESSAGE_TYPE, "seq": envelope.seq, "text": envelope.text(ts=time.time())})
+            pipe = client.pipeline(transaction=False)
+            for group in groups_for(envelope):
+                pipe.publish(f"{prefix}__group__{group}", payload)
+            pipe.execute()
+        except Exception:  # noqa: BLE001 - the change is committed; clients resync by seq
+            self.down_until[url] = time.monotonic() + self.RETRY_AFTER_FAILURE_SECONDS
+            logger.warning("broadcast of event %s failed; clients will resync", envelope.seq, exc_info=True)
+            return False
+        return True
+
+
+_publisher = _RedisPublisher()
+
+
+def _single_redis_pubsub() -> tuple[str, str] | None:
+    """(url, prefix) when the layer is channels-redis pub/sub on one Redis, else None."""
+    config = settings.CHANNEL_LAYERS.get("default", {})
+    if config.get("BACKEND") != "channels_redis.pubsub.RedisPubSubChannelLayer":
+        return None
+    options = config.get("CONFIG", {})
+    hosts = options.get("hosts") or []
+    if len(hosts) != 1 or not isinstance(hosts[0], str) or options.get("symmetric_encryption_keys"):
+        return None
+    return hosts[0], options.get("prefix", "asgi")
+
+
+def publish_after_commit(envelope: Envelope) -> None:
+    """Hand a committed event to the background publisher (Redis), or broadcast it now (in-memory layer)."""
+    target = _single_redis_pubsub()
+    if target is None:
+        broadcast(envelope)
+    else:
+        _publisher.submit(target[0], target[1], envelope)
 
 
 def close_user_sockets(user_id: int) -> None:

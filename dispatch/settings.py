@@ -125,9 +125,9 @@ if DATABASE_URL:
     DATABASES["default"]["OPTIONS"].setdefault("connect_timeout", env_int("DB_CONNECT_TIMEOUT", 3))
     if env_str("DB_SESSION_OPTIONS"):
         DATABASES["default"]["OPTIONS"]["options"] = env_str("DB_SESSION_OPTIONS")
-    # DB_POOL=1: one psycopg pool per process (Django 5.2), so the connection count is bounded by
+    # DB_POOL (on by default): one psycopg pool per process (Django 5.2), so the connection count is bounded by
     # processes x DB_POOL_MAX_SIZE however many threads serve requests. Pools exclude persistent connections.
-    if env_bool("DB_POOL", False):
+    if env_bool("DB_POOL", True):
         DATABASES["default"]["CONN_MAX_AGE"] = 0
         DATABASES["default"]["OPTIONS"]["pool"] = {
             "min_size": env_int("DB_POOL_MIN_SIZE", 2),

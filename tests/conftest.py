@@ -37,6 +37,8 @@ REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
 
 
 def pytest_collection_modifyitems(config, items):
+    # Browser tests last: the rest of the suite never runs beside Playwright's event loop.
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
     have_pg = bool(os.environ.get("DATABASE_URL", "").startswith("postgres"))
     have_redis = bool(os.environ.get("REDIS_URL"))
     for item in items:

@@ -60,7 +60,7 @@ def test_lockout_page_carries_the_headers_too(operator):
 
 
 def _production_env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SECURE_", "SESSION_"))}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SECURE_", "SESSION_")) and k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
     env.update(
         DEBUG="0",
         SECRET_KEY="x" * 20 + "-production-like-secret-key-for-the-check-0123456789",

@@ -3,20 +3,15 @@
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
+
+from tests.servers import start_server, stop_process
 
 # Playwright's sync API keeps an event loop on the main thread; the ORM calls in these tests are still synchronous.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
-ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("PLAYWRIGHT_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -30,44 +25,6 @@ CHROMIUM_ARGS = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _database_url() -> str:
-    from django.conf import settings
-
-    db = settings.DATABASES["default"]
-    auth = quote(db.get("USER") or "postgres")
-    if db.get("PASSWORD"):
-        auth += ":" + quote(db["PASSWORD"])
-    return f"postgres://{auth}@{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/{db['NAME']}"
-
-
-def start_server(extra_env: dict | None = None, workers: int = 1):
-    port = _free_port()
-    env = dict(os.environ, DATABASE_URL=_database_url(), PORT=str(port), **(extra_env or {}))
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "dispatch.asgi:application", "--host", "127.0.0.1", "--port", str(port),
-         "--workers", str(workers), "--lifespan", "on", "--no-access-log", "--log-level", "warning"],
-        cwd=ROOT, env=env,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server exited with {proc.returncode}")
-        try:
-            urllib.request.urlopen(base + "/health/live", timeout=1).read()
-            return proc, base
-        except OSError:
-            time.sleep(0.2)
-    proc.kill()
-    raise RuntimeError("server did not start")
-
-
 @pytest.fixture(scope="session")
 def asgi_server(django_db_setup, django_db_blocker):
     """uvicorn serving the project on the test database (PostgreSQL) and Redis."""
@@ -75,15 +32,13 @@ def asgi_server(django_db_setup, django_db_blocker):
         pytest.skip("the live server needs PostgreSQL and Redis")
     proc, base = start_server()
     yield base
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    stop_process(proc)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium():
+    """Chromium for one test module. Playwright's sync API runs an event loop on the main thread
+    while it is open, so it is closed after each module rather than kept for the whole session."""
     from playwright.sync_api import sync_playwright
 
     if not Path(CHROMIUM).exists():
