@@ -1,0 +1,140 @@
+"""Shared helpers for the benchmarks: the bench database, servers, tokens, percentiles."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlparse
+
+ROOT = Path(__file__).resolve().parents[1]
+PYTHON = sys.executable
+DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/dispatch_bench"
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/9"
+DEMO_PASSWORD = "bengkulu-112-demo"
+
+
+def database_url() -> str:
+    return os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
+
+
+def redis_url() -> str:
+    return os.environ.get("REDIS_URL") or DEFAULT_REDIS_URL
+
+
+def bench_env(**extra: str) -> dict[str, str]:
+    env = dict(os.environ, DATABASE_URL=database_url(), REDIS_URL=redis_url(), DEBUG="1", AXES_ENABLED="0",
+               LOG_LEVEL=os.environ.get("LOG_LEVEL", "WARNING"))
+    env.update(extra)
+    return env
+
+
+def pg_connect(url: str | None = None, **kwargs):
+    import psycopg
+
+    return psycopg.connect(url or database_url(), **kwargs)
+
+
+def ensure_database(*, prepare: bool = True) -> None:
+    """Create the bench database if missing; migrate, load Kota Bengkulu and the demo accounts.
+
+    bench/run.py does it once and sets BENCH_DB_READY=1 for the scripts it runs."""
+    import psycopg
+
+    if os.environ.get("BENCH_DB_READY") == "1":
+        return
+
+    url = urlparse(database_url())
+    name = url.path.lstrip("/")
+    admin_url = url._replace(path="/postgres").geturl()
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is None:
+            conn.execute(f'CREATE DATABASE "{name}"')
+    if prepare:
+        env = bench_env()
+        script = (
+            "import django; django.setup(); from django.core.management import call_command as c; "
+            "c('migrate', interactive=False, verbosity=0); c('load_bengkulu', verbosity=0); c('seed_demo', verbosity=0)"
+        )
+        env.setdefault("DJANGO_SETTINGS_MODULE", "dispatch.settings")
+        subprocess.run([PYTHON, "-c", script], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(workers: int = 1, **extra_env: str) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    proc = subprocess.Popen(
+        [PYTHON, "-m", "uvicorn", "dispatch.asgi:application", "--host", "127.0.0.1", "--port", str(port),
+         "--workers", str(workers), "--lifespan", "on", "--no-access-log", "--log-level", "warning"],
+        cwd=ROOT, env=bench_env(**extra_env),
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode}")
+        try:
+            urllib.request.urlopen(base + "/health/ready", timeout=2).read()
+            return proc, base
+        except OSError:
+            time.sleep(0.25)
+    stop(proc)
+    raise RuntimeError("server did not start")
+
+
+def stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def token(base: str, username: str = "operator", password: str = DEMO_PASSWORD) -> str:
+    request = urllib.request.Request(
+        base + "/api/v1/auth/token/",
+        data=json.dumps({"username": username, "password": password}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read())["token"]
+
+
+def percentile(values: list[float], q: float) -> float:
+    """Nearest-rank percentile (q in 0..100); 0 for no values."""
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    rank = max(1, min(len(ordered), int(-(-q * len(ordered) // 100))))
+    return ordered[rank - 1]
+
+
+def connection_count(dbname: str | None = None) -> int:
+    """Client backends connected to the bench database right now."""
+    name = dbname or urlparse(database_url()).path.lstrip("/")
+    with pg_connect(autocommit=True) as conn:
+        row = conn.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND backend_type = 'client backend' AND pid <> pg_backend_pid()",
+            (name,),
+        ).fetchone()
+    return int(row[0])
+
+
+def write_json(path: str | None, results: list[dict]) -> None:
+    if path:
+        Path(path).write_text(json.dumps(results, indent=2))
+    for r in results:
+        extra = f"  (substrate {r['substrate']:.1f} {r.get('substrate_unit', '')}, ratio {r['ratio']:.3f})" if "substrate" in r else ""
+        print(f"{r['name']:<45} {r['value']:>12.2f} {r['unit']}{extra}")

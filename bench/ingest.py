@@ -1,0 +1,164 @@
+"""Call intake throughput: POST /api/v1/calls/ against uvicorn on PostgreSQL, 1 and 2 worker processes.
+
+The substrate, measured in the same run, is the raw rate of single-connection
+INSERT+COMMIT with psycopg into a table shaped like calls_call: what the
+database and its fsync allow before any Django, HTTP or event work.
+Also records the peak number of database connections during the load.
+
+    python bench/ingest.py [--json OUT] [--quick] [--duration S] [--concurrency N] [--workers 1,2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import common  # noqa: E402
+
+NOTES = [
+    "Kebakaran rumah di Jl. Suprapto, asap tebal",
+    "Tanya nomor PLN untuk listrik padam",
+    "Kecelakaan motor di simpang lima, satu korban",
+    "Panggilan kosong, tidak ada suara",
+    "Pohon tumbang menutup jalan di Sawah Lebar",
+]
+
+
+def substrate_insert_rate(seconds: float) -> float:
+    """Single connection, one INSERT and one COMMIT per row, as fast as it goes."""
+    with common.pg_connect() as conn:
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS bench_raw_call (id bigserial PRIMARY KEY, caller_number varchar(32), notes text,"
+            " status varchar(16), received_at timestamptz, idempotency_key varchar(128) UNIQUE, version integer)"
+        )
+        conn.execute("TRUNCATE bench_raw_call")
+        conn.commit()
+        n = 0
+        deadline = time.perf_counter() + seconds
+        start = time.perf_counter()
+        while time.perf_counter() < deadline:
+            conn.execute(
+                "INSERT INTO bench_raw_call (caller_number, notes, status, received_at, idempotency_key, version)"
+                " VALUES (%s, %s, 'active', now(), %s, 1)",
+                (f"+62812{random.randrange(10**7):07d}", random.choice(NOTES), uuid.uuid4().hex),
+            )
+            conn.commit()
+            n += 1
+        elapsed = time.perf_counter() - start
+        conn.execute("DROP TABLE bench_raw_call")
+        conn.commit()
+    return n / elapsed
+
+
+class ConnectionSampler(threading.Thread):
+    """Samples pg_stat_activity while the load runs; keeps the peak."""
+
+    def __init__(self):
+        super().__init__(daemon=True)
+        self.peak = 0
+        self.done = threading.Event()
+
+    def run(self):
+        while not self.done.is_set():
+            try:
+                self.peak = max(self.peak, common.connection_count())
+            except Exception:  # noqa: BLE001
+                pass
+            self.done.wait(0.5)
+
+
+async def load(base: str, token: str, *, seconds: float, concurrency: int, warmup: int = 64) -> dict:
+    import httpx
+
+    headers = {"Authorization": f"Token {token}", "Content-Type": "application/json"}
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    created = 0
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(base_url=base, headers=headers, limits=limits, timeout=30) as client:
+
+        async def post_one(record: bool) -> None:
+            nonlocal created
+            body = {"caller_number": f"0812{random.randrange(10**8):08d}", "notes": random.choice(NOTES)}
+            t0 = time.perf_counter()
+            try:
+                r = await client.post("/api/v1/calls/", json=body, headers={"Idempotency-Key": uuid.uuid4().hex})
+                code = r.status_code
+            except httpx.HTTPError:
+                code = 0
+            if record:
+                latencies.append(time.perf_counter() - t0)
+                statuses[code] = statuses.get(code, 0) + 1
+                created += code == 201
+
+        await asyncio.gather(*(post_one(False) for _ in range(warmup)))
+        deadline = time.perf_counter() + seconds
+        start = time.perf_counter()
+
+        async def worker():
+            while time.perf_counter() < deadline:
+                await post_one(True)
+
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        elapsed = time.perf_counter() - start
+    return {
+        "rate": created / elapsed,
+        "p50_ms": common.percentile(latencies, 50) * 1000,
+        "p99_ms": common.percentile(latencies, 99) * 1000,
+        "statuses": statuses,
+        "created": created,
+    }
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--json")
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--duration", type=float)
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--workers", default="1,2")
+    parser.add_argument("--no-pool", action="store_true", help="persistent connections instead of the psycopg pool")
+    args = parser.parse_args(argv)
+    seconds = args.duration or (3.0 if args.quick else 15.0)
+
+    common.ensure_database()
+    raw = substrate_insert_rate(min(seconds, 5.0))
+    print(f"substrate: {raw:.0f} INSERT+COMMIT/s on one connection")
+    results = []
+    pool_env = {} if args.no_pool else {"DB_POOL": "1", "DB_POOL_MIN_SIZE": "2", "DB_POOL_MAX_SIZE": "8"}
+    for workers in [int(w) for w in args.workers.split(",")]:
+        proc, base = common.start_server(workers=workers, **pool_env)
+        try:
+            token = common.token(base)
+            sampler = ConnectionSampler()
+            sampler.start()
+            outcome = asyncio.run(load(base, token, seconds=seconds, concurrency=args.concurrency))
+            sampler.done.set()
+            sampler.join()
+        finally:
+            common.stop(proc)
+        print(f"{workers} worker(s): {outcome['rate']:.0f} calls/s, p50 {outcome['p50_ms']:.1f} ms, "
+              f"p99 {outcome['p99_ms']:.1f} ms, statuses {outcome['statuses']}, peak db connections {sampler.peak}")
+        suffix = f"{workers}proc"
+        results += [
+            {"name": f"ingest.calls_per_s.{suffix}", "value": round(outcome["rate"], 1), "unit": "calls/s",
+             "substrate": round(raw, 1), "substrate_unit": "INSERT+COMMIT/s (1 connection)", "ratio": round(outcome["rate"] / raw, 3)},
+            {"name": f"ingest.latency_p50.{suffix}", "value": round(outcome["p50_ms"], 1), "unit": "ms"},
+            {"name": f"ingest.latency_p99.{suffix}", "value": round(outcome["p99_ms"], 1), "unit": "ms"},
+            {"name": f"ingest.errors.{suffix}", "value": sum(v for k, v in outcome["statuses"].items() if k != 201), "unit": "requests"},
+            {"name": f"ingest.db_connections_peak.{suffix}", "value": sampler.peak, "unit": "connections"},
+        ]
+    common.write_json(args.json, results)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,239 @@
+"""Play realistic 112 traffic into the API: a normal hour, then an earthquake surge.
+
+    python manage.py simulate --rate 4 --duration 60 --surge-factor 20 --base-url http://127.0.0.1:8000 --token KEY
+
+Normal mix (Kota Bengkulu's 112 is mostly ghost and prank calls): under 1 %
+emergencies, information and complaint calls, ghost calls, and a handful of
+repeat pranksters calling again and again. The surge (an earthquake) plays
+at `rate x surge-factor`: most calls report one of a few incidents near a
+few places, so the operator looks up the duplicates of each call and joins
+it to the open incident when one is offered. Every call carries its own
+Idempotency-Key. Prints (or writes with --json-out) what was sent and how long it took.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import time
+import uuid
+from dataclasses import dataclass, field
+
+from django.core.management.base import BaseCommand
+
+NORMAL_MIX = [("emergency", 0.008), ("information", 0.22), ("complaint", 0.06), ("ghost", 0.42), ("prank", 0.292)]
+EMERGENCY_TYPES = ["kebakaran_bangunan", "kecelakaan_lalu_lintas", "darurat_medis", "pohon_tumbang", "kriminal"]
+# Places in Kota Bengkulu where the surge's incidents are (lat, lon, type, words).
+SURGE_HOTSPOTS = [
+    (-3.7956, 102.2592, "gempa_tsunami", "Rumah roboh di Pasar Minggu setelah gempa"),
+    (-3.8004, 102.2655, "kebakaran_bangunan", "Kebakaran toko setelah gempa di Jl. Suprapto"),
+    (-3.7870, 102.2502, "gempa_tsunami", "Dinding sekolah runtuh di Pantai Panjang, ada korban"),
+    (-3.8208, 102.2856, "tanah_longsor", "Longsor menimpa rumah di Sumur Dewa"),
+    (-3.7650, 102.2680, "darurat_medis", "Banyak warga luka di Beringin Raya setelah gempa"),
+]
+PRANKSTERS = [f"0812731{n:05d}" for n in range(12)]
+
+
+@dataclass
+class Stats:
+    sent: int = 0
+    created: int = 0
+    replayed: int = 0
+    errors: dict = field(default_factory=dict)
+    create_ms: list = field(default_factory=list)
+    classify_ms: list = field(default_factory=list)
+    duplicates_ms: list = field(default_factory=list)
+    surge_create_ms: list = field(default_factory=list)
+    surge_classify_ms: list = field(default_factory=list)
+    duplicate_lookups: int = 0
+    duplicate_suggestions: int = 0
+    joined_existing: int = 0
+    incidents_opened: int = 0
+    duplicates_api: bool | None = None
+    call_ids: list = field(default_factory=list)
+    surge_started: float = 0.0
+    surge_ended: float = 0.0
+
+    def error(self, what: str, status: int) -> None:
+        key = f"{what}:{status}"
+        self.errors[key] = self.errors.get(key, 0) + 1
+
+
+def pct(values: list[float], q: float) -> float:
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    return ordered[max(0, min(len(ordered) - 1, int(-(-q * len(ordered) // 100)) - 1))]
+
+
+class Simulator:
+    def __init__(self, *, base_url: str, token: str, seed: int, think: float):
+        self.base_url, self.token, self.think = base_url.rstrip("/"), token, think
+        self.rng = random.Random(seed)
+        self.stats = Stats()
+
+    def _number(self, call_type: str) -> str | None:
+        if call_type == "prank" and self.rng.random() < 0.6:
+            return self.rng.choice(PRANKSTERS)
+        if call_type == "ghost" and self.rng.random() < 0.1:
+            return None
+        return f"08{self.rng.choice(['12', '13', '21', '52', '77'])}{self.rng.randrange(10**8):08d}"
+
+    async def _post(self, client, path: str, body: dict, headers: dict | None = None):
+        t0 = time.perf_counter()
+        for attempt in range(5):
+            try:
+                r = await client.post(path, json=body, headers=headers)
+            except Exception:  # noqa: BLE001 - network error: retry, same key
+                r = None
+            if r is not None and r.status_code != 503:
+                return r, (time.perf_counter() - t0) * 1000
+            await asyncio.sleep(0.2 * (attempt + 1))
+        return r, (time.perf_counter() - t0) * 1000
+
+    async def one_call(self, client, *, surge: bool) -> None:
+        rng, stats = self.rng, self.stats
+        hotspot = None
+        if surge and rng.random() < 0.7:
+            call_type, hotspot = "emergency", rng.choice(SURGE_HOTSPOTS)
+        elif surge:
+            call_type = rng.choice(["information", "information", "ghost", "prank"])
+        else:
+            call_type = rng.choices([t for t, _ in NORMAL_MIX], [w for _, w in NORMAL_MIX])[0]
+        body: dict = {"caller_number": self._number(call_type), "notes": ""}
+        incident_type = None
+        if hotspot:
+            lat, lon, incident_type, words = hotspot
+            body["location"] = {"lat": lat + rng.uniform(-0.001, 0.001), "lon": lon + rng.uniform(-0.001, 0.001), "address": words[:60]}
+            body["notes"] = words
+        elif call_type == "emergency":
+            incident_type = rng.choice(EMERGENCY_TYPES)
+            body["location"] = {"lat": -3.80 + rng.uniform(-0.03, 0.03), "lon": 102.27 + rng.uniform(-0.03, 0.03), "address": ""}
+        stats.sent += 1
+        r, ms = await self._post(client, "/api/v1/calls/", body, {"Idempotency-Key": uuid.uuid4().hex})
+        if r is None or r.status_code != 201:
+            stats.error("create", r.status_code if r is not None else 0)
+            return
+        stats.created += 1
+        stats.replayed += r.headers.get("Idempotent-Replayed") == "true"
+        (stats.surge_create_ms if surge else stats.create_ms).append(ms)
+        call_id = r.json()["id"]
+        stats.call_ids.append(call_id)
+        if self.think:
+            await asyncio.sleep(rng.uniform(0, self.think))
+        classify: dict = {"call_type": call_type}
+        if call_type == "emergency":
+            classify["incident_type"] = incident_type
+            if stats.duplicates_api is not False:
+                t0 = time.perf_counter()
+                d = await client.get(f"/api/v1/calls/{call_id}/duplicates/", params={"incident_type": incident_type})
+                if d.status_code == 404 and stats.duplicates_api is None:
+                    stats.duplicates_api = False
+                elif d.status_code == 200:
+                    stats.duplicates_api = True
+                    stats.duplicates_ms.append((time.perf_counter() - t0) * 1000)
+                    stats.duplicate_lookups += 1
+                    candidates = d.json().get("candidates", [])
+                    if candidates:
+                        stats.duplicate_suggestions += 1
+                        classify["duplicate_of"] = candidates[0]["id"]
+        r, ms = await self._post(client, f"/api/v1/calls/{call_id}/classify/", classify)
+        if r is None or r.status_code != 200:
+            stats.error("classify", r.status_code if r is not None else 0)
+            return
+        (stats.surge_classify_ms if surge else stats.classify_ms).append(ms)
+        if call_type == "emergency":
+            if "duplicate_of" in classify:
+                stats.joined_existing += 1
+            else:
+                stats.incidents_opened += 1
+
+    async def run(self, *, rate: float, duration: float, surge_factor: float, surge_at: float, surge_seconds: float,
+                  max_in_flight: int) -> Stats:
+        import httpx
+
+        headers = {"Authorization": f"Token {self.token}"}
+        limits = httpx.Limits(max_connections=max_in_flight, max_keepalive_connections=max_in_flight)
+        in_flight = asyncio.Semaphore(max_in_flight)
+        tasks = []
+        async with httpx.AsyncClient(base_url=self.base_url, headers=headers, timeout=30, limits=limits) as client:
+            start = time.perf_counter()
+            next_at = 0.0
+            while next_at < duration:
+                surge = surge_at <= next_at < surge_at + surge_seconds
+                delay = start + next_at - time.perf_counter()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                if surge and not self.stats.surge_started:
+                    self.stats.surge_started = time.time()
+                if not surge and self.stats.surge_started and not self.stats.surge_ended:
+                    self.stats.surge_ended = time.time()
+
+                async def guarded(surge=surge):
+                    async with in_flight:
+                        await self.one_call(client, surge=surge)
+
+                tasks.append(asyncio.create_task(guarded()))
+                current = rate * (surge_factor if surge else 1.0)
+                next_at += self.rng.expovariate(current)  # Poisson arrivals
+            await asyncio.gather(*tasks)
+        if self.stats.surge_started and not self.stats.surge_ended:
+            self.stats.surge_ended = time.time()
+        return self.stats
+
+
+def summary(stats: Stats) -> dict:
+    return {
+        "sent": stats.sent,
+        "created": stats.created,
+        "replayed": stats.replayed,
+        "errors": stats.errors,
+        "create_p50_ms": pct(stats.create_ms, 50),
+        "create_p99_ms": pct(stats.create_ms, 99),
+        "surge_calls": len(stats.surge_create_ms),
+        "surge_create_p50_ms": pct(stats.surge_create_ms, 50),
+        "surge_create_p99_ms": pct(stats.surge_create_ms, 99),
+        "surge_classify_p50_ms": pct(stats.surge_classify_ms, 50),
+        "surge_classify_p99_ms": pct(stats.surge_classify_ms, 99),
+        "duplicates_api": stats.duplicates_api,
+        "duplicates_p99_ms": pct(stats.duplicates_ms, 99),
+        "duplicate_lookups": stats.duplicate_lookups,
+        "duplicate_suggestions": stats.duplicate_suggestions,
+        "joined_existing": stats.joined_existing,
+        "incidents_opened": stats.incidents_opened,
+        "surge_started": stats.surge_started,
+        "surge_ended": stats.surge_ended,
+        "call_ids": stats.call_ids,
+    }
+
+
+class Command(BaseCommand):
+    help = "Play a normal mix of 112 calls, then an earthquake surge, into the API."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--rate", type=float, default=2.0, help="normal calls per second")
+        parser.add_argument("--duration", type=float, default=60.0, help="seconds in all")
+        parser.add_argument("--surge-factor", type=float, default=20.0)
+        parser.add_argument("--surge-at", type=float, default=None, help="second the surge starts (default: a quarter in)")
+        parser.add_argument("--surge-seconds", type=float, default=None, help="surge length (default: half the duration)")
+        parser.add_argument("--base-url", default="http://127.0.0.1:8000")
+        parser.add_argument("--token", required=True)
+        parser.add_argument("--seed", type=int, default=112)
+        parser.add_argument("--think", type=float, default=0.0, help="max seconds between answering and classifying")
+        parser.add_argument("--max-in-flight", type=int, default=256)
+        parser.add_argument("--json-out")
+
+    def handle(self, *args, rate, duration, surge_factor, surge_at, surge_seconds, base_url, token, seed, think,
+               max_in_flight, json_out, **options):
+        surge_at = duration / 4 if surge_at is None else surge_at
+        surge_seconds = duration / 2 if surge_seconds is None else surge_seconds
+        simulator = Simulator(base_url=base_url, token=token, seed=seed, think=think)
+        stats = asyncio.run(simulator.run(rate=rate, duration=duration, surge_factor=surge_factor, surge_at=surge_at,
+                                          surge_seconds=surge_seconds, max_in_flight=max_in_flight))
+        result = summary(stats)
+        if json_out:
+            with open(json_out, "w") as handle:
+                json.dump(result, handle)
+        shown = {k: v for k, v in result.items() if k != "call_ids"}
+        self.stdout.write(json.dumps(shown, indent=2))
