@@ -69,22 +69,19 @@ def caller_history(caller: Caller | None, *, exclude_call_id: int | None = None,
     calls = Call.objects.filter(caller=caller)
     if exclude_call_id is not None:
         calls = calls.exclude(pk=exclude_call_id)
-    aggregates = {"total": Count("id")}
-    for window, delta in list(HISTORY_WINDOWS.items()) + [("ever", None)]:
-        for call_type in CALL_TYPES:
-            condition = Q(call_type=call_type)
-            if delta is not None:
-                condition &= Q(received_at__gte=now - delta)
-            aggregates[f"{window}__{call_type}"] = Count("id", filter=condition)
-        if delta is not None:
-            aggregates[f"{window}__all"] = Count("id", filter=Q(received_at__gte=now - delta))
-    row = calls.aggregate(**aggregates)
-    counts: dict[str, dict[str, int]] = {}
-    for key, value in row.items():
-        if "__" in key:
-            window, call_type = key.split("__")
-            counts.setdefault(window, {})[call_type] = value
-    counts.setdefault("ever", {})["all"] = row["total"]
+    # One grouped row per call type with a count per window: four aggregates, not one per type and window.
+    rows = calls.values("call_type").annotate(
+        ever=Count("id"),
+        **{window: Count("id", filter=Q(received_at__gte=now - delta)) for window, delta in HISTORY_WINDOWS.items()},
+    )
+    windows = [*HISTORY_WINDOWS, "ever"]
+    counts: dict[str, dict[str, int]] = {window: dict.fromkeys([*CALL_TYPES, "all"], 0) for window in windows}
+    for row in rows:
+        for window in windows:
+            counts[window]["all"] += row[window]
+            if row["call_type"]:
+                counts[window][row["call_type"]] = row[window]
+    total = counts["ever"]["all"]
     recent = [
         {
             "id": c.pk,
@@ -97,7 +94,7 @@ def caller_history(caller: Caller | None, *, exclude_call_id: int | None = None,
     block = active_block(caller, now=now)
     history = CallerHistory(
         number=caller.number,
-        calls_total=row["total"],
+        calls_total=total,
         counts=counts,
         recent=recent,
         blocked=block is not None,
