@@ -29,6 +29,11 @@ def _location(data) -> services.Location | None:
     )
 
 
+def _int_param(request, name: str, default: int) -> int:
+    value = request.query_params.get(name, "")
+    return int(value) if value.isdigit() else default
+
+
 def call_for_user(user, call_id: int) -> Call:
     """Calls are floor business: every caller of this helper has passed a floor-role check."""
     return get_object_or_404(Call.objects.select_related("caller", "operator", "kelurahan__kecamatan", "incident__incident_type"), pk=call_id)
@@ -57,8 +62,8 @@ class CallListCreateApi(APIView):
             qs = qs.filter(received_at__gte=start, received_at__lt=end)
         if request.query_params.get("status"):
             qs = qs.filter(status=request.query_params["status"])
-        limit = min(max(int(request.query_params.get("limit", 50) or 50), 1), 500) if str(request.query_params.get("limit", "50")).isdigit() else 50
-        offset = int(request.query_params.get("offset", 0)) if str(request.query_params.get("offset", "0")).isdigit() else 0
+        limit = min(max(_int_param(request, "limit", 50), 1), 500)
+        offset = _int_param(request, "offset", 0)
         total = qs.count()
         rows = CallSerializer(qs[offset : offset + limit], many=True, context={"with_history": False}).data
         return Response({"count": total, "results": rows})

@@ -50,28 +50,27 @@ class IncidentDispatchApi(APIView):
         return Response({"dispatches": DispatchSerializer(created, many=True).data}, status=status.HTTP_201_CREATED)
 
 
-class IncidentCloseApi(APIView):
+class _IncidentTicketApi(APIView):
+    """Close or reopen the ticket; `service` is the one that does it."""
+
     permission_classes = [IsFloor]
+    service = None
 
     @extend_schema(request=CloseSerializer, responses=IncidentSerializer)
     def post(self, request, incident_id: int):
         incident_for_user(request.user, incident_id)
         serializer = CloseSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        incident = services.incident_close(incident_id=incident_id, user=request.user, reason=serializer.validated_data["reason"])
+        incident = type(self).service(incident_id=incident_id, user=request.user, reason=serializer.validated_data["reason"])
         return Response(IncidentSerializer(incident).data)
 
 
-class IncidentReopenApi(APIView):
-    permission_classes = [IsFloor]
+class IncidentCloseApi(_IncidentTicketApi):
+    service = staticmethod(services.incident_close)
 
-    @extend_schema(request=CloseSerializer, responses=IncidentSerializer)
-    def post(self, request, incident_id: int):
-        incident_for_user(request.user, incident_id)
-        serializer = CloseSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        incident = services.incident_reopen(incident_id=incident_id, user=request.user, reason=serializer.validated_data["reason"])
-        return Response(IncidentSerializer(incident).data)
+
+class IncidentReopenApi(_IncidentTicketApi):
+    service = staticmethod(services.incident_reopen)
 
 
 class DispatchListApi(APIView):

@@ -303,6 +303,23 @@ def incident_reopen(*, incident_id: int, user, reason: str) -> Incident:
     return incident
 
 
+def _escalate_one(pk: int, *, to_level: int, stamp: str, now: datetime, reason: str, then=None) -> bool:
+    """Claim one dispatch for the next escalation level with a conditional UPDATE; act only if this call won."""
+    with transaction.atomic():
+        claimed = Dispatch.objects.filter(pk=pk, status=Dispatch.Status.DISPATCHED, escalation_level=to_level - 1).update(
+            escalation_level=to_level, version=F("version") + 1, **{stamp: now}
+        )
+        if claimed != 1:
+            return False
+        dispatch = Dispatch.objects.select_related("incident__incident_type", "incident__kelurahan", "agency", "station").get(pk=pk)
+        _dispatch_transition(dispatch, by=None, from_status=dispatch.status, to_status=dispatch.status, reason=reason, at=now)
+        audit("dispatch.escalate", obj=dispatch, agency_code=dispatch.agency.code, detail={"level": to_level})
+        if then is not None:
+            then(dispatch)
+        events.emit(events.DISPATCH_ESCALATED, dispatch_event_data(dispatch), agency_code=dispatch.agency.code)
+    return True
+
+
 def escalate_overdue(*, now: datetime | None = None, officer_after: timedelta = timedelta(seconds=120)) -> list[int]:
     """The sweep: escalate every unacknowledged dispatch past its deadline.
 
@@ -314,38 +331,20 @@ def escalate_overdue(*, now: datetime | None = None, officer_after: timedelta = 
     from dispatch import notifications
 
     now = now or timezone.now()
-    escalated: list[int] = []
-    due = list(
-        Dispatch.objects.filter(status=Dispatch.Status.DISPATCHED, escalation_level=0, ack_deadline__lte=now).values_list("pk", flat=True)[:200]
-    )
-    for pk in due:
-        with transaction.atomic():
-            claimed = Dispatch.objects.filter(pk=pk, status=Dispatch.Status.DISPATCHED, escalation_level=0).update(
-                escalation_level=1, escalated_at=now, version=F("version") + 1
-            )
-            if claimed != 1:
-                continue
-            dispatch = Dispatch.objects.select_related("incident__incident_type", "incident__kelurahan", "agency", "station").get(pk=pk)
-            _dispatch_transition(dispatch, by=None, from_status=dispatch.status, to_status=dispatch.status, reason="escalated: not acknowledged in time", at=now)
-            audit("dispatch.escalate", obj=dispatch, agency_code=dispatch.agency.code, detail={"level": 1})
-            events.emit(events.DISPATCH_ESCALATED, dispatch_event_data(dispatch), agency_code=dispatch.agency.code)
-            escalated.append(pk)
-    second = list(
-        Dispatch.objects.filter(
-            status=Dispatch.Status.DISPATCHED, escalation_level=1, escalated_at__lte=now - officer_after
-        ).values_list("pk", flat=True)[:200]
-    )
-    for pk in second:
-        with transaction.atomic():
-            claimed = Dispatch.objects.filter(pk=pk, status=Dispatch.Status.DISPATCHED, escalation_level=1).update(
-                escalation_level=2, officer_notified_at=now, version=F("version") + 1
-            )
-            if claimed != 1:
-                continue
-            dispatch = Dispatch.objects.select_related("incident__incident_type", "incident__kelurahan", "agency", "station").get(pk=pk)
-            _dispatch_transition(dispatch, by=None, from_status=dispatch.status, to_status=dispatch.status, reason="escalated: duty officer notified", at=now)
-            audit("dispatch.escalate", obj=dispatch, agency_code=dispatch.agency.code, detail={"level": 2})
-            notifications.queue_duty_officer_notifications(dispatch, now=now)
-            events.emit(events.DISPATCH_ESCALATED, dispatch_event_data(dispatch), agency_code=dispatch.agency.code)
-            escalated.append(pk)
+    unacknowledged = Dispatch.objects.filter(status=Dispatch.Status.DISPATCHED)
+    first = unacknowledged.filter(escalation_level=0, ack_deadline__lte=now)
+    second = unacknowledged.filter(escalation_level=1, escalated_at__lte=now - officer_after)
+    escalated = [
+        pk
+        for pk in first.values_list("pk", flat=True)[:200]
+        if _escalate_one(pk, to_level=1, stamp="escalated_at", now=now, reason="escalated: not acknowledged in time")
+    ]
+    escalated += [
+        pk
+        for pk in second.values_list("pk", flat=True)[:200]
+        if _escalate_one(
+            pk, to_level=2, stamp="officer_notified_at", now=now, reason="escalated: duty officer notified",
+            then=lambda dispatch: notifications.queue_duty_officer_notifications(dispatch, now=now),
+        )
+    ]
     return escalated
