@@ -36,6 +36,7 @@ class AgencyList(Aggregate):
     output_field = CharField()
 
     def as_sqlite(self, compiler, connection, **extra):
+        # SQLite before 3.44 cannot order inside an aggregate; the export sorts the codes.
         return super().as_sql(compiler, connection, function="GROUP_CONCAT", template="%(function)s(%(expressions)s, ';')", **extra)
 
 
@@ -67,7 +68,7 @@ def call_rows(period: reports.Period) -> Iterator[list]:
          closed, status, channel, operator, kel_name, kec_name, incident_id, priority) in qs.iterator(chunk_size=2000):
         yield [
             ext or f"call-{pk}", _iso(received), _iso(answered), number or raw, ctype, itype or "", kel or "", notes,
-            agencies or "", _iso(dispatched), _iso(acked), _iso(resolved), _iso(closed),
+            ";".join(sorted(agencies.split(";"))) if agencies else "", _iso(dispatched), _iso(acked), _iso(resolved), _iso(closed),
             pk, status, channel, operator or "", kel_name or "", kec_name or "", incident_id or "", priority or "",
         ]
 

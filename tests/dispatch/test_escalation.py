@@ -123,6 +123,7 @@ def test_agency_chat_is_the_fallback_when_nobody_is_rostered(open_incident, oper
     assert list(Notification.objects.filter(dispatch=dispatch).values_list("recipient", flat=True)) == ["-100777"]
 
 
+@pytest.mark.services  # concurrent writers on row locks: PostgreSQL semantics
 @pytest.mark.django_db(transaction=True)
 def test_two_concurrent_sweeps_escalate_and_notify_exactly_once(ref, open_incident, operator, officers, telegram, settings):
     settings.ESCALATION_OFFICER_SECONDS = 120

@@ -105,6 +105,7 @@ def test_a_stale_claim_is_taken_over_but_a_live_one_is_not(telegram):
     assert len(telegram.calls) == 1
 
 
+@pytest.mark.services  # concurrent writers on row locks: PostgreSQL semantics
 @pytest.mark.django_db(transaction=True)
 def test_two_senders_at_once_send_one_message(ref, telegram):
     notification = _notification()

@@ -154,6 +154,7 @@ def test_decline_and_cancel_need_a_reason(dispatched, staff, status):
     assert dispatched.status == "dispatched"
 
 
+@pytest.mark.services  # concurrent writers on row locks: PostgreSQL semantics
 @pytest.mark.django_db(transaction=True)
 def test_two_staff_acknowledging_at_once_give_one_acknowledgement(ref, open_incident, operator, staff):
     incident = open_incident()
