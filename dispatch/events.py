@@ -216,57 +216,70 @@ class _RedisPublisher:
 
     The request that made the change does not wait for Redis: it only queues
     the event. The thread publishes in commit order with a plain Redis client,
-    in the wire format the pub/sub layer's subscribers read. While Redis is
-    unreachable it drops events quickly (logged) instead of queueing them up:
-    they are stored, and every client resyncs by seq.
+    in the wire format the pub/sub layer's subscribers read. A failed publish
+    is retried with backoff while the event is younger than GIVE_UP_SECONDS;
+    older ones are dropped (logged): they are stored, and every client has
+    resynced by seq long before.
     """
 
-    RETRY_AFTER_FAILURE_SECONDS = 1.0
+    GIVE_UP_SECONDS = 30.0
 
-    def __init__(self) -> None:
+    def __init__(self, url: str) -> None:
+        self.url = url
         self.queue: queue.SimpleQueue = queue.SimpleQueue()
         self.lock = threading.Lock()
         self.thread: threading.Thread | None = None
-        self.clients: dict[str, Any] = {}
-        self.down_until: dict[str, float] = {}
+        self.client = None
 
-    def submit(self, url: str, prefix: str, envelope: Envelope) -> None:
+    def submit(self, prefix: str, envelope: Envelope) -> None:
         with self.lock:
             if self.thread is None or not self.thread.is_alive():
                 self.thread = threading.Thread(target=self._run, name="event-publisher", daemon=True)
                 self.thread.start()
-        self.queue.put((url, prefix, envelope))
+        self.queue.put((prefix, envelope, time.monotonic()))
 
     def _run(self) -> None:
         while True:
-            url, prefix, envelope = self.queue.get()
-            self.publish(url, prefix, envelope)
+            prefix, envelope, queued_at = self.queue.get()
+            delay = 0.05
+            while not self.publish(prefix, envelope, first_try=delay == 0.05):
+                if time.monotonic() - queued_at > self.GIVE_UP_SECONDS:
+                    logger.warning("event %s dropped from the live stream after %ss; clients resync by seq", envelope.seq, self.GIVE_UP_SECONDS)
+                    break
+                time.sleep(delay)
+                delay = min(delay * 2, 1.0)
 
-    def publish(self, url: str, prefix: str, envelope: Envelope) -> bool:
-        if time.monotonic() < self.down_until.get(url, 0.0):
-            logger.warning("broadcast of event %s failed; clients will resync", envelope.seq)
-            return False
+    def publish(self, prefix: str, envelope: Envelope, *, first_try: bool = True) -> bool:
         try:
             import redis
 
-            client = self.clients.get(url)
-            if client is None:
-                client = redis.Redis.from_url(url, socket_timeout=BROADCAST_TIMEOUT_SECONDS, socket_connect_timeout=BROADCAST_TIMEOUT_SECONDS)
-                self.clients[url] = client
+            if self.client is None:
+                self.client = redis.Redis.from_url(
+                    self.url, socket_timeout=BROADCAST_TIMEOUT_SECONDS, socket_connect_timeout=BROADCAST_TIMEOUT_SECONDS
+                )
+            client = self.client
             layer = get_channel_layer()
             payload = layer.serialize({"type": SOCKET_MESSAGE_TYPE, "seq": envelope.seq, "text": envelope.text(ts=time.time())})
             pipe = client.pipeline(transaction=False)
             for group in groups_for(envelope):
                 pipe.publish(f"{prefix}__group__{group}", payload)
             pipe.execute()
-        except Exception:  # noqa: BLE001 - the change is committed; clients resync by seq
-            self.down_until[url] = time.monotonic() + self.RETRY_AFTER_FAILURE_SECONDS
-            logger.warning("broadcast of event %s failed; clients will resync", envelope.seq, exc_info=True)
+        except Exception:  # noqa: BLE001 - the change is committed; retried, and clients resync by seq
+            if first_try:
+                logger.warning("broadcast of event %s failed; retrying, clients will resync", envelope.seq, exc_info=True)
             return False
         return True
 
 
-_publisher = _RedisPublisher()
+_publishers: dict[str, _RedisPublisher] = {}
+_publishers_lock = threading.Lock()
+
+
+def _publisher_for(url: str) -> _RedisPublisher:
+    with _publishers_lock:
+        if url not in _publishers:
+            _publishers[url] = _RedisPublisher(url)
+        return _publishers[url]
 
 
 def _single_redis_pubsub() -> tuple[str, str] | None:
@@ -287,7 +300,7 @@ def publish_after_commit(envelope: Envelope) -> None:
     if target is None:
         broadcast(envelope)
     else:
-        _publisher.submit(target[0], target[1], envelope)
+        _publisher_for(target[0]).submit(target[1], envelope)
 
 
 def close_user_sockets(user_id: int) -> None:

@@ -217,3 +217,25 @@ async def test_live_socket_with_session_cookie_and_origin_rules(ref, make_user):
     connected, communicator = await _connect([(b"origin", b"http://testserver")])
     assert not connected, "no session, no token"
     await communicator.disconnect()
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True)
+async def test_supervisor_socket_needs_the_second_factor_like_every_page(ref, make_user):
+    from tests.test_accounts import form_login, login_with_otp
+
+    supervisor = await sync_to_async(make_user)("supervisor")
+    half = Client()
+    response = await sync_to_async(form_login)(half, supervisor.username)
+    assert response.status_code == 302  # password accepted, second factor still missing
+    cookie = f"sessionid={half.cookies['sessionid'].value}".encode()
+    connected, communicator = await _connect([(b"origin", b"http://testserver"), (b"cookie", cookie)])
+    assert not connected
+    await communicator.disconnect()
+
+    full = Client()
+    await sync_to_async(login_with_otp)(full, supervisor)
+    cookie = f"sessionid={full.cookies['sessionid'].value}".encode()
+    connected, communicator = await _connect([(b"origin", b"http://testserver"), (b"cookie", cookie)])
+    assert connected
+    await communicator.disconnect()
