@@ -30,7 +30,15 @@ async def _storm(base: str, token: str, requests: list[tuple[str, dict, dict]], 
 
         async def one(path, body, headers):
             await gate.wait()
-            r = await client.post(path, json=body, headers=headers)
+            # A client retries a request whose connection dropped (a keep-alive race under load):
+            # that is what the idempotency key is for, and the assertions below still demand one call per key.
+            for attempt in range(3):
+                try:
+                    r = await client.post(path, json=body, headers=headers)
+                    break
+                except httpx.TransportError:
+                    if attempt == 2:
+                        raise
             return r.status_code, r.headers.get("Idempotent-Replayed"), r.json()
 
         tasks = [asyncio.create_task(one(*req)) for req in requests]
@@ -57,7 +65,9 @@ def test_ten_keys_posted_a_hundred_times_each_concurrently_make_exactly_ten_call
     for (_, _, headers), (_, replayed, body) in zip(requests, answers):
         by_key.setdefault(headers["Idempotency-Key"], set()).add(body["id"])
     assert all(len(ids) == 1 for ids in by_key.values())  # every answer for a key names the same call
-    assert sum(replayed == "true" for _, replayed, _ in answers) == 990
+    # Ten first answers create; every other answer replays (a retried creation may replay too).
+    assert sum(replayed != "true" for _, replayed, _ in answers) <= 10
+    assert sum(replayed == "true" for _, replayed, _ in answers) >= 990
 
 
 def test_a_hundred_concurrent_acknowledgements_of_one_dispatch_acknowledge_it_once(server, make_user):
