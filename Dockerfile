@@ -21,4 +21,6 @@ RUN DEBUG=0 SECRET_KEY=build-only ALLOWED_HOSTS=localhost python manage.py colle
 USER dispatch
 
 EXPOSE 8000
-CMD ["python", "-m", "uvicorn", "dispatch.asgi:application", "--host", "0.0.0.0", "--port", "8000", "--workers", "2", "--lifespan", "on", "--proxy-headers", "--forwarded-allow-ips", "*", "--no-access-log"]
+# The web server only: compose runs the worker and beat as services of their own.
+# Proxy headers are trusted from FORWARDED_ALLOW_IPS (uvicorn's setting; set it to the proxy's address).
+CMD ["python", "manage.py", "runsystem", "--host", "0.0.0.0", "--port", "8000", "--workers", "2", "--web-only"]

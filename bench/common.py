@@ -13,6 +13,8 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
 PYTHON = sys.executable
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/dispatch_bench"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/9"
@@ -73,11 +75,10 @@ def free_port() -> int:
 
 def start_server(workers: int = 1, **extra_env: str) -> tuple[subprocess.Popen, str]:
     port = free_port()
-    proc = subprocess.Popen(
-        [PYTHON, "-m", "uvicorn", "dispatch.asgi:application", "--host", "127.0.0.1", "--port", str(port),
-         "--workers", str(workers), "--lifespan", "on", "--no-access-log", "--log-level", "warning"],
-        cwd=ROOT, env=bench_env(**extra_env),
-    )
+    from dispatch.server import uvicorn_command
+
+    command = uvicorn_command(host="127.0.0.1", port=port, workers=workers, log_level="warning")
+    proc = subprocess.Popen([PYTHON, *command[1:]], cwd=ROOT, env=bench_env(**extra_env))
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:

@@ -11,6 +11,8 @@ import urllib.request
 from pathlib import Path
 from urllib.parse import quote
 
+from dispatch.server import uvicorn_command
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -50,11 +52,7 @@ def start_server(extra_env: dict | None = None, workers: int = 1, *, database_ur
     env = dict(os.environ, DATABASE_URL=database_url or current_database_url(), PORT=str(port), **(extra_env or {}))
     # The test process may relax Django's async-safety check for Playwright; a server never does.
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "dispatch.asgi:application", "--host", "127.0.0.1", "--port", str(port),
-         "--workers", str(workers), "--lifespan", "on", "--no-access-log", "--log-level", "warning"],
-        cwd=ROOT, env=env,
-    )
+    proc = subprocess.Popen(uvicorn_command(host="127.0.0.1", port=port, workers=workers, log_level="warning"), cwd=ROOT, env=env)
     base = f"http://127.0.0.1:{port}"
     try:
         wait_http(base + "/health/live", proc)

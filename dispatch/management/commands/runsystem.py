@@ -13,6 +13,8 @@ import time
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
+from dispatch.server import uvicorn_command
+
 
 class Command(BaseCommand):
     help = "Run the web server, WebSockets and background tasks together."
@@ -21,18 +23,18 @@ class Command(BaseCommand):
         parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
         parser.add_argument("--port", default=os.environ.get("PORT", "8000"))
         parser.add_argument("--workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", "1")))
+        parser.add_argument("--web-only", action="store_true", help="only the web server (the worker and beat run elsewhere)")
 
-    def handle(self, *args, host, port, workers, **options):
+    def handle(self, *args, host, port, workers, web_only, **options):
         python = sys.executable
         env = dict(os.environ)
         with_redis = bool(settings.REDIS_URL)
         if not with_redis:
             env["EMBEDDED_SCHEDULER"] = "1"
             workers = 1  # the in-memory channel layer lives in one process
-        web = [python, "-m", "uvicorn", "dispatch.asgi:application", "--host", host, "--port", str(port),
-               "--workers", str(workers), "--no-access-log", "--lifespan", "on"]
+        web = uvicorn_command(host=host, port=port, workers=workers)
         commands = {"web": web}
-        if with_redis:
+        if with_redis and not web_only:
             commands["worker"] = [python, "-m", "celery", "-A", "dispatch", "worker", "--loglevel", "INFO", "--concurrency", "2"]
             commands["beat"] = [python, "-m", "celery", "-A", "dispatch", "beat", "--loglevel", "INFO",
                                 "--schedule", os.environ.get("CELERY_BEAT_SCHEDULE_FILE", str(settings.BASE_DIR / ".celerybeat-schedule"))]
