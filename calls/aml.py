@@ -139,7 +139,7 @@ def _time(value: str) -> datetime | None:
             return datetime.strptime(value, "%Y%m%d%H%M%S").replace(tzinfo=UTC)
         except ValueError:
             raise InvalidInput(_("Waktu penentuan posisi (top) tidak valid: %(v)s") % {"v": value}, field="top") from None
-    if value.isdigit() and len(value) in (10, 13):
+    if value.isascii() and value.isdigit() and len(value) in (10, 13):
         seconds = int(value) / (1000 if len(value) == 13 else 1)
         return datetime.fromtimestamp(seconds, tz=UTC)
     try:

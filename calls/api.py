@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from django.shortcuts import get_object_or_404
 from django.utils.dateparse import parse_date
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers as drf_serializers
 from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -17,6 +19,7 @@ from calls.serializers import (
     CallUpdateSerializer,
     ClassifySerializer,
 )
+from dispatch.errors import InvalidInput
 from dispatch.permissions import IsFloor, IsIntake
 from dispatch.shifts import wib_day_bounds
 
@@ -31,7 +34,8 @@ def _location(data) -> services.Location | None:
 
 def _int_param(request, name: str, default: int) -> int:
     value = request.query_params.get(name, "")
-    return int(value) if value.isdigit() else default
+    # isdigit() is also true for digits int() refuses, such as "²".
+    return int(value) if value.isascii() and value.isdigit() else default
 
 
 def call_for_user(user, call_id: int) -> Call:
@@ -46,22 +50,30 @@ class CallListCreateApi(APIView):
         return [IsFloor()] if self.request.method == "GET" else [IsIntake()]
 
     @extend_schema(
+        operation_id="v1_calls_list",
         parameters=[
             OpenApiParameter("date", str, description="WIB day YYYY-MM-DD"),
             OpenApiParameter("status", str),
             OpenApiParameter("limit", int),
             OpenApiParameter("offset", int),
         ],
-        responses=CallSerializer(many=True),
+        responses=inline_serializer(
+            "CallList", {"count": drf_serializers.IntegerField(), "results": CallSerializer(many=True, context={"with_history": False})}
+        ),
     )
     def get(self, request):
         qs = Call.objects.select_related("caller", "operator", "kelurahan__kecamatan", "incident__incident_type").order_by("-received_at")
-        day = parse_date(request.query_params.get("date", "") or "")
+        try:
+            day = parse_date(request.query_params.get("date", "") or "")
+        except ValueError:  # well formed but no such day, e.g. 2026-02-30
+            raise InvalidInput(_("Tanggal harus berformat YYYY-MM-DD."), field="date") from None
         if day:
             start, end = wib_day_bounds(day)
             qs = qs.filter(received_at__gte=start, received_at__lt=end)
         if request.query_params.get("status"):
-            qs = qs.filter(status=request.query_params["status"])
+            # Only a known status reaches the database (a NUL byte in a value is a DataError there).
+            wanted = request.query_params["status"]
+            qs = qs.filter(status=wanted) if wanted in Call.Status.values else qs.none()
         limit = min(max(_int_param(request, "limit", 50), 1), 500)
         offset = _int_param(request, "offset", 0)
         total = qs.count()

@@ -72,7 +72,7 @@ class CallSerializer(serializers.ModelSerializer):
             "kecamatan": call.kelurahan.kecamatan.name if call.kelurahan_id else None,
         }
 
-    def get_caller(self, call) -> dict:
+    def get_caller(self, call) -> dict | None:
         if not self.context.get("with_history", True):
             return None
         return caller_history(call.caller).summary()

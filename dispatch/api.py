@@ -10,6 +10,7 @@ from rest_framework.views import APIView
 
 from agencies.selectors import actor_for_user
 from dispatch import events, services
+from dispatch.models import Dispatch
 from dispatch.permissions import IsAgencyStaff, IsFloor, IsFloorOrAgency
 from dispatch.selectors import dispatch_for_user, dispatches_visible_to, duplicate_candidates, incident_for_user
 from dispatch.serializers import (
@@ -39,7 +40,10 @@ class IncidentDetailApi(APIView):
 class IncidentDispatchApi(APIView):
     permission_classes = [IsFloor]
 
-    @extend_schema(request=DispatchRequestSerializer, responses={201: DispatchSerializer(many=True)})
+    @extend_schema(
+        request=DispatchRequestSerializer,
+        responses={201: inline_serializer("DispatchCreated", {"dispatches": DispatchSerializer(many=True)})},
+    )
     def post(self, request, incident_id: int):
         incident_for_user(request.user, incident_id)
         serializer = DispatchRequestSerializer(data=request.data)
@@ -81,7 +85,8 @@ class DispatchListApi(APIView):
         qs = dispatches_visible_to(request.user).order_by("-dispatched_at")
         wanted = request.query_params.get("status")
         if wanted:
-            qs = qs.filter(status__in=wanted.split(","))
+            # Only known statuses reach the database (a NUL byte in a value is a DataError there).
+            qs = qs.filter(status__in=[s for s in wanted.split(",") if s in Dispatch.Status.values])
         return Response(DispatchSerializer(qs[:500], many=True).data)
 
 
@@ -130,7 +135,7 @@ class EventListApi(APIView):
     @extend_schema(parameters=[OpenApiParameter("after", int)], responses=EventSerializer(many=True))
     def get(self, request):
         raw_after = request.query_params.get("after", "0")
-        if not raw_after.lstrip("-").isdigit():
+        if not (raw_after.isascii() and raw_after.lstrip("-").isdigit()):
             return Response({"detail": "Parameter 'after' harus bilangan bulat.", "code": "invalid"}, status=400)
         actor = actor_for_user(request.user)
         rows = events.events_after(int(raw_after), agency_code=None if actor.on_floor else actor.agency_code)
