@@ -75,8 +75,9 @@ class CallListCreateApi(APIView):
             wanted = request.query_params["status"]
             qs = qs.filter(status=wanted) if wanted in Call.Status.values else qs.none()
         limit = min(max(_int_param(request, "limit", 50), 1), 500)
-        offset = _int_param(request, "offset", 0)
         total = qs.count()
+        # Past the end is an empty page; an offset beyond bigint would be a DataError in the database.
+        offset = min(_int_param(request, "offset", 0), total)
         rows = CallSerializer(qs[offset : offset + limit], many=True, context={"with_history": False}).data
         return Response({"count": total, "results": rows})
 
