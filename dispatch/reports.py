@@ -320,6 +320,7 @@ def call_timeline(call: Call) -> dict:
     milestones = [
         (_("Diterima"), call.received_at),
         (_("Dijawab"), call.answered_at),
+        (_("Panggilan berakhir"), call.ended_at),
         (_("Diklasifikasi"), call.classified_at),
     ]
     for d in dispatches:

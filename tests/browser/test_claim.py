@@ -76,3 +76,13 @@ def test_two_operators_see_a_ringing_call_one_claims_it_and_pbx_times_give_the_k
     assert (call.answered_at - call.received_at).total_seconds() == 6
     assert (call.ended_at - call.answered_at).total_seconds() == 84
     pbx.close()
+
+    # The supervisor's daily log shows the PBX's times, in WIB, on the call's timeline.
+    from django.test import Client
+    from django.utils import timezone
+
+    supervisor = Client()
+    supervisor.force_login(make_user("supervisor", username="sup_claim"))
+    page = supervisor.get(f"/reports/calls/{call_id}/").content.decode()
+    for moment in (call.received_at, call.answered_at, call.ended_at):
+        assert timezone.localtime(moment).strftime("%Y-%m-%d %H:%M:%S") in page
