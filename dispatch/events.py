@@ -110,11 +110,6 @@ def user_group(user_id: int) -> str:
     return f"user.{user_id}"
 
 
-def agency_may_see(event_type: str, event_agency: str, agency_code: str) -> bool:
-    """Agency staff receive only dispatch events of their own agency."""
-    return event_type.startswith("dispatch.") and event_agency == agency_code
-
-
 @dataclass(frozen=True)
 class Envelope:
     seq: int
@@ -181,7 +176,8 @@ BROADCAST_TIMEOUT_SECONDS = 1.0
 
 def groups_for(envelope: Envelope) -> list[str]:
     groups = [FLOOR_GROUP]
-    if envelope.agency_code and agency_may_see(envelope.type, envelope.agency_code, envelope.agency_code):
+    # Agency staff receive only dispatch events, and only in their own agency's group.
+    if envelope.agency_code and envelope.type.startswith("dispatch."):
         groups.append(agency_group(envelope.agency_code))
     return groups
 

@@ -18,7 +18,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from agencies.models import DutyRoster, Membership
+from agencies.models import DutyRoster
 from dispatch.models import Dispatch, Notification
 from dispatch.shifts import shift_of
 
@@ -163,6 +163,3 @@ def pending_notification_ids(*, now: datetime | None = None) -> list[int]:
         .values_list("pk", flat=True)[:100]
     )
 
-
-def supervisor_usernames() -> list[str]:
-    return list(Membership.objects.filter(role__in=["supervisor", "admin"]).values_list("user__username", flat=True))
