@@ -40,7 +40,11 @@ def actor_for_user(user) -> Actor:
     cached = getattr(user, "_dispatch_actor", None)
     if cached is not None:
         return cached
-    membership = Membership.objects.select_related("agency").filter(user=user).first()
+    if Membership.user.field.remote_field.is_cached(user):
+        # Loaded with the user (token authentication reads both in one query).
+        membership = getattr(user, "membership", None)
+    else:
+        membership = Membership.objects.select_related("agency").filter(user=user).first()
     if membership is not None:
         actor = Actor(role=membership.role, agency_code=membership.agency.code if membership.agency_id else None)
     elif user.is_superuser:

@@ -93,7 +93,7 @@ class CallListCreateApi(APIView):
         key = request.headers.get("Idempotency-Key") or None
         if key and len(key) > 128:
             return Response({"detail": "Idempotency-Key terlalu panjang (maksimal 128).", "code": "invalid"}, status=400)
-        call, created = services.call_create(
+        intake = services.call_intake(
             operator=request.user,
             caller_number=data.get("caller_number"),
             notes=data.get("notes", ""),
@@ -103,11 +103,10 @@ class CallListCreateApi(APIView):
             idempotency_key=key,
             request_hash=services.request_fingerprint(request.data) if key else "",
         )
-        if not created:
-            call = call_for_user(request.user, call.pk)
-        # A new call already holds its caller, operator and kelurahan: no need to read it back.
-        response = Response(CallSerializer(call).data, status=status.HTTP_201_CREATED)
-        if not created:
+        # A new call already holds its caller, operator and kelurahan; a repeat is read back whole.
+        call = intake.call if intake.created else call_for_user(request.user, intake.call.pk)
+        response = Response(CallSerializer(call, context={"history": intake.history}).data, status=status.HTTP_201_CREATED)
+        if not intake.created:
             response["Idempotent-Replayed"] = "true"
         return response
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 
 from django.db.models import Count, Q
 from django.utils import timezone
@@ -27,6 +27,22 @@ class CallerHistory:
     block: dict | None = None
     prank_risk: float = 0.0
     risk_reasons: list[str] = field(default_factory=list)
+
+    def including(self, call: Call, *, now: datetime) -> CallerHistory:
+        """This history, read before `call` was stored, as it reads with the new call in it.
+
+        A new call has no type yet: it counts towards "all" in every window it falls in and
+        joins the recent calls; the typed counts, the block and the risk do not change.
+        """
+        counts = {window: dict(by_type) for window, by_type in self.counts.items()}
+        for window in counts:
+            delta = HISTORY_WINDOWS.get(window)
+            if delta is None or call.received_at >= now - delta:
+                counts[window]["all"] += 1
+        recent = sorted(
+            [_recent_entry(call), *self.recent], key=lambda row: datetime.fromisoformat(row["received_at"]), reverse=True
+        )[:5]
+        return replace(self, calls_total=self.calls_total + 1, counts=counts, recent=recent)
 
     def count(self, window: str, call_type: str) -> int:
         return self.counts.get(window, {}).get(call_type, 0)
@@ -61,11 +77,16 @@ def active_block(caller: Caller | None, *, now: datetime | None = None) -> Block
     )
 
 
-def caller_history(caller: Caller | None, *, exclude_call_id: int | None = None, now: datetime | None = None) -> CallerHistory:
+def caller_history(
+    caller: Caller | None, *, exclude_call_id: int | None = None, now: datetime | None = None, new_caller: bool = False
+) -> CallerHistory:
     """A number's calls by type over 24 h, 7 days, 30 days and ever, its last calls, block and risk."""
     now = now or timezone.now()
     if caller is None:
         return CallerHistory(number=None)
+    if new_caller:
+        # Stored just now by the intake in progress: nothing to read yet.
+        return CallerHistory(number=caller.number, counts=_zero_counts())
     calls = Call.objects.filter(caller=caller)
     if exclude_call_id is not None:
         calls = calls.exclude(pk=exclude_call_id)
@@ -75,22 +96,14 @@ def caller_history(caller: Caller | None, *, exclude_call_id: int | None = None,
         **{window: Count("id", filter=Q(received_at__gte=now - delta)) for window, delta in HISTORY_WINDOWS.items()},
     )
     windows = [*HISTORY_WINDOWS, "ever"]
-    counts: dict[str, dict[str, int]] = {window: dict.fromkeys([*CALL_TYPES, "all"], 0) for window in windows}
+    counts = _zero_counts()
     for row in rows:
         for window in windows:
             counts[window]["all"] += row[window]
             if row["call_type"]:
                 counts[window][row["call_type"]] = row[window]
     total = counts["ever"]["all"]
-    recent = [
-        {
-            "id": c.pk,
-            "received_at": c.received_at.isoformat(),
-            "call_type": c.call_type,
-            "notes": c.notes[:200],
-        }
-        for c in calls.order_by("-received_at")[:5]
-    ]
+    recent = [_recent_entry(c) for c in calls.order_by("-received_at")[:5]]
     block = active_block(caller, now=now)
     history = CallerHistory(
         number=caller.number,
@@ -110,6 +123,19 @@ def caller_history(caller: Caller | None, *, exclude_call_id: int | None = None,
     )
     history.prank_risk, history.risk_reasons = prank_risk(history)
     return history
+
+
+def _zero_counts() -> dict[str, dict[str, int]]:
+    return {window: dict.fromkeys([*CALL_TYPES, "all"], 0) for window in [*HISTORY_WINDOWS, "ever"]}
+
+
+def _recent_entry(call: Call) -> dict:
+    return {
+        "id": call.pk,
+        "received_at": call.received_at.astimezone(UTC).isoformat(),
+        "call_type": call.call_type,
+        "notes": call.notes[:200],
+    }
 
 
 def prank_risk(history: CallerHistory) -> tuple[float, list[str]]:

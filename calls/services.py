@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from agencies.models import IncidentType, Kelurahan
 from calls.models import Call, Caller, CallTransition, CallType
 from calls.phone import parse_number
+from calls.selectors import CallerHistory, caller_history
 from dispatch import events
 from dispatch.audit import audit
 from dispatch.errors import Conflict, InvalidInput
@@ -82,11 +83,26 @@ def _resolve_location(location: Location | None) -> dict[str, Any]:
     return fields
 
 
-def _get_or_create_caller(e164: str | None, now: datetime) -> Caller | None:
+def _get_or_create_caller(e164: str | None, now: datetime) -> tuple[Caller | None, bool]:
+    """The caller with this number, stored now if it is the first call from it. Returns (caller, created).
+
+    One statement whoever wins a race between two first calls from a number; the
+    row it returns is the stored one, so `first_seen_at` tells a new caller.
+    """
     if e164 is None:
-        return None
-    caller, _created = Caller.objects.get_or_create(number=e164, defaults={"first_seen_at": now})
-    return caller
+        return None, False
+    table = Caller._meta.db_table
+    caller = next(
+        iter(
+            Caller.objects.raw(
+                f"INSERT INTO {table} (number, first_seen_at) VALUES (%s, %s)"  # noqa: S608 - the table name is ours
+                " ON CONFLICT (number) DO UPDATE SET number = EXCLUDED.number"
+                " RETURNING id, number, first_seen_at, pseudonymised_at",
+                [e164, now],
+            )
+        )
+    )
+    return caller, caller.first_seen_at == now
 
 
 def _record_transition(call: Call, *, by, from_status: str, to_status: str, reason: str = "", at: datetime | None = None) -> None:
@@ -95,7 +111,21 @@ def _record_transition(call: Call, *, by, from_status: str, to_status: str, reas
     )
 
 
-def call_create(
+@dataclass(frozen=True)
+class Intake:
+    call: Call
+    created: bool
+    # The caller's history with this call in it (for a repeat, read afresh).
+    history: CallerHistory
+
+
+def call_create(**kwargs) -> tuple[Call, bool]:
+    """Record a call the moment it starts. Returns (call, created); see `call_intake`."""
+    intake = call_intake(**kwargs)
+    return intake.call, intake.created
+
+
+def call_intake(
     *,
     operator,
     caller_number: str | None,
@@ -108,12 +138,12 @@ def call_create(
     status: str = Call.Status.ACTIVE,
     received_at: datetime | None = None,
     pbx_call_id: str | None = None,
-    address: str | None = None,
-) -> tuple[Call, bool]:
-    """Record a call the moment it starts. Returns (call, created).
+) -> Intake:
+    """Record a call the moment it starts, with its caller's history as the operator sees it.
 
-    A repeated idempotency key (or external id) returns the first call; the
-    same key with a different body is a conflict.
+    A repeated idempotency key (or external id, or PBX call id) returns the
+    first call; the same key with a different body is a conflict. The unique
+    constraints decide a repeat, so a new call costs no lookup first.
     """
     if len(notes or "") > settings.CALL_NOTES_MAX_LENGTH:
         raise InvalidInput(
@@ -121,18 +151,14 @@ def call_create(
         )
     if channel not in Call.Channel.values:
         raise InvalidInput(_("Kanal tidak dikenal: %(c)s") % {"c": channel}, field="channel")
-    existing = _existing_call(idempotency_key, external_id, pbx_call_id, request_hash)
-    if existing is not None:
-        return existing, False
     location_fields = _resolve_location(location)
     parsed = parse_number(caller_number)
     now = timezone.now()
     try:
         with transaction.atomic():
-            caller = _get_or_create_caller(parsed.e164, now)
-            from calls.selectors import active_block
-
-            blocked = active_block(caller, now=now) is not None
+            caller, new_caller = _get_or_create_caller(parsed.e164, now)
+            # Read before the call is stored: the block decides `caller_blocked`.
+            history = caller_history(caller, now=now, new_caller=new_caller)
             call = Call.objects.create(
                 caller=caller,
                 caller_number_raw=parsed.raw,
@@ -143,7 +169,7 @@ def call_create(
                 received_at=received_at or now,
                 answered_at=(received_at or now) if status == Call.Status.ACTIVE else None,
                 notes=notes or "",
-                caller_blocked=blocked,
+                caller_blocked=history.blocked,
                 idempotency_key=idempotency_key or None,
                 request_hash=request_hash,
                 external_id=external_id or None,
@@ -152,7 +178,7 @@ def call_create(
             )
             _record_transition(call, by=operator, from_status="", to_status=status, at=call.received_at)
             audit("call.create", user=operator, obj=call)
-            if blocked:
+            if history.blocked:
                 from calls.blocking import note_call_from_blocked_number
 
                 note_call_from_blocked_number(caller, call, now=now)
@@ -164,8 +190,8 @@ def call_create(
         existing = _existing_call(idempotency_key, external_id, pbx_call_id, request_hash)
         if existing is None:
             raise
-        return existing, False
-    return call, True
+        return Intake(call=existing, created=False, history=caller_history(existing.caller))
+    return Intake(call=call, created=True, history=history.including(call, now=now))
 
 
 def _existing_call(idempotency_key, external_id, pbx_call_id, request_hash) -> Call | None:

@@ -137,7 +137,7 @@ def _ringing(*, pbx, pbx_call_id, at, caller_number, extension, now):
         fields.append("received_at")
     if call.caller_id is None and not call.caller_number_raw and caller_number:
         parsed = parse_number(caller_number)
-        call.caller = _get_or_create_caller(parsed.e164, now)
+        call.caller, _new = _get_or_create_caller(parsed.e164, now)
         call.caller_number_raw, call.number_invalid = parsed.raw, parsed.invalid
         fields += ["caller", "caller_number_raw", "number_invalid"]
     if not fields:

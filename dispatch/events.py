@@ -149,6 +149,27 @@ def _next_seq() -> int:
     return int(row[0])
 
 
+# PostgreSQL numbers and stores an event in one statement (one round trip per event).
+_STORE_SQL = (
+    "WITH counter AS (UPDATE dispatch_eventcounter SET value = value + 1 WHERE id = 1 RETURNING value)"
+    " INSERT INTO dispatch_event (seq, type, data, agency_code, created_at)"
+    " SELECT value, %s, %s, %s, %s FROM counter RETURNING seq"
+)
+
+
+def _store(event_type: str, data: dict[str, Any], agency_code: str) -> int:
+    now = timezone.now()
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(_STORE_SQL, [event_type, connection.ops.adapt_json_value(data, None), agency_code, now])
+            row = cursor.fetchone()
+        if row is not None:
+            return int(row[0])
+    seq = _next_seq()
+    Event.objects.create(seq=seq, type=event_type, data=data, agency_code=agency_code, created_at=now)
+    return seq
+
+
 def emit(event_type: str, data: dict[str, Any], *, agency_code: str = "") -> Envelope:
     """Store an event in the current transaction and broadcast it after commit.
 
@@ -163,8 +184,7 @@ def emit(event_type: str, data: dict[str, Any], *, agency_code: str = "") -> Env
         logger.error("%s payload does not match its schema: %s", event_type, ", ".join(problems))
     if not connection.in_atomic_block:
         raise RuntimeError("events are emitted inside the transaction that makes the change")
-    seq = _next_seq()
-    Event.objects.create(seq=seq, type=event_type, data=data, agency_code=agency_code, created_at=timezone.now())
+    seq = _store(event_type, data, agency_code)
     envelope = Envelope(seq=seq, type=event_type, data=data, agency_code=agency_code)
     transaction.on_commit(lambda: publish_after_commit(envelope))
     return envelope
