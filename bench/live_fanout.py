@@ -86,35 +86,44 @@ class Client:
                     self.frames.append((frame["seq"], frame["type"], frame["data"].get("agency", ""), frame["ts"], now))
 
 
-def _post(base: str, token: str, path: str, body: dict) -> dict:
-    import httpx
-
-    response = httpx.post(base + path, json=body, headers={"Authorization": f"Token {token}"}, timeout=10)
-    response.raise_for_status()
-    return response.json()
-
-
 async def post_load(base: str, token: str, rate: float, seconds: float, dispatch_every: int) -> int:
+    """Calls at `rate` per second on a few keep-alive connections in this event loop (no client threads:
+    a thread holding the GIL would delay the sockets' frames and inflate the figure)."""
     agencies = itertools.cycle(AGENCY_ACCOUNTS.values())
-    loop = asyncio.get_running_loop()
-    pending: list[asyncio.Future] = []
+    free: asyncio.Queue = asyncio.Queue()
+    for _ in range(16):
+        free.put_nowait(common.HttpConnection(base, {"Authorization": f"Token {token}"}))
+
+    async def post(conn, path: str, body: dict) -> dict:
+        status, payload = await conn.request("POST", path, json.dumps(body).encode())
+        if status >= 400:
+            raise RuntimeError(f"{path} answered {status}: {payload[:200]!r}")
+        return json.loads(payload)
+
+    async def one(i: int):
+        conn = await free.get()
+        try:
+            call = await post(conn, "/api/v1/calls/", {"caller_number": f"0813{i % 10**8:08d}", "notes": "bench"})
+            if dispatch_every and i % dispatch_every == 0:
+                done = await post(conn, f"/api/v1/calls/{call['id']}/classify/",
+                                  {"call_type": "emergency", "incident_type": "kebakaran_bangunan"})
+                await post(conn, f"/api/v1/incidents/{done['incident']['id']}/dispatch/", {"agencies": [next(agencies)]})
+        finally:
+            free.put_nowait(conn)
+
+    pending: list[asyncio.Task] = []
     started = time.monotonic()
-
-    def one(i: int):
-        call = _post(base, token, "/api/v1/calls/", {"caller_number": f"0813{i % 10**8:08d}", "notes": "bench"})
-        if dispatch_every and i % dispatch_every == 0:
-            done = _post(base, token, f"/api/v1/calls/{call['id']}/classify/", {"call_type": "emergency", "incident_type": "kebakaran_bangunan"})
-            _post(base, token, f"/api/v1/incidents/{done['incident']['id']}/dispatch/", {"agencies": [next(agencies)]})
-
     i = 0
     while time.monotonic() - started < seconds:
         due = started + i / rate
         delay = due - time.monotonic()
         if delay > 0:
             await asyncio.sleep(delay)
-        pending.append(loop.run_in_executor(None, one, i + int(time.time())))
+        pending.append(asyncio.create_task(one(i + int(time.time()))))
         i += 1
-    await asyncio.gather(*pending, return_exceptions=False)
+    await asyncio.gather(*pending)
+    while not free.empty():
+        await free.get_nowait().close()
     return i
 
 
@@ -234,7 +243,9 @@ def main() -> None:
     results: list[dict] = []
     try:
         for rate in (float(r) for r in args.rates.split(",")):
+            cpu_before, wall_before = common.process_tree_cpu_seconds(proc.pid), time.monotonic()
             ws = asyncio.run(websocket_round(base, toks, args.clients, rate, args.seconds, args.dispatch_every))
+            server_cores = (common.process_tree_cpu_seconds(proc.pid) - cpu_before) / (time.monotonic() - wall_before)
             raw = asyncio.run(redis_round(args.clients, rate, args.seconds, ws["frame"]))
             label = f"live_fanout.{args.clients}c.{int(rate)}cps"
             print(f"{label}: posted {ws['posted']} calls -> {ws['events']} events; delivered {ws['delivered']}/{ws['expected']}"
@@ -246,6 +257,8 @@ def main() -> None:
                  "ratio": ws["p99"] / raw["p99"] if raw["p99"] else 0.0},
                 {"name": f"{label}.delivered_pct", "value": 100.0 * ws["delivered"] / max(1, ws["expected"]), "unit": "%"},
                 {"name": f"{label}.not_allowed_frames", "value": float(ws["wrong"]), "unit": "frames"},
+                # CPU of the web processes over the round (connect, load, drain): 1.0 is one core busy.
+                {"name": f"{label}.server_cpu", "value": round(server_cores, 2), "unit": "cores"},
             ]
     finally:
         common.stop(proc)

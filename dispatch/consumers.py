@@ -79,6 +79,15 @@ class LiveConsumer(AsyncWebsocketConsumer):
             last = await database_sync_to_async(events.last_seq)(agency_code=self.scope_agency)
             await self.send(text_data=f'{{"type":"pong","seq":{last}}}')
 
+    async def dispatch(self, message):
+        # Channels runs close_old_connections() before every handler, through sync_to_async: a hop to
+        # the one thread that also runs every synchronous view, so each frame would wait behind
+        # whatever request holds that thread. Forwarding a frame touches no database; skip it there.
+        if message["type"] == events.SOCKET_MESSAGE_TYPE:
+            await self.live_event(message)
+        else:
+            await super().dispatch(message)
+
     async def live_event(self, message):
         await self.send(text_data=message["text"])
 

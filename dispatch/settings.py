@@ -176,6 +176,8 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 300}
 # Sweep period for escalations and other timers that must not be lost.
 SWEEP_SECONDS = env_int("SWEEP_SECONDS", 5)
+# Seconds a Python thread may hold the GIL while another waits for it (see dispatch/lifespan.py).
+GIL_SWITCH_INTERVAL = float(env_str("GIL_SWITCH_INTERVAL", "0.0005"))
 CELERY_BEAT_SCHEDULE = {
     "sweep": {"task": "dispatch.tasks.sweep", "schedule": timedelta(seconds=SWEEP_SECONDS)},
     # Yesterday's digest to supervisors at 00:05 WIB (17:05 UTC; CELERY_TIMEZONE is UTC).

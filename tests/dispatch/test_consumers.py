@@ -209,3 +209,28 @@ async def test_many_sockets_on_one_process_all_receive(people, open_incident):
         assert seen and seen[-1]["seq"] == last
     for communicator, _ in sockets:
         await communicator.disconnect()
+
+
+async def test_forwarding_a_frame_does_not_wait_for_the_shared_sync_thread(people, open_incident, monkeypatch):
+    """Channels checks database connections before each handler in the one thread that also runs
+    synchronous code; a socket that only forwards frames must not queue behind it."""
+    import channels.consumer
+
+    checks: list[str] = []
+    original = channels.consumer.aclose_old_connections
+
+    async def counting():
+        checks.append("check")
+        await original()
+
+    monkeypatch.setattr(channels.consumer, "aclose_old_connections", counting)
+    headers = await sync_to_async(token_headers)(people["operator"])
+    communicator, _ = await open_socket(headers)
+    after_connect = len(checks)
+    assert after_connect >= 1  # the connect handler still gets its check
+    await sync_to_async(open_incident)()
+    last = await sync_to_async(lambda: Event.objects.order_by("-seq").first().seq)()
+    seen = await drain(communicator, until_seq=last, seen=[])
+    assert seen and seen[-1]["seq"] == last and len(seen) >= 2
+    assert len(checks) == after_connect
+    await communicator.disconnect()
