@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
@@ -138,16 +139,18 @@ class CallClassifyApi(APIView):
 
     @extend_schema(request=ClassifySerializer, responses=CallSerializer)
     def post(self, request, call_id: int):
-        call_for_user(request.user, call_id)
         serializer = ClassifySerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        services.call_classify(
-            call_id=call_id,
-            user=request.user,
-            call_type=data["call_type"],
-            incident_type=data.get("incident_type") or None,
-            notes=data.get("notes"),
-            duplicate_of=data.get("duplicate_of"),
-        )
+        try:
+            services.call_classify(
+                call_id=call_id,
+                user=request.user,
+                call_type=data["call_type"],
+                incident_type=data.get("incident_type") or None,
+                notes=data.get("notes"),
+                duplicate_of=data.get("duplicate_of"),
+            )
+        except Call.DoesNotExist:
+            raise Http404 from None
         return Response(CallSerializer(call_for_user(request.user, call_id)).data)

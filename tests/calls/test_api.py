@@ -204,3 +204,9 @@ def test_replayed_key_returns_the_first_call_and_stores_nothing_more(api):
     assert again.json()["id"] == first.json()["id"]
     assert again.json()["caller"]["calls_total"] == 1
     assert Call.objects.count() == 1 and Event.objects.filter(type="call.created").count() == 1
+
+
+def test_classifying_a_call_that_does_not_exist_is_404(api):
+    response = api.post("/api/v1/calls/999999/classify/", {"call_type": "prank"}, format="json")
+    assert response.status_code == 404
+    assert Call.objects.count() == 0
