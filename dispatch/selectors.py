@@ -10,10 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet, Subquery
 from django.http import Http404
 
-from agencies.models import Agency, Station
+from agencies.models import Agency, RoutingRule, Station
 from agencies.selectors import actor_for_user, haversine_m, nearest_station, routing_table
 from dispatch.models import Dispatch, Incident
 
@@ -106,15 +106,12 @@ def duplicate_candidates(
     )
     if exclude_incident_id is not None:
         qs = qs.exclude(pk=exclude_incident_id)
-    related_types: set[str] | None = None
     if incident_type_code:
-        table = routing_table()
-        primary = table.get(incident_type_code, (None, []))[0]
-        related_types = {incident_type_code} | {code for code, (p, _s) in table.items() if primary and p == primary}
+        # Related in the same query: the same type, or one whose rule has the same primary agency.
+        primary = RoutingRule.objects.filter(incident_type__code=incident_type_code).values("primary_agency_id")[:1]
+        qs = qs.filter(Q(incident_type__code=incident_type_code) | Q(incident_type__routing__primary_agency_id=Subquery(primary)))
     found = []
     for incident in qs:
-        if related_types is not None and incident.incident_type.code not in related_types:
-            continue
         distance = haversine_m(lat, lon, incident.lat, incident.lon)
         if distance <= DUPLICATE_RADIUS_M:
             found.append(
