@@ -223,3 +223,29 @@ def process_tree_cpu_seconds(pid: int) -> float:
         total += stats.get(current, (0, 0.0))[1]
         todo.extend(child for child, (parent, _) in stats.items() if parent == current)
     return total
+
+
+async def live_socket(base: str, token: str, *, on_hello, on_frame, stop=None) -> None:
+    """One `/ws/live/` client as the benchmarks use it: Token auth, the site's Origin, no pings.
+
+    Calls on_hello(hello) once connected, then on_frame(message, arrival_wall_time) for every
+    frame until `stop` (an asyncio.Event) is set, or until the server closes the socket.
+    """
+    import asyncio
+
+    import websockets
+
+    url = base.replace("http://", "ws://") + "/ws/live/"
+    async with websockets.connect(url, additional_headers={"Authorization": f"Token {token}"}, origin=base,
+                                  max_queue=None, open_timeout=30, ping_interval=None) as ws:
+        hello = json.loads(await ws.recv())
+        assert hello["type"] == "hello", hello
+        on_hello(hello)
+        while stop is None or not stop.is_set():
+            try:
+                raw = await asyncio.wait_for(ws.recv(), 0.5)
+            except asyncio.TimeoutError:
+                continue
+            except websockets.ConnectionClosed:
+                return
+            on_frame(json.loads(raw), time.time())

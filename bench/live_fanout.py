@@ -67,23 +67,12 @@ class Client:
         self.frames: list[tuple[int, str, str, float, float]] = []  # seq, type, agency, ts, received
         self.ready = asyncio.Event()
 
-    async def run(self, url: str, origin: str, token: str, stop: asyncio.Event):
-        import websockets
+    async def run(self, base: str, token: str, stop: asyncio.Event):
+        await common.live_socket(base, token, on_hello=lambda hello: self.ready.set(), on_frame=self.frame, stop=stop)
 
-        async with websockets.connect(url, additional_headers={"Authorization": f"Token {token}", "Origin": origin},
-                                      max_queue=None, ping_interval=None) as ws:
-            hello = json.loads(await ws.recv())
-            assert hello["type"] == "hello", hello
-            self.ready.set()
-            while not stop.is_set():
-                try:
-                    raw = await asyncio.wait_for(ws.recv(), 0.5)
-                except asyncio.TimeoutError:
-                    continue
-                now = time.time()
-                frame = json.loads(raw)
-                if "seq" in frame and "ts" in frame:
-                    self.frames.append((frame["seq"], frame["type"], frame["data"].get("agency", ""), frame["ts"], now))
+    def frame(self, frame: dict, now: float) -> None:
+        if "seq" in frame and "ts" in frame:
+            self.frames.append((frame["seq"], frame["type"], frame["data"].get("agency", ""), frame["ts"], now))
 
 
 async def post_load(base: str, token: str, rate: float, seconds: float, dispatch_every: int) -> int:
@@ -138,12 +127,11 @@ def last_seq() -> int:
 
 
 async def websocket_round(base: str, toks: dict[str, str], n: int, rate: float, seconds: float, dispatch_every: int) -> dict:
-    url = base.replace("http://", "ws://") + "/ws/live/"
     clients = [Client(name) for name in client_roles(n)]
     stop = asyncio.Event()
     tasks = []
     for c in clients:
-        tasks.append(asyncio.create_task(c.run(url, base, toks[c.username], stop)))
+        tasks.append(asyncio.create_task(c.run(base, toks[c.username], stop)))
         if len(tasks) % 50 == 0:
             await asyncio.sleep(0.05)
     await asyncio.wait_for(asyncio.gather(*(c.ready.wait() for c in clients)), 60)

@@ -28,17 +28,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import common  # noqa: E402
 
 
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def prepare_accounts(n: int) -> tuple[list[str], str]:
@@ -86,19 +83,15 @@ def start_server(port: int, workers: int) -> subprocess.Popen:
 
 
 async def operator_socket(base: str, token: str, inbox: asyncio.Queue, ready: asyncio.Event, connected: list) -> None:
-    import websockets
-
-    url = base.replace("http://", "ws://") + "/ws/live/"
-    async with websockets.connect(url, additional_headers={"Authorization": "Token " + token}, origin=base, max_queue=None) as ws:
-        hello = json.loads(await ws.recv())
-        assert hello["type"] == "hello", hello
+    def hello(_message: dict) -> None:
         connected.append(1)
         ready.set()
-        async for text in ws:
-            received = time.perf_counter()
-            message = json.loads(text)
-            if message.get("type") == "call.created":
-                inbox.put_nowait((received, message["data"]["id"]))
+
+    def frame(message: dict, _now: float) -> None:
+        if message.get("type") == "call.created":
+            inbox.put_nowait((time.perf_counter(), message["data"]["id"]))
+
+    await common.live_socket(base, token, on_hello=hello, on_frame=frame)
 
 
 async def run(base: str, tokens: list[str], pbx_token: str, rings: int) -> dict:
@@ -149,7 +142,7 @@ def main(argv=None) -> int:
     os.environ.setdefault("CHANNEL_PREFIX", f"bench{uuid.uuid4().hex[:6]}")
     subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, check=True)
     tokens, pbx_token = prepare_accounts(args.operators)
-    port = free_port()
+    port = common.free_port()
     server = start_server(port, args.workers)
     try:
         result = asyncio.run(run(f"http://127.0.0.1:{port}", tokens, pbx_token, args.rings))

@@ -35,38 +35,29 @@ class Watcher:
         self.seqs: set[int] = set()
         self.delays: list[tuple[float, float]] = []  # (arrival time, delay in s)
 
-    async def run(self, url: str, headers: dict, origin: str, ready: asyncio.Event, stop: asyncio.Event, counter: list):
-        import websockets
-
-        async with websockets.connect(url, additional_headers=headers, origin=origin, max_queue=None,
-                                      open_timeout=30, ping_interval=None) as ws:
-            hello = json.loads(await ws.recv())
-            self.first_seq = hello["seq"]
+    async def run(self, base: str, token: str, ready: asyncio.Event, stop: asyncio.Event, counter: list):
+        def hello(message: dict) -> None:
+            self.first_seq = message["seq"]
             counter[0] += 1
             if counter[0] == counter[1]:
                 ready.set()
-            while not stop.is_set():
-                try:
-                    raw = await asyncio.wait_for(ws.recv(), 0.5)
-                except asyncio.TimeoutError:
-                    continue
-                now = time.time()
-                message = json.loads(raw)
-                if "seq" in message and message.get("type") != "hello":
-                    self.seqs.add(message["seq"])
-                    if "ts" in message:
-                        self.delays.append((now, now - message["ts"]))
+
+        await common.live_socket(base, token, on_hello=hello, on_frame=self.frame, stop=stop)
+
+    def frame(self, message: dict, now: float) -> None:
+        if "seq" in message and message.get("type") != "hello":
+            self.seqs.add(message["seq"])
+            if "ts" in message:
+                self.delays.append((now, now - message["ts"]))
 
 
 async def watch(base: str, token: str, clients: int, until_done) -> list[Watcher]:
-    url = base.replace("http", "ws") + "/ws/live/"
-    headers = {"Authorization": f"Token {token}"}
     ready, stop = asyncio.Event(), asyncio.Event()
     counter = [0, clients]
     watchers = [Watcher() for _ in range(clients)]
     tasks = []
     for w in watchers:  # connect in small batches; a 2-core server accepts a few hundred quickly enough
-        tasks.append(asyncio.create_task(w.run(url, headers, base, ready, stop, counter)))
+        tasks.append(asyncio.create_task(w.run(base, token, ready, stop, counter)))
         await asyncio.sleep(0.005)
     await asyncio.wait_for(ready.wait(), 60)
     await until_done()
