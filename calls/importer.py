@@ -21,6 +21,7 @@ from agencies.models import Agency, IncidentType, Kelurahan
 from calls.models import Call, Caller, CallTransition, CallType
 from calls.phone import parse_number
 from dispatch.models import Dispatch, DispatchTransition, Incident, IncidentTransition
+from dispatch.rollups import rollup_mark_stale
 
 COLUMNS = [
     "external_id", "received_at", "answered_at", "caller_number", "call_type", "incident_type", "kelurahan_code",
@@ -176,6 +177,7 @@ def _import_row(row: dict, ref: _Reference) -> bool:
         lon=kelurahan.lon if kelurahan else None,
         external_id=external_id,
     )
+    rollup_mark_stale(received)
     CallTransition.objects.create(call=call, at=received, from_status="", to_status="ringing", reason="import")
     if answered:
         CallTransition.objects.create(call=call, at=answered, from_status="ringing", to_status="active", reason="import")

@@ -115,6 +115,8 @@ class Call(models.Model):
             models.Index(fields=["caller", "received_at"], name="calls_call_caller_history"),
             # The operator board: calls not yet classified.
             models.Index(fields=["received_at"], condition=Q(status__in=["ringing", "active"]), name="calls_call_open"),
+            # Reports: the incidents with a call in a period (emergencies only, < 1 % of calls).
+            models.Index(fields=["received_at", "incident"], condition=Q(incident__isnull=False), name="calls_call_incident_received"),
         ]
 
     def __str__(self) -> str:

@@ -26,6 +26,7 @@ from dispatch.audit import audit
 from dispatch.errors import Conflict, InvalidInput
 from dispatch.models import Incident
 from dispatch.reports import amend_if_signed_off
+from dispatch.rollups import rollup_mark_stale
 
 
 @dataclass(frozen=True)
@@ -91,11 +92,10 @@ def _get_or_create_caller(e164: str | None, now: datetime) -> tuple[Caller | Non
     """
     if e164 is None:
         return None, False
-    table = Caller._meta.db_table
     caller = next(
         iter(
             Caller.objects.raw(
-                f"INSERT INTO {table} (number, first_seen_at) VALUES (%s, %s)"  # noqa: S608 - the table name is ours
+                "INSERT INTO calls_caller (number, first_seen_at) VALUES (%s, %s)"
                 " ON CONFLICT (number) DO UPDATE SET number = EXCLUDED.number"
                 " RETURNING id, number, first_seen_at, pseudonymised_at",
                 [e164, now],
@@ -307,6 +307,7 @@ def call_classify(
         callback_for_ghost_call(call, now=now)
         events.emit(events.CALL_UPDATED, call_event_data(call))
         amend_if_signed_off(call=call, user=user, action="call.classify", detail={"from": previous_type, "to": call_type, "incident_id": call.incident_id})
+        rollup_mark_stale(call.received_at)
     return call
 
 

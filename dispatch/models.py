@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q, Value
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Agency, IncidentType, Kelurahan, Station
@@ -199,11 +200,12 @@ class Event(models.Model):
         ordering = ["seq"]
 
 
-class Notification(models.Model):
-    """A message to a person outside the dashboard (duty officer, supervisors).
+class Delivery(models.Model):
+    """A message sent outside the dashboard, recorded before it is sent.
 
-    Created in the transaction that decides it is needed; sent by a task that
-    claims it with a conditional update, so it goes out once."""
+    A sender claims the row with a conditional update (dispatch/notifications.py),
+    so it goes out once however many tasks and sweeps try; a row left pending by a
+    lost task or an unreachable broker is sent by the next sweep."""
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Menunggu")
@@ -211,17 +213,27 @@ class Notification(models.Model):
         SENT = "sent", _("Terkirim")
         FAILED = "failed", _("Gagal")
 
-    kind = models.CharField(max_length=32)
-    dispatch = models.ForeignKey(Dispatch, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications")
-    recipient = models.CharField(max_length=120)
-    channel = models.CharField(max_length=16)
-    text = models.TextField()
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
     claimed_until = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField()
     sent_at = models.DateTimeField(null=True, blank=True)
     error = models.TextField(blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class Notification(Delivery):
+    """A message to a person outside the dashboard (an agency's duty officer).
+
+    Created in the transaction that decides it is needed; sent by a task after commit."""
+
+    kind = models.CharField(max_length=32)
+    dispatch = models.ForeignKey(Dispatch, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications")
+    recipient = models.CharField(max_length=120)
+    channel = models.CharField(max_length=16)
+    text = models.TextField()
 
     class Meta:
         ordering = ["-created_at"]
@@ -232,6 +244,21 @@ class Notification(models.Model):
         ]
         indexes = [
             models.Index(fields=["created_at"], condition=Q(status__in=["pending", "sending"]), name="dispatch_notification_unsent"),
+        ]
+
+
+class DailyDigest(Delivery):
+    """The supervisors' e-mail digest of one WIB day, created and sent by the sweep from 00:05 WIB the next day."""
+
+    day = models.DateField()
+    recipients = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-day"]
+        constraints = [
+            models.CheckConstraint(condition=Q(status__in=["pending", "sending", "sent", "failed"]), name="dispatch_dailydigest_status_valid"),
+            # One digest per day: the sweep's get_or_create of the due day.
+            models.UniqueConstraint(fields=["day"], name="dispatch_dailydigest_unique_day"),
         ]
 
 
@@ -289,4 +316,66 @@ class Amendment(models.Model):
         indexes = [
             # The day's page lists its amendments.
             models.Index(fields=["day", "at"], name="dispatch_amendment_day"),
+        ]
+
+
+class ReportDay(models.Model):
+    """One complete WIB day of the reports' roll-up (dispatch/rollups.py) and whether its rows are current.
+
+    `version` counts the changes made to the day's calls after the day ended (the services that make
+    them call `rollup_mark_stale`); the day's ReportDayCalls and ReportDayAnswerTime rows are current
+    while `built_version` equals it."""
+
+    day = models.DateField()
+    version = models.PositiveIntegerField(default=0)
+    built_version = models.PositiveIntegerField(null=True, blank=True)
+    built_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["day"]
+        constraints = [
+            # One row per day: marking a day stale is an upsert on it.
+            models.UniqueConstraint(fields=["day"], name="dispatch_reportday_unique_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} v{self.version} (built {self.built_version})"
+
+
+class ReportDayCalls(models.Model):
+    """The calls of one complete WIB day, counted per shift, operator and call type."""
+
+    day = models.DateField()
+    shift = models.CharField(max_length=8)
+    operator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False,
+        related_name="+",
+    )
+    call_type = models.CharField(max_length=16, blank=True)
+    calls = models.PositiveIntegerField()
+    answered = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [
+            # One row per day, shift, operator (none counts as 0) and call type; period sums read it by day.
+            models.UniqueConstraint(
+                F("day"), F("shift"), Coalesce(F("operator"), Value(0)), F("call_type"), name="dispatch_reportdaycalls_unique_group"
+            ),
+            models.CheckConstraint(condition=Q(shift__in=["pagi", "siang", "malam"]), name="dispatch_reportdaycalls_shift_valid"),
+            models.CheckConstraint(condition=Q(answered__lte=F("calls")), name="dispatch_reportdaycalls_answered_within_calls"),
+        ]
+
+
+class ReportDayAnswerTime(models.Model):
+    """The answered calls of one complete WIB day per answer time in whole seconds, rounded up: a histogram
+    from which a period's median, p90 and shares within 15 s / 20 s are computed exactly."""
+
+    day = models.DateField()
+    seconds = models.IntegerField()
+    calls = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [
+            # One row per day and second; period histograms read it by day.
+            models.UniqueConstraint(fields=["day", "seconds"], name="dispatch_reportdayanswertime_unique_second"),
         ]

@@ -1,26 +1,32 @@
-"""Notifications to people outside the dashboard, through a small adapter.
+"""Messages to people outside the dashboard: duty officers' notifications and the supervisors' daily digest.
 
-`log` (the default) writes the message to the log; `telegram` calls the
-Telegram Bot API `sendMessage`. A Notification row is created in the
-transaction that decides it is needed and sent by a task after commit; the
-task claims the row with a conditional UPDATE so it is sent once.
+Notifications go through a small adapter: `log` (the default) writes the
+message to the log; `telegram` calls the Telegram Bot API `sendMessage`. A
+Notification row is created in the transaction that decides it is needed and
+sent by a task after commit. The digest row of a day is created by the sweep
+from 00:05 WIB the next day. Every sender claims the row with a conditional
+UPDATE, so a message goes out once, and the sweep sends whatever a lost task
+or an unreachable broker left pending.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+import threading
+import time
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
 from typing import Protocol
 
 import httpx
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from agencies.models import DutyRoster
-from dispatch.models import Dispatch, Notification
-from dispatch.shifts import shift_of
+from dispatch.models import DailyDigest, Delivery, Dispatch, Notification
+from dispatch.shifts import WIB, shift_of
 
 logger = logging.getLogger(__name__)
 CLAIM_SECONDS = 60
@@ -29,6 +35,12 @@ MAX_ATTEMPTS = 5
 # so a Telegram outage of a few minutes does not use up every attempt.
 RETRY_BASE_SECONDS = 10
 RETRY_MAX_SECONDS = 300
+# After a publish to the Celery broker fails, later ones are skipped for this long: the sweep
+# sends what is pending, and a pass that escalates many dispatches does not wait on a dead broker
+# once for each.
+PUBLISH_PAUSE_SECONDS = 30
+# A day's digest is due from this long after the day ends (WIB).
+DIGEST_AFTER = timedelta(minutes=5)
 
 
 def retry_delay(attempts: int) -> timedelta:
@@ -37,8 +49,8 @@ def retry_delay(attempts: int) -> timedelta:
 
 def _due(now: datetime) -> Q:
     """Pending and past its retry time, or a claim whose sender died."""
-    return Q(status=Notification.Status.PENDING) & (Q(claimed_until__isnull=True) | Q(claimed_until__lte=now)) | Q(
-        status=Notification.Status.SENDING, claimed_until__lt=now
+    return Q(status=Delivery.Status.PENDING) & (Q(claimed_until__isnull=True) | Q(claimed_until__lte=now)) | Q(
+        status=Delivery.Status.SENDING, claimed_until__lt=now
     )
 
 
@@ -118,41 +130,85 @@ def queue_duty_officer_notifications(dispatch: Dispatch, *, now: datetime) -> li
     return created
 
 
+_publish_lock = threading.Lock()
+_publish = {"paused_until": 0.0}
+
+
 def _enqueue(notification_id: int) -> None:
+    """Queue the send; never waits long on the broker (its timeouts are in settings) and never fails the caller."""
     from dispatch.tasks import send_notification
 
+    with _publish_lock:
+        if time.monotonic() < _publish["paused_until"]:
+            logger.info("broker unavailable; notification %s waits for the sweep", notification_id)
+            return
     try:
         send_notification.delay(notification_id)
     except Exception:  # noqa: BLE001 - the sweep re-sends what is still pending
+        with _publish_lock:
+            _publish["paused_until"] = time.monotonic() + PUBLISH_PAUSE_SECONDS
         logger.warning("could not queue notification %s; the sweep will send it", notification_id, exc_info=True)
+
+
+def _deliver(rows: QuerySet, send: Callable[[Delivery], dict | None], *, errors: tuple[type[Exception], ...]) -> bool:
+    """Claim the one row of `rows` if it is due, send it, record the outcome. Returns True when this call sent it.
+
+    `send` returns extra fields to store with the sent row; an exception of `errors`
+    leaves the row pending for a later attempt (failed after MAX_ATTEMPTS)."""
+    now = timezone.now()
+    claimed = (
+        rows.filter(attempts__lt=MAX_ATTEMPTS)
+        .filter(_due(now))
+        .update(status=Delivery.Status.SENDING, claimed_until=now + timedelta(seconds=CLAIM_SECONDS), attempts=F("attempts") + 1)
+    )
+    if claimed != 1:
+        return False
+    row = rows.get()
+    sending = rows.filter(status=Delivery.Status.SENDING)
+    try:
+        extra = send(row) or {}
+    except errors as exc:
+        final = row.attempts >= MAX_ATTEMPTS
+        sending.update(
+            status=Delivery.Status.FAILED if final else Delivery.Status.PENDING,
+            error=str(exc)[:500],
+            claimed_until=None if final else timezone.now() + retry_delay(row.attempts),
+        )
+        return False
+    sending.update(status=Delivery.Status.SENT, sent_at=timezone.now(), error="", **extra)
+    return True
 
 
 def notification_send(notification_id: int, *, notifier: Notifier | None = None) -> bool:
     """Claim and send one notification. Returns True when this call sent it."""
-    now = timezone.now()
-    claimed = (
-        Notification.objects.filter(pk=notification_id, attempts__lt=MAX_ATTEMPTS)
-        .filter(_due(now))
-        .update(status=Notification.Status.SENDING, claimed_until=now + timedelta(seconds=CLAIM_SECONDS), attempts=F("attempts") + 1)
-    )
-    if claimed != 1:
+
+    def send(notification: Notification) -> None:
+        (notifier or get_notifier()).send(notification.recipient, notification.text)
+
+    return _deliver(Notification.objects.filter(pk=notification_id), send, errors=(NotifyError,))
+
+
+def digest_due_day(now: datetime) -> date:
+    """The latest WIB day whose digest is due at `now`."""
+    return (now - DIGEST_AFTER).astimezone(WIB).date() - timedelta(days=1)
+
+
+def digest_send_due(*, now: datetime) -> bool:
+    """The sweep's step for the supervisors' digest: record the due day's digest, then send it once.
+
+    Driven by the database rather than a scheduled message, so a digest whose moment
+    passed while the broker (or the worker) was down goes out when the sweep runs again."""
+    from dispatch.reports import daily_digest_send
+
+    digest, _ = DailyDigest.objects.get_or_create(day=digest_due_day(now), defaults={"created_at": now})
+    if digest.status in (Delivery.Status.SENT, Delivery.Status.FAILED):
         return False
-    notification = Notification.objects.get(pk=notification_id)
-    notifier = notifier or get_notifier()
-    try:
-        notifier.send(notification.recipient, notification.text)
-    except NotifyError as exc:
-        final = notification.attempts >= MAX_ATTEMPTS
-        Notification.objects.filter(pk=notification_id, status=Notification.Status.SENDING).update(
-            status=Notification.Status.FAILED if final else Notification.Status.PENDING,
-            error=str(exc)[:500],
-            claimed_until=None if final else timezone.now() + retry_delay(notification.attempts),
-        )
-        return False
-    Notification.objects.filter(pk=notification_id, status=Notification.Status.SENDING).update(
-        status=Notification.Status.SENT, sent_at=timezone.now(), error=""
-    )
-    return True
+
+    def send(digest: DailyDigest) -> dict:
+        return {"recipients": daily_digest_send(day=digest.day)}
+
+    # smtplib's errors are OSErrors, as are refused and timed-out connections.
+    return _deliver(DailyDigest.objects.filter(pk=digest.pk), send, errors=(OSError,))
 
 
 def pending_notification_ids(*, now: datetime | None = None) -> list[int]:

@@ -13,7 +13,6 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
-from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -173,15 +172,19 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 60
 CELERY_TASK_SOFT_TIME_LIMIT = 45
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 300}
-# Sweep period for escalations and other timers that must not be lost.
+# A publish to a dead or hung broker gives up within about a second instead of waiting (forever,
+# on a hung connection, by default): what the task would do is already a row the sweep picks up.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 300, "socket_timeout": 1, "socket_connect_timeout": 1}
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 0}
+# Sweep period for escalations, notifications, the daily digest and other timers that must not be lost.
 SWEEP_SECONDS = env_int("SWEEP_SECONDS", 5)
 # Seconds a Python thread may hold the GIL while another waits for it (see dispatch/lifespan.py).
 GIL_SWITCH_INTERVAL = float(env_str("GIL_SWITCH_INTERVAL", "0.0005"))
 CELERY_BEAT_SCHEDULE = {
     "sweep": {"task": "dispatch.tasks.sweep", "schedule": timedelta(seconds=SWEEP_SECONDS)},
-    # Yesterday's digest to supervisors at 00:05 WIB (17:05 UTC; CELERY_TIMEZONE is UTC).
-    "daily-digest": {"task": "dispatch.tasks.daily_digest", "schedule": crontab(minute=5, hour=17)},
+    # The reports' roll-up of ended days (dispatch/rollups.py): yesterday soon after midnight, a
+    # past day changed later soon after the change. Reports also build what is missing themselves.
+    "report-rollups": {"task": "dispatch.tasks.report_rollups", "schedule": timedelta(minutes=10)},
 }
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -13,7 +13,7 @@ logger = logging.getLogger(__name__)
 
 def run_sweep() -> dict:
     from calls.callbacks import flag_overdue_callbacks
-    from dispatch.notifications import notification_send, pending_notification_ids
+    from dispatch.notifications import digest_send_due, notification_send, pending_notification_ids
     from dispatch.services import escalate_overdue
 
     now = timezone.now()
@@ -21,5 +21,6 @@ def run_sweep() -> dict:
     sent = 0
     for pk in pending_notification_ids(now=now):
         sent += bool(notification_send(pk))
+    digest_sent = digest_send_due(now=now)
     overdue = flag_overdue_callbacks(now=now)
-    return {"escalated": len(escalated), "notifications_sent": sent, "callbacks_overdue": overdue}
+    return {"escalated": len(escalated), "notifications_sent": sent, "digests_sent": int(digest_sent), "callbacks_overdue": overdue}

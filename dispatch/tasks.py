@@ -11,7 +11,7 @@ logger = logging.getLogger(__name__)
 
 @shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True, time_limit=60)
 def sweep() -> dict:
-    """The periodic sweep over the database: escalations, unsent notifications, overdue call-backs."""
+    """The periodic sweep over the database: escalations, unsent notifications, the daily digest, overdue call-backs."""
     from dispatch.sweep import run_sweep
 
     return run_sweep()
@@ -32,12 +32,11 @@ def send_notification(notification_id: int) -> bool:
     return notification_send(notification_id)
 
 
-@shared_task(ignore_result=True, time_limit=300, soft_time_limit=240, autoretry_for=(ConnectionError,), retry_backoff=True, retry_jitter=True, max_retries=5)
-def daily_digest(day: str | None = None) -> int:
-    """Mail yesterday's (WIB) digest to supervisors; beat runs it at 00:05 WIB."""
-    from datetime import date, timedelta
+@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True, time_limit=900, soft_time_limit=840)
+def report_rollups() -> int:
+    """Roll up the reports' complete days that are missing or stale (beat: every 10 minutes, CELERY_BEAT_SCHEDULE).
 
-    from dispatch.reports import daily_digest_send
-    from dispatch.shifts import wib_today
+    Idempotent; each run of days is committed as it is built, so a killed run loses at most one."""
+    from dispatch.rollups import rollup_refresh
 
-    return daily_digest_send(day=date.fromisoformat(day) if day else wib_today() - timedelta(days=1))
+    return rollup_refresh()

@@ -3,6 +3,7 @@ API, the daily log, the timeline, sign-off with amendments, the digest."""
 
 from __future__ import annotations
 
+import socket
 from datetime import date, datetime, timedelta, timezone as dt_timezone
 
 import pytest
@@ -13,7 +14,7 @@ from django.test import Client
 from agencies.models import Agency, IncidentType, Kelurahan
 from calls.models import Block, Call, Caller, CallTransition
 from dispatch import reports
-from dispatch.models import Amendment, DaySignoff, Dispatch, DispatchTransition, Incident, IncidentTransition
+from dispatch.models import Amendment, DailyDigest, DaySignoff, Dispatch, DispatchTransition, Incident, IncidentTransition
 from dispatch.shifts import WIB
 
 pytestmark = pytest.mark.django_db
@@ -357,29 +358,90 @@ def test_a_day_is_signed_off_once_and_only_after_it_ended(ref, sup_client, super
     assert DaySignoff.objects.count() == 1
 
 
-def test_daily_digest_mails_supervisors(dataset, make_user, settings):
-    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    from dispatch.tasks import daily_digest
-
-    boss = make_user("supervisor", username="boss")
-    boss.email = "boss@bengkulukota.go.id"
+def _supervisor_with_email(make_user, username="boss"):
+    boss = make_user("supervisor", username=username)
+    boss.email = f"{username}@bengkulukota.go.id"
     boss.save()
+    return boss
+
+
+def test_daily_digest_mails_supervisors_from_the_sweep_at_0005_wib(dataset, make_user, settings):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    from dispatch.sweep import run_sweep
+
+    _supervisor_with_email(make_user)
     operator = dataset["op_a"]
     operator.email = "op@bengkulukota.go.id"
     operator.save()
     with time_machine.travel(datetime(2026, 3, 11, 0, 5, tzinfo=WIB), tick=False):
-        daily_digest.delay()
+        assert run_sweep()["digests_sent"] == 1
     assert len(mail.outbox) == 1
     message = mail.outbox[0]
     assert message.to == ["boss@bengkulukota.go.id"]
     assert "2026-03-10" in message.subject
     assert "Total panggilan: 7" in message.body
     assert "DAMKAR: 1 / 1 / 30.0" in message.body
+    digest = DailyDigest.objects.get(day=DAY)
+    assert (digest.status, digest.attempts, digest.recipients) == ("sent", 1, 1)
 
 
-def test_daily_digest_is_scheduled_at_0005_wib(settings):
-    entry = settings.CELERY_BEAT_SCHEDULE["daily-digest"]
-    assert entry["task"] == "dispatch.tasks.daily_digest"
-    schedule = entry["schedule"]
-    assert schedule.hour == {17} and schedule.minute == {5}
-    assert settings.CELERY_TIMEZONE == "UTC"  # 17:05 UTC is 00:05 WIB
+def test_daily_digest_is_due_at_0005_wib_and_goes_out_once(ref, make_user, settings):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    from dispatch.notifications import digest_due_day, digest_send_due
+
+    _supervisor_with_email(make_user)
+    DailyDigest.objects.create(day=DAY - timedelta(days=1), status="sent", created_at=wib(DAY, 0, 5))
+    before, at = datetime(2026, 3, 11, 0, 4, 59, tzinfo=WIB), datetime(2026, 3, 11, 0, 5, tzinfo=WIB)
+    assert (digest_due_day(before), digest_due_day(at)) == (DAY - timedelta(days=1), DAY)
+    with time_machine.travel(before, tick=False):
+        assert digest_send_due(now=before) is False
+    assert mail.outbox == []
+    with time_machine.travel(at, tick=False):
+        assert digest_send_due(now=at) is True
+        assert digest_send_due(now=at) is False
+    with time_machine.travel(at + timedelta(hours=20), tick=False):
+        assert digest_send_due(now=at + timedelta(hours=20)) is False
+    assert [m.subject for m in mail.outbox] == ["[112 Kota Bengkulu] Ringkasan harian 2026-03-10"]
+
+
+def test_daily_digest_left_by_an_outage_goes_out_late_and_a_failed_send_is_retried(ref, make_user, settings):
+    from dispatch.notifications import digest_send_due
+
+    _supervisor_with_email(make_user)
+    late = datetime(2026, 3, 11, 9, 0, tzinfo=WIB)  # the sweep did not run from 00:05 until 09:00
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        closed_port = s.getsockname()[1]
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", closed_port, 2
+    with time_machine.travel(late, tick=False):
+        assert digest_send_due(now=late) is False
+    digest = DailyDigest.objects.get(day=DAY)
+    assert (digest.status, digest.attempts) == ("pending", 1) and digest.error
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    with time_machine.travel(late + timedelta(seconds=5), tick=False):
+        assert digest_send_due(now=late + timedelta(seconds=5)) is False  # not before its retry time
+    with time_machine.travel(late + timedelta(seconds=11), tick=False):
+        assert digest_send_due(now=late + timedelta(seconds=11)) is True
+    digest.refresh_from_db()
+    assert (digest.status, digest.attempts, digest.error, digest.recipients) == ("sent", 2, "", 1)
+    assert len(mail.outbox) == 1
+
+
+def test_daily_digest_without_recipients_is_recorded_and_not_retried(ref, settings):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    from dispatch.notifications import digest_send_due
+
+    at = datetime(2026, 3, 11, 0, 5, tzinfo=WIB)
+    with time_machine.travel(at, tick=False):
+        assert digest_send_due(now=at) is True
+        assert digest_send_due(now=at) is False
+    assert DailyDigest.objects.get(day=DAY).recipients == 0
+    assert mail.outbox == []
+
+
+def test_no_scheduled_message_carries_the_digest(settings):
+    # The sweep sends it from the database, so a beat message lost while Redis was down loses nothing.
+    tasks = [entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()]
+    assert "dispatch.tasks.sweep" in tasks
+    assert not [task for task in tasks if "digest" in task]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -16,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.faults.support import FakeTelegram
 from tests.servers import free_port
 
 PG_BIN = Path(os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin"))
@@ -55,9 +57,17 @@ class ThrowawayRedis:
 
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:
+            self.resume()
             self.proc.terminate()
             self.proc.wait(timeout=10)
         self.proc = None
+
+    def pause(self) -> None:
+        """Hang the server: connections are still accepted by the kernel, nothing is answered."""
+        os.kill(self.proc.pid, signal.SIGSTOP)
+
+    def resume(self) -> None:
+        os.kill(self.proc.pid, signal.SIGCONT)
 
 
 @pytest.fixture
@@ -125,3 +135,33 @@ def operator_token(transactional_db, ref):
     from tests.factories import user_with_role
 
     return Token.objects.create(user=user_with_role("operator")).key
+
+
+@pytest.fixture
+def fake_telegram():
+    fake = FakeTelegram()
+    yield fake
+    fake.close()
+
+
+@pytest.fixture
+def broker_for_this_process(settings, throwaway_redis):
+    """This process queues Celery tasks on the throwaway broker, as the web process would."""
+    from dispatch import notifications
+    from dispatch.celery import app
+
+    def fresh_connections():
+        app._pool = None
+        app.amqp._producer_pool = None
+        notifications._publish["paused_until"] = 0.0  # a failed publish pauses this process's publishing
+
+    previous = app.conf.broker_url
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    app.conf.task_always_eager = False
+    app.conf.broker_url = throwaway_redis.url
+    fresh_connections()
+    yield app
+    app.conf.task_always_eager = True
+    app.conf.broker_url = previous
+    fresh_connections()
+

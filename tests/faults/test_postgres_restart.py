@@ -71,6 +71,8 @@ def test_postgres_restart_under_load_gives_503_then_recovers_without_loss_or_dup
                         missing_retry_after += 1
                     if code not in (0, 503):
                         break  # a 500 or anything else: counted and reported, not retried
+                    if time.monotonic() > give_up_at:
+                        break  # the server itself is gone: the losses check below reports it
                     await asyncio.sleep(0.3)
 
         async def ready_loop(client: httpx.AsyncClient):
@@ -98,7 +100,9 @@ def test_postgres_restart_under_load_gives_503_then_recovers_without_loss_or_dup
                     httpx.AsyncClient(base_url=base, timeout=15) as probe:
                 await asyncio.gather(fault(), ready_loop(probe), *(client_loop(client, n) for n in range(CLIENTS)))
 
-        asyncio.run(scenario())
+        # A bound on the whole scenario, so a dead server fails the test instead of hanging CI.
+        give_up_at = time.monotonic() + 90
+        asyncio.run(asyncio.wait_for(scenario(), 120))
 
         assert statuses.get(500, 0) == 0, statuses
         assert set(statuses) <= {0, 201, 503}, statuses
