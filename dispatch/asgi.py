@@ -6,9 +6,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dispatch.settings")
 
 from django.core.asgi import get_asgi_application  # noqa: E402
 
-from dispatch.request_threads import ReusedRequestThreads  # noqa: E402
-
-django_asgi_app = ReusedRequestThreads(get_asgi_application())
+django_asgi_app = get_asgi_application()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
