@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
-import sys
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
@@ -34,10 +33,6 @@ class Lifespan:
             if message["type"] == "lifespan.startup":
                 if settings.EMBEDDED_SCHEDULER:
                     self.task = asyncio.create_task(_sweep_forever(settings.SWEEP_SECONDS))
-                # The event loop (sockets) and the request threads share one GIL. A thread that holds it
-                # keeps it for the switch interval (5 ms by default) each time the loop wants it back,
-                # and fanning an event out to a hundred sockets wants it back many times.
-                sys.setswitchinterval(settings.GIL_SWITCH_INTERVAL)
                 # Objects alive after start-up are long-lived; keep full collections from rescanning them.
                 gc.collect()
                 gc.freeze()

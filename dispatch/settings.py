@@ -178,8 +178,6 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 300, "socket_timeout": 
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 0}
 # Sweep period for escalations, notifications, the daily digest and other timers that must not be lost.
 SWEEP_SECONDS = env_int("SWEEP_SECONDS", 5)
-# Seconds a Python thread may hold the GIL while another waits for it (see dispatch/lifespan.py).
-GIL_SWITCH_INTERVAL = float(env_str("GIL_SWITCH_INTERVAL", "0.0005"))
 CELERY_BEAT_SCHEDULE = {
     "sweep": {"task": "dispatch.tasks.sweep", "schedule": timedelta(seconds=SWEEP_SECONDS)},
     # The reports' roll-up of ended days (dispatch/rollups.py): yesterday soon after midnight, a
