@@ -126,8 +126,9 @@ def rollup_mark_stale(*moments: datetime | None) -> None:
     with connection.cursor() as cursor:
         for day in days:  # in day order, as builds lock them
             # An upsert, not an UPDATE: a build that has not yet created the day's row waits for this one.
+            # The table name is the model's.
             cursor.execute(
-                f"INSERT INTO {table} (day, version) VALUES (%s, 1) "  # nosec B608 - the table name is the model's
+                f"INSERT INTO {table} (day, version) VALUES (%s, 1) "  # nosec B608
                 f"ON CONFLICT (day) DO UPDATE SET version = {table}.version + 1",
                 [day],
             )
