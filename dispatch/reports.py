@@ -723,7 +723,11 @@ def day_signoff(*, day: date, user, note: str = "") -> DaySignoff:
 
 def amend_if_signed_off(*, call: Call, user, action: str, detail: dict | None = None) -> Amendment | None:
     """Record a change to a call whose WIB day is already signed off. Call inside the service's transaction."""
+    from dispatch.shifts import wib_today
+
     day = wib_day_of(call.received_at)
+    if day >= wib_today():
+        return None  # only ended days can be signed off (day_signoff), so no query for today's calls
     signoff = DaySignoff.objects.filter(day=day).first()
     if signoff is None:
         return None

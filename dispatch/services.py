@@ -77,7 +77,8 @@ def incident_open(*, call, incident_type: IncidentType, user) -> Incident:
         lat=call.lat,
         lon=call.lon,
         address=call.address,
-        kelurahan_id=call.kelurahan_id,
+        # The call's kelurahan object (when its caller loaded it), so the event needs no query for it.
+        kelurahan=call.kelurahan if call.kelurahan_id else None,
         summary=call.notes[:1000],
         created_at=now,
         created_by=user,

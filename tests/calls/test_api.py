@@ -210,3 +210,33 @@ def test_classifying_a_call_that_does_not_exist_is_404(api):
     response = api.post("/api/v1/calls/999999/classify/", {"call_type": "prank"}, format="json")
     assert response.status_code == 404
     assert Call.objects.count() == 0
+
+
+def test_classifying_an_emergency_costs_a_bounded_number_of_statements(ref, make_user, django_assert_max_num_queries):
+    """One read of the call (with its caller, operator and kelurahan), no sign-off lookup for a call
+    of today, the incident's kelurahan taken from the call: a regression shows in the surge."""
+    from django.db import connection
+    from rest_framework.authtoken.models import Token
+    from rest_framework.test import APIClient
+
+    user = make_user("operator", username="classifier")
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION="Token " + Token.objects.create(user=user).key)
+    body = {"caller_number": "081255556666", "notes": "rumah terbakar",
+            "location": {"lat": -3.84067, "lon": 102.32073, "kelurahan_code": "17.71.01.1002"}}
+    call_id = client.post("/api/v1/calls/", body, format="json").json()["id"]
+    # token+role, type, locked call, incident + transition + audit + event, call update + transition
+    # + audit + event, the answer's call and caller history (3), savepoint and release;
+    # SQLite numbers each event in a statement of its own.
+    with django_assert_max_num_queries(17 if connection.vendor == "postgresql" else 19):
+        response = client.post(f"/api/v1/calls/{call_id}/classify/",
+                               {"call_type": "emergency", "incident_type": "kebakaran_bangunan"}, format="json")
+    assert response.status_code == 200, response.content
+    incident = response.json()["incident"]
+    assert incident["incident_type"] == "kebakaran_bangunan"
+    from dispatch.models import Event, Incident
+
+    stored = Incident.objects.select_related("kelurahan").get(pk=incident["id"])
+    assert stored.kelurahan is not None and stored.kelurahan.code == "17.71.01.1002"
+    created = Event.objects.get(type="incident.created", data__id=incident["id"])
+    assert created.data["kelurahan"] == stored.kelurahan.name
