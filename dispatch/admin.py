@@ -3,7 +3,16 @@
 
 from django.contrib import admin
 
-from dispatch.models import AuditLog, Dispatch, DispatchTransition, Event, Incident, IncidentTransition, Notification
+from dispatch.models import (
+    AuditLog,
+    DailyDigest,
+    Dispatch,
+    DispatchTransition,
+    Event,
+    Incident,
+    IncidentTransition,
+    Notification,
+)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -52,6 +61,12 @@ class DispatchAdmin(ReadOnlyAdmin):
 class NotificationAdmin(ReadOnlyAdmin):
     list_display = ["id", "kind", "dispatch", "recipient", "channel", "status", "attempts", "created_at", "sent_at"]
     list_filter = ["status", "kind", "channel"]
+
+
+@admin.register(DailyDigest)
+class DailyDigestAdmin(ReadOnlyAdmin):
+    list_display = ["day", "recipients", "status", "attempts", "sent_at"]
+    list_filter = ["status"]
 
 
 @admin.register(Event)

@@ -48,3 +48,19 @@ def test_celery_app_and_beat_schedule_load_as_worker_and_beat_start_them():
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert "'sweep'" in result.stdout and "True" in result.stdout
+
+
+def test_smtp_for_the_digest_comes_from_the_environment():
+    """The digest goes out by SMTP in production: host, port, account and TLS are set from .env."""
+    script = ("import django, os; os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'dispatch.settings'); django.setup(); "
+              "from django.conf import settings as s; "
+              "print(s.EMAIL_HOST, s.EMAIL_PORT, s.EMAIL_HOST_USER, s.EMAIL_HOST_PASSWORD, s.EMAIL_USE_TLS)")
+    env = _production_env(EMAIL_HOST="smtp.bengkulukota.go.id", EMAIL_PORT="587", EMAIL_HOST_USER="cc112",
+                          EMAIL_HOST_PASSWORD="rahasia-smtp", EMAIL_USE_TLS="1")
+    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)  # noqa: S603
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.split() == ["smtp.bengkulukota.go.id", "587", "cc112", "rahasia-smtp", "True"]
+    # An empty EMAIL_HOST (as in .env.example) means the local relay, not a host named "".
+    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=_production_env(EMAIL_HOST=""),
+                            capture_output=True, text=True, timeout=120)  # noqa: S603
+    assert result.stdout.split()[:2] == ["localhost", "25"]

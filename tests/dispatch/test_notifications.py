@@ -126,3 +126,23 @@ def test_two_senders_at_once_send_one_message(ref, telegram):
         t.join(timeout=30)
     assert sorted(results) == [False, False, False, True]
     assert len(telegram.calls) == 1
+
+
+def test_admins_see_the_daily_digests_read_only(ref, make_user):
+    from datetime import date
+
+    from django.test import Client
+    from django.utils import timezone
+
+    from dispatch.models import DailyDigest
+
+    digest = DailyDigest.objects.create(day=date(2026, 11, 27), recipients=3, created_at=timezone.now())
+    admin_user = make_user("admin")
+    admin_user.is_staff = admin_user.is_superuser = True
+    admin_user.save()
+    client = Client()
+    client.force_login(admin_user)
+    listing = client.get("/admin/dispatch/dailydigest/")
+    assert listing.status_code == 200
+    assert f"/admin/dispatch/dailydigest/{digest.pk}/change/" in listing.content.decode()
+    assert client.get("/admin/dispatch/dailydigest/add/").status_code == 403
