@@ -167,30 +167,69 @@ async def websocket_round(base: str, toks: dict[str, str], n: int, rate: float, 
                  "caller_blocked": False, "version": 1}, "ts": time.time()}))}
 
 
+class RedisSubscriber:
+    """One raw Redis pub/sub subscriber, as lean as the WebSocket clients (`common.WebSocketReader`),
+    so that the substrate and our figure pay the same client cost: RESP read off the socket, the
+    arrival time taken once a message's bytes are in."""
+
+    def __init__(self, reader, writer):
+        self.reader, self.writer = reader, writer
+
+    @staticmethod
+    def command(*parts: str) -> bytes:
+        out = [f"*{len(parts)}\r\n".encode()]
+        for part in parts:
+            data = part.encode()
+            out.append(b"$%d\r\n%s\r\n" % (len(data), data))
+        return b"".join(out)
+
+    @classmethod
+    async def subscribe(cls, channel: str) -> "RedisSubscriber":
+        from urllib.parse import urlparse
+
+        url = urlparse(common.redis_url())
+        reader, writer = await asyncio.open_connection(url.hostname or "127.0.0.1", url.port or 6379)
+        sub = cls(reader, writer)
+        if url.password:
+            writer.write(cls.command("AUTH", url.password))
+            await reader.readuntil(b"\r\n")
+        writer.write(cls.command("SUBSCRIBE", channel))
+        await sub.next_push()
+        return sub
+
+    async def next_push(self) -> list[bytes]:
+        count = int((await self.reader.readuntil(b"\r\n"))[1:-2])
+        items = []
+        for _ in range(count):
+            line = await self.reader.readuntil(b"\r\n")
+            if line[:1] == b"$":
+                items.append((await self.reader.readexactly(int(line[1:-2]) + 2))[:-2])
+            else:
+                items.append(line[1:-2])
+        return items
+
+
 async def redis_round(n: int, rate: float, seconds: float, frame_size: int) -> dict:
     from redis import asyncio as aioredis
 
     channel = f"bench-fanout-{uuid.uuid4().hex[:8]}"
-    subscribers = [aioredis.Redis.from_url(common.redis_url()) for _ in range(n)]
-    pubsubs = [r.pubsub() for r in subscribers]
-    for p in pubsubs:
-        await p.subscribe(channel)
+    subscribers = [await RedisSubscriber.subscribe(channel) for _ in range(n)]
     latencies: list[float] = []
     received = 0
-    stop = asyncio.Event()
 
-    async def listen(p):
+    async def listen(sub: RedisSubscriber):
         nonlocal received
-        while not stop.is_set():
-            message = await p.get_message(ignore_subscribe_messages=True, timeout=0.5)
-            if message is None:
-                continue
-            now = time.time()
-            sent = float(json.loads(message["data"])["ts"])
-            latencies.append((now - sent) * 1000)
-            received += 1
+        try:
+            while True:
+                kind, _, data = await sub.next_push()
+                now = time.time()
+                if kind == b"message":
+                    latencies.append((now - float(json.loads(data)["ts"])) * 1000)
+                    received += 1
+        except (asyncio.IncompleteReadError, ConnectionError):
+            return
 
-    listeners = [asyncio.create_task(listen(p)) for p in pubsubs]
+    listeners = [asyncio.create_task(listen(sub)) for sub in subscribers]
     publisher = aioredis.Redis.from_url(common.redis_url())
     padding = "x" * max(0, frame_size - 40)
     started, sent = time.monotonic(), 0
@@ -203,11 +242,9 @@ async def redis_round(n: int, rate: float, seconds: float, frame_size: int) -> d
     deadline = time.monotonic() + 5
     while received < sent * n and time.monotonic() < deadline:
         await asyncio.sleep(0.05)
-    stop.set()
+    for sub in subscribers:
+        sub.writer.close()
     await asyncio.gather(*listeners)
-    for p, r in zip(pubsubs, subscribers):
-        await p.aclose()
-        await r.aclose()
     await publisher.aclose()
     return {"p50": common.percentile(latencies, 50), "p99": common.percentile(latencies, 99), "delivered": received, "expected": sent * n}
 
