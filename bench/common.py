@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import json
 import os
 import socket
@@ -139,6 +141,24 @@ def write_json(path: str | None, results: list[dict]) -> None:
     for r in results:
         extra = f"  (substrate {r['substrate']:.1f} {r.get('substrate_unit', '')}, ratio {r['ratio']:.3f})" if "substrate" in r else ""
         print(f"{r['name']:<45} {r['value']:>12.2f} {r['unit']}{extra}")
+
+
+@contextlib.contextmanager
+def client_gc_paused():
+    """No garbage collection in the load generator while it measures.
+
+    The bench process has Django loaded (for tokens and fixtures) and keeps every frame it
+    receives; a full collection there stalls all 200 client sockets at once for tens of ms,
+    which would be charged to the server. The server's own collections are left as they are.
+    """
+    gc.collect()
+    gc.freeze()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+        gc.unfreeze()
 
 
 class HttpConnection:

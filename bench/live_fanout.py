@@ -269,9 +269,11 @@ def main() -> None:
     try:
         for rate in (float(r) for r in args.rates.split(",")):
             cpu_before, wall_before = common.process_tree_cpu_seconds(proc.pid), time.monotonic()
-            ws = asyncio.run(websocket_round(base, toks, args.clients, rate, args.seconds, args.dispatch_every))
+            with common.client_gc_paused():
+                ws = asyncio.run(websocket_round(base, toks, args.clients, rate, args.seconds, args.dispatch_every))
             server_cores = (common.process_tree_cpu_seconds(proc.pid) - cpu_before) / (time.monotonic() - wall_before)
-            raw = asyncio.run(redis_round(args.clients, rate, args.seconds, ws["frame"]))
+            with common.client_gc_paused():
+                raw = asyncio.run(redis_round(args.clients, rate, args.seconds, ws["frame"]))
             label = f"live_fanout.{args.clients}c.{int(rate)}cps"
             print(f"{label}: posted {ws['posted']} calls -> {ws['events']} events; delivered {ws['delivered']}/{ws['expected']}"
                   f" (not allowed: {ws['wrong']}); raw redis delivered {raw['delivered']}/{raw['expected']}")

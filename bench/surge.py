@@ -110,7 +110,8 @@ def main(argv=None) -> int:
             if sim.returncode != 0:
                 raise RuntimeError(f"simulate exited with {sim.returncode}")
 
-        watchers = asyncio.run(watch(base, token, clients, run_simulation))
+        with common.client_gc_paused():
+            watchers = asyncio.run(watch(base, token, clients, run_simulation))
         sim = json.loads(Path(sim_out).read_text())
         with common.pg_connect() as conn:
             stored = conn.execute("SELECT count(*) FROM calls_call WHERE id = ANY(%s)", (sim["call_ids"],)).fetchone()[0]
