@@ -71,8 +71,8 @@ def _token_query() -> _TokenQuery:
     membership_user = Membership._meta.get_field("user")
     membership_agency = Membership._meta.get_field("agency")
     # Only table and column names from the models go into the text; the key is a parameter.
-    sql = (  # nosec B608
-        f"SELECT {', '.join(columns)} FROM {quote(Token._meta.db_table)} t"
+    sql = (
+        f"SELECT {', '.join(columns)} FROM {quote(Token._meta.db_table)} t"  # nosec B608
         f" JOIN {quote(user_model._meta.db_table)} u ON u.{quote(user_model._meta.pk.column)} = t.{quote(token_fk.column)}"
         f" LEFT JOIN {quote(Membership._meta.db_table)} m ON m.{quote(membership_user.column)} = u.{quote(user_model._meta.pk.column)}"
         f" LEFT JOIN {quote(Agency._meta.db_table)} a ON a.{quote(Agency._meta.pk.column)} = m.{quote(membership_agency.column)}"
