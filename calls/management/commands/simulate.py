@@ -127,8 +127,14 @@ class Simulator:
             classify["incident_type"] = incident_type
             if stats.duplicates_api is not False:
                 t0 = time.perf_counter()
-                d = await client.get(f"/api/v1/calls/{call_id}/duplicates/", params={"incident_type": incident_type})
-                if d.status_code == 404 and stats.duplicates_api is None:
+                try:
+                    d = await client.get(f"/api/v1/calls/{call_id}/duplicates/", params={"incident_type": incident_type})
+                except Exception:  # noqa: BLE001 - no suggestion this time; the call is still classified
+                    stats.error("duplicates", 0)
+                    d = None
+                if d is None:
+                    pass
+                elif d.status_code == 404 and stats.duplicates_api is None:
                     stats.duplicates_api = False
                 elif d.status_code == 200:
                     stats.duplicates_api = True
