@@ -39,9 +39,8 @@ class CallerHistory:
             delta = HISTORY_WINDOWS.get(window)
             if delta is None or call.received_at >= now - delta:
                 counts[window]["all"] += 1
-        recent = sorted(
-            [_recent_entry(call.pk, call.received_at, call.call_type, call.notes), *self.recent], key=lambda row: datetime.fromisoformat(row["received_at"]), reverse=True
-        )[:5]
+        entry = _recent_entry(call.pk, call.received_at, call.call_type, call.notes)
+        recent = sorted([entry, *self.recent], key=lambda row: datetime.fromisoformat(row["received_at"]), reverse=True)[:5]
         return replace(self, calls_total=self.calls_total + 1, counts=counts, recent=recent)
 
     def count(self, window: str, call_type: str) -> int:
@@ -104,7 +103,8 @@ def caller_history(
                 counts[window][row["call_type"]] = row[window]
     total = counts["ever"]["all"]
     # Four columns, not whole calls: building five call models cost more than the query.
-    recent = [_recent_entry(*row) for row in calls.order_by("-received_at").values_list("id", "received_at", "call_type", "notes")[:5]]
+    latest = calls.order_by("-received_at").values_list("id", "received_at", "call_type", "notes")[:5]
+    recent = [_recent_entry(*row) for row in latest]
     block = active_block(caller, now=now)
     history = CallerHistory(
         number=caller.number,

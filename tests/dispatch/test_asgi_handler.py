@@ -18,13 +18,13 @@ def _application():
     return application
 
 
-async def _request(method: str, path: str, *, body: bytes = b"", headers=()):
+async def _request(method: str, path: str, *, body: bytes = b"", headers=(), app=None):
     scope = {
         "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method, "scheme": "http",
         "path": path, "raw_path": path.encode(), "query_string": b"", "root_path": "",
         "headers": [(b"host", b"testserver"), (b"content-length", str(len(body)).encode()), *headers], "client": ("127.0.0.1", 5000), "server": ("testserver", 80),
     }
-    communicator = ApplicationCommunicator(_application(), scope)
+    communicator = ApplicationCommunicator(app or _application(), scope)
     await communicator.send_input({"type": "http.request", "body": body, "more_body": False})
     start = await communicator.receive_output(10)
     chunks = []
@@ -83,22 +83,12 @@ async def test_the_middleware_chain_and_the_view_share_one_thread_away_from_the_
     from dispatch.asgi_handler import SyncChainASGIHandler
 
     handler = SyncChainASGIHandler()
-    scope = {
-        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "scheme": "http",
-        "path": "/api/v1/calls/", "raw_path": b"/api/v1/calls/", "query_string": b"", "root_path": "",
-        "headers": [(b"host", b"testserver"), (b"authorization", f"Token {token.key}".encode()),
-                    (b"content-type", b"application/json")],
-        "client": ("127.0.0.1", 5000), "server": ("testserver", 80),
-    }
-    body = b'{"notes": "tanpa nomor"}'
-    scope["headers"].append((b"content-length", str(len(body)).encode()))
-    communicator = ApplicationCommunicator(handler, scope)
-    await communicator.send_input({"type": "http.request", "body": body, "more_body": False})
-    start = await communicator.receive_output(10)
-    await communicator.receive_output(10)
-    await communicator.wait(10)
+    status, _, _ = await _request(
+        "POST", "/api/v1/calls/", body=b'{"notes": "tanpa nomor"}', app=handler,
+        headers=[(b"authorization", f"Token {token.key}".encode()), (b"content-type", b"application/json")],
+    )
 
-    assert start["status"] == 201
+    assert status == 201
     assert seen["view"] == seen["middleware"] != loop_thread
     assert not asyncio.iscoroutinefunction(handler._middleware_chain)
 

@@ -129,14 +129,13 @@ class Simulator:
                 t0 = time.perf_counter()
                 try:
                     d = await client.get(f"/api/v1/calls/{call_id}/duplicates/", params={"incident_type": incident_type})
+                    status = d.status_code
                 except Exception:  # noqa: BLE001 - no suggestion this time; the call is still classified
-                    stats.error("duplicates", 0)
-                    d = None
-                if d is None:
-                    pass
-                elif d.status_code == 404 and stats.duplicates_api is None:
+                    status = 0
+                    stats.error("duplicates", status)
+                if status == 404 and stats.duplicates_api is None:
                     stats.duplicates_api = False
-                elif d.status_code == 200:
+                elif status == 200:
                     stats.duplicates_api = True
                     stats.duplicates_ms.append((time.perf_counter() - t0) * 1000)
                     stats.duplicate_lookups += 1
