@@ -102,7 +102,7 @@ def main(argv=None) -> int:
         token = common.token(base)
 
         async def run_simulation():
-            cmd = [common.PYTHON, "manage.py", "simulate", "--rate", str(rate), "--duration", str(duration),
+            cmd = [common.PYTHON, "bench/surge_traffic.py", "--rate", str(rate), "--duration", str(duration),
                    "--surge-factor", str(args.surge_factor), "--base-url", base, "--token", token, "--json-out", sim_out]
             sim = await asyncio.create_subprocess_exec(*cmd, cwd=str(common.ROOT), env=common.bench_env(),
                                                        stdout=subprocess.DEVNULL)
