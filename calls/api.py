@@ -143,7 +143,7 @@ class CallClassifyApi(APIView):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         try:
-            services.call_classify(
+            call = services.call_classify(
                 call_id=call_id,
                 user=request.user,
                 call_type=data["call_type"],
@@ -153,4 +153,4 @@ class CallClassifyApi(APIView):
             )
         except Call.DoesNotExist:
             raise Http404 from None
-        return Response(CallSerializer(call_for_user(request.user, call_id)).data)
+        return Response(CallSerializer(call).data)
