@@ -226,9 +226,9 @@ def test_classifying_an_emergency_costs_a_bounded_number_of_statements(ref, make
             "location": {"lat": -3.84067, "lon": 102.32073, "kelurahan_code": "17.71.01.1002"}}
     call_id = client.post("/api/v1/calls/", body, format="json").json()["id"]
     # token+role, type, locked call (joined with all the answer shows), incident + transition + audit
-    # + event, call update + transition + audit + event, the answer's caller history (3), savepoint
-    # and release; SQLite numbers each event in a statement of its own.
-    with django_assert_max_num_queries(16 if connection.vendor == "postgresql" else 18):
+    # + event, call update + transition + audit + event, the answer's caller history (one statement),
+    # savepoint and release; SQLite numbers each event in a statement of its own.
+    with django_assert_max_num_queries(14 if connection.vendor == "postgresql" else 16):
         response = client.post(f"/api/v1/calls/{call_id}/classify/",
                                {"call_type": "emergency", "incident_type": "kebakaran_bangunan"}, format="json")
     assert response.status_code == 200, response.content
