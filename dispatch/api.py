@@ -12,7 +12,7 @@ from agencies.selectors import actor_for_user
 from dispatch import events, services
 from dispatch.models import Dispatch
 from dispatch.permissions import IsAgencyStaff, IsFloor, IsFloorOrAgency
-from dispatch.selectors import dispatch_for_user, dispatches_visible_to, duplicate_candidates, incident_for_user
+from dispatch.selectors import dispatch_for_user, dispatches_visible_to, duplicate_candidates_for_call, incident_for_user
 from dispatch.serializers import (
     CloseSerializer,
     DispatchRequestSerializer,
@@ -154,16 +154,8 @@ class CallDuplicatesApi(APIView):
         ),
     )
     def get(self, request, call_id: int):
-        from calls.api import call_for_user
-
-        call = call_for_user(request.user, call_id)
-        type_code = request.query_params.get("incident_type") or (call.incident.incident_type.code if call.incident_id else None)
-        candidates = duplicate_candidates(
-            lat=call.lat, lon=call.lon, incident_type_code=type_code, at=call.received_at, exclude_incident_id=call.incident_id
-        )
-        return Response(
-            {"call_id": call.pk, "candidates": DuplicateCandidateSerializer(candidates, many=True).data}
-        )
+        candidates = duplicate_candidates_for_call(call_id, incident_type_code=request.query_params.get("incident_type"))
+        return Response({"call_id": call_id, "candidates": DuplicateCandidateSerializer(candidates, many=True).data})
 
 
 def _call_serializer():

@@ -120,6 +120,28 @@ def duplicate_candidates(
     return sorted(found, key=lambda c: (not c.same_type, c.distance_m))
 
 
+def duplicate_candidates_for_call(call_id: int, *, incident_type_code: str | None) -> list[DuplicateCandidate]:
+    """The duplicate candidates of a stored call (404 when there is none), compared with the
+    given type or else the type of the call's own incident, which is never its own candidate.
+
+    The call is read as the five values the comparison needs: the operator asks this for
+    every emergency call of a surge.
+    """
+    from calls.models import Call
+
+    row = (
+        Call.objects.filter(pk=call_id)
+        .values_list("lat", "lon", "received_at", "incident_id", "incident__incident_type__code")
+        .first()
+    )
+    if row is None:
+        raise Http404
+    lat, lon, received_at, incident_id, own_type = row
+    return duplicate_candidates(
+        lat=lat, lon=lon, incident_type_code=incident_type_code or own_type, at=received_at, exclude_incident_id=incident_id
+    )
+
+
 @dataclass(frozen=True)
 class AgencySuggestion:
     agency: Agency

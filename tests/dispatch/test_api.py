@@ -212,3 +212,19 @@ def test_admin_lists_every_model_and_dispatch_records_are_read_only(fire, make_u
     assert client.get(f"/admin/{model}/").status_code == 200
     if model.startswith(("dispatch/", "calls/")):
         assert client.get(f"/admin/{model}/add/").status_code == 403
+
+
+def test_duplicates_of_a_call_that_does_not_exist_is_404(api):
+    assert api.get("/api/v1/calls/999999/duplicates/?incident_type=kebakaran_bangunan").status_code == 404
+
+
+def test_a_duplicates_lookup_costs_two_statements_after_authentication(fire, api, operator, django_assert_num_queries):
+    """Every emergency call of a surge asks it: the call's five values, then the candidates."""
+    from calls import services as call_services
+
+    call, _ = call_services.call_create(
+        operator=operator, caller_number="081299900004", location=call_services.Location(lat=PAGAR_DEWA[0] + 0.002, lon=PAGAR_DEWA[1])
+    )
+    with django_assert_num_queries(2):
+        response = api.get(f"/api/v1/calls/{call.pk}/duplicates/?incident_type=kebakaran_bangunan")
+    assert [c["id"] for c in response.json()["candidates"]] == [fire.incident_id]
