@@ -263,56 +263,58 @@ def call_classify(
     from dispatch import services as dispatch_services
 
     with transaction.atomic():
-        # Joined with everything the API's answer shows, so the answer needs no second read.
-        call = (
-            Call.objects.select_for_update(of=("self",))
-            .select_related("caller", "operator", "kelurahan__kecamatan", "incident__incident_type")
-            .get(pk=call_id)
-        )
-        if not call.can_transition_to(Call.Status.CLASSIFIED):
-            raise Conflict(_("Panggilan tidak dapat diklasifikasi dari status %(s)s.") % {"s": call.status})
-        previous_status, previous_type = call.status, call.call_type
-        now = timezone.now()
-        if notes is not None:
-            call.notes = notes
-        if previous_type == CallType.EMERGENCY and call_type != CallType.EMERGENCY and call.incident_id:
-            dispatch_services.incident_detach_call(call=call, user=user)
-        if call_type == CallType.EMERGENCY:
-            if duplicate_of is not None:
-                incident = dispatch_services.incident_attach_call(incident_id=duplicate_of, call=call, user=user)
-            elif call.incident_id and itype and call.incident.incident_type_id != itype.pk:
-                incident = dispatch_services.incident_retype(incident_id=call.incident_id, incident_type=itype, user=user)
-            elif call.incident_id:
-                incident = call.incident
+        # The incident's event and the call's are stored last, together (see events.stored_together).
+        with events.stored_together():
+            # Joined with everything the API's answer shows, so the answer needs no second read.
+            call = (
+                Call.objects.select_for_update(of=("self",))
+                .select_related("caller", "operator", "kelurahan__kecamatan", "incident__incident_type")
+                .get(pk=call_id)
+            )
+            if not call.can_transition_to(Call.Status.CLASSIFIED):
+                raise Conflict(_("Panggilan tidak dapat diklasifikasi dari status %(s)s.") % {"s": call.status})
+            previous_status, previous_type = call.status, call.call_type
+            now = timezone.now()
+            if notes is not None:
+                call.notes = notes
+            if previous_type == CallType.EMERGENCY and call_type != CallType.EMERGENCY and call.incident_id:
+                dispatch_services.incident_detach_call(call=call, user=user)
+            if call_type == CallType.EMERGENCY:
+                if duplicate_of is not None:
+                    incident = dispatch_services.incident_attach_call(incident_id=duplicate_of, call=call, user=user)
+                elif call.incident_id and itype and call.incident.incident_type_id != itype.pk:
+                    incident = dispatch_services.incident_retype(incident_id=call.incident_id, incident_type=itype, user=user)
+                elif call.incident_id:
+                    incident = call.incident
+                else:
+                    incident = dispatch_services.incident_open(call=call, incident_type=itype, user=user)
+                call.incident = incident
             else:
-                incident = dispatch_services.incident_open(call=call, incident_type=itype, user=user)
-            call.incident = incident
-        else:
-            call.incident = None
-        call.call_type = call_type
-        call.status = Call.Status.CLASSIFIED
-        call.classified_at = now
-        call.classified_by = user
-        if call.answered_at is None and previous_status == Call.Status.ACTIVE:
-            call.answered_at = now
-        call.version += 1
-        call.save(
-            update_fields=["notes", "incident", "call_type", "status", "classified_at", "classified_by", "answered_at", "version"]
-        )
-        _record_transition(
-            call, by=user, from_status=previous_status, to_status=call.status,
-            reason=f"{previous_type or '-'} -> {call_type}", at=now,
-        )
-        audit("call.classify", user=user, obj=call, detail={"call_type": call_type, "incident_id": call.incident_id})
-        from calls import blocking
+                call.incident = None
+            call.call_type = call_type
+            call.status = Call.Status.CLASSIFIED
+            call.classified_at = now
+            call.classified_by = user
+            if call.answered_at is None and previous_status == Call.Status.ACTIVE:
+                call.answered_at = now
+            call.version += 1
+            call.save(
+                update_fields=["notes", "incident", "call_type", "status", "classified_at", "classified_by", "answered_at", "version"]
+            )
+            _record_transition(
+                call, by=user, from_status=previous_status, to_status=call.status,
+                reason=f"{previous_type or '-'} -> {call_type}", at=now,
+            )
+            audit("call.classify", user=user, obj=call, detail={"call_type": call_type, "incident_id": call.incident_id})
+            from calls import blocking
 
-        blocking.after_classification(call, now=now, user=user)
-        from calls.callbacks import callback_for_ghost_call
+            blocking.after_classification(call, now=now, user=user)
+            from calls.callbacks import callback_for_ghost_call
 
-        callback_for_ghost_call(call, now=now)
-        events.emit(events.CALL_UPDATED, call_event_data(call))
-        amend_if_signed_off(call=call, user=user, action="call.classify", detail={"from": previous_type, "to": call_type, "incident_id": call.incident_id})
-        rollup_mark_stale(call.received_at)
+            callback_for_ghost_call(call, now=now)
+            events.emit(events.CALL_UPDATED, call_event_data(call))
+            amend_if_signed_off(call=call, user=user, action="call.classify", detail={"from": previous_type, "to": call_type, "incident_id": call.incident_id})
+            rollup_mark_stale(call.received_at)
     return call
 
 

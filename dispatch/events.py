@@ -9,6 +9,8 @@ is stored, and clients that missed it fetch it by `seq`.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import contextvars
 import json
 import logging
 import queue
@@ -170,11 +172,17 @@ def _store(event_type: str, data: dict[str, Any], agency_code: str) -> int:
     return seq
 
 
-def emit(event_type: str, data: dict[str, Any], *, agency_code: str = "") -> Envelope:
+# (event type, data, agency code) of the events emitted inside `stored_together()`, in order.
+_held: contextvars.ContextVar[list[tuple[str, dict[str, Any], str]] | None] = contextvars.ContextVar("held_events", default=None)
+
+
+def emit(event_type: str, data: dict[str, Any], *, agency_code: str = "") -> Envelope | None:
     """Store an event in the current transaction and broadcast it after commit.
 
     Call it last in a service's transaction: the counter row stays locked
-    until commit, which is what keeps `seq` in commit order.
+    until commit, which is what keeps `seq` in commit order. Inside
+    `stored_together()` the event is held and stored when that block ends
+    (and None is returned).
     """
     if event_type not in EVENT_TYPES:
         raise ValueError(f"unknown event type {event_type}")
@@ -184,10 +192,37 @@ def emit(event_type: str, data: dict[str, Any], *, agency_code: str = "") -> Env
         logger.error("%s payload does not match its schema: %s", event_type, ", ".join(problems))
     if not connection.in_atomic_block:
         raise RuntimeError("events are emitted inside the transaction that makes the change")
+    held = _held.get()
+    if held is not None:
+        held.append((event_type, data, agency_code))
+        return None
     seq = _store(event_type, data, agency_code)
     envelope = Envelope(seq=seq, type=event_type, data=data, agency_code=agency_code)
     transaction.on_commit(lambda: publish_after_commit(envelope))
     return envelope
+
+
+@contextlib.contextmanager
+def stored_together():
+    """Hold the events emitted inside the block; store them, in order, when it ends without error.
+
+    For a service whose change emits several events, some from the services it calls
+    (a classification that links its call to an incident): the first stored event locks
+    the counter row until COMMIT, and every write between an early event and the commit
+    would hold up every other writer's event. Put the block around the whole change,
+    directly inside the transaction, so the events are the last statement before COMMIT.
+    """
+    if _held.get() is not None:  # already holding: the outer block stores them
+        yield
+        return
+    held: list[tuple[str, dict[str, Any], str]] = []
+    token = _held.set(held)
+    try:
+        yield
+    finally:
+        _held.reset(token)
+    for event_type, data, agency_code in held:
+        emit(event_type, data, agency_code=agency_code)
 
 
 # A broadcast waits at most this long for Redis; past it the request goes on and clients resync by seq.

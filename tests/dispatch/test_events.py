@@ -246,3 +246,53 @@ def test_every_event_of_a_full_flow_matches_its_schema(ref, operator, supervisor
     for event in emitted:
         assert events.payload_problems(event.type, event.data) == [], (event.seq, event.type)
         assert (event.agency_code != "") == event.type.startswith("dispatch."), (event.seq, event.type)
+
+
+@pytest.mark.django_db
+def test_events_held_by_stored_together_are_stored_in_order_when_the_block_ends(ref):
+    from django.db import transaction
+
+    with transaction.atomic():
+        before = Event.objects.count()
+        with events.stored_together():
+            events.emit(events.ALERT, {"kind": "first", "message": "a"})
+            with events.stored_together():  # a nested block leaves the storing to the outer one
+                events.emit(events.ALERT, {"kind": "second", "message": "b"})
+            assert Event.objects.count() == before
+        stored = list(Event.objects.order_by("-seq").values_list("seq", "data__kind")[:2])
+    assert [kind for _, kind in reversed(stored)] == ["first", "second"]
+    assert stored[0][0] == stored[1][0] + 1
+
+
+@pytest.mark.django_db
+def test_a_block_that_fails_stores_none_of_its_events(ref):
+    from django.db import transaction
+
+    before = Event.objects.count()
+    with pytest.raises(ZeroDivisionError), transaction.atomic(), events.stored_together():
+        events.emit(events.ALERT, {"kind": "x", "message": "y"})
+        1 / 0  # noqa: B018
+    with transaction.atomic(), events.stored_together():
+        pass
+    assert Event.objects.count() == before
+
+
+@pytest.mark.django_db
+def test_a_classification_that_joins_an_incident_stores_its_events_last(ref, operator):
+    """The event counter row is locked from the first event stored until COMMIT, so every other
+    writer's event waits that long: the incident's event and the call's come last, together."""
+    from django.test.utils import CaptureQueriesContext
+
+    from calls.services import Location, call_classify, call_create
+
+    first, _ = call_create(operator=operator, caller_number="081211110000", location=Location(lat=-3.80, lon=102.27))
+    incident_id = call_classify(call_id=first.pk, user=operator, call_type="emergency", incident_type="kebakaran_bangunan").incident_id
+    second, _ = call_create(operator=operator, caller_number="081211110001", location=Location(lat=-3.80, lon=102.27))
+    with CaptureQueriesContext(connection) as captured:
+        call_classify(call_id=second.pk, user=operator, call_type="emergency", duplicate_of=incident_id)
+    statements = [q["sql"] for q in captured.captured_queries]
+    first_event = next(i for i, sql in enumerate(statements) if "dispatch_eventcounter" in sql)
+    after = [sql for sql in statements[first_event:] if "SAVEPOINT" not in sql]
+    assert after and all("dispatch_event" in sql for sql in after), after
+    kinds = list(Event.objects.order_by("-seq").values_list("type", flat=True)[:2])
+    assert kinds == [events.CALL_UPDATED, events.INCIDENT_UPDATED]
