@@ -7,8 +7,13 @@ The hot path is `live_event`: the frame was serialised once by
 
 from __future__ import annotations
 
+import asyncio
+import functools
+
 from channels.db import database_sync_to_async
+from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
+from channels.layers import get_channel_layer
 
 from agencies.selectors import actor_for_user
 from dispatch import events
@@ -29,6 +34,46 @@ def _session_second_factor_ok(scope) -> bool:
 class LiveConsumer(AsyncWebsocketConsumer):
     groups_joined: list[str]
     scope_agency: str | None
+
+    async def __call__(self, scope, receive, send):
+        """Channels' consumer loop with one waiting task per source instead of one per message.
+
+        Channels waits on the socket and the channel layer together by starting a new task
+        for each message and an `asyncio.wait` over both: with 200 sockets every event cost
+        200 tasks and waits. Here each source has one task that reads and dispatches its
+        messages in order. The channel's task starts once the socket's connect handler has
+        run, so no event can be sent before the socket is accepted and greeted; after that
+        the two sources are handled side by side (a ping's answer does not wait for frames).
+        """
+        self.scope = scope
+        self.channel_layer = get_channel_layer(self.channel_layer_alias)
+        if self.channel_layer is None:
+            await super().__call__(scope, receive, send)
+            return
+        self.channel_name = await self.channel_layer.new_channel()
+        self.channel_receive = functools.partial(self.channel_layer.receive, self.channel_name)
+        self.base_send = send
+        try:
+            await self._serve(receive)
+        except StopConsumer:
+            pass
+
+    async def _serve(self, receive):
+        async def pump(source):
+            while True:
+                await self.dispatch(await source())
+
+        message = await receive()
+        await self.dispatch(message)  # websocket.connect, alone; raises StopConsumer if the socket went away
+        tasks = [asyncio.ensure_future(pump(receive)), asyncio.ensure_future(pump(self.channel_receive))]
+        try:
+            done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+            for task in done:
+                task.result()  # StopConsumer after a disconnect, or the handler's error
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
 
     async def connect(self):
         self.groups_joined = []

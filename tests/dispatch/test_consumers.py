@@ -234,3 +234,47 @@ async def test_forwarding_a_frame_does_not_wait_for_the_shared_sync_thread(peopl
     assert seen and seen[-1]["seq"] == last and len(seen) >= 2
     assert len(checks) == after_connect
     await communicator.disconnect()
+
+
+async def test_sockets_opened_while_events_flow_get_hello_first_and_answer_pings(people, monkeypatch):
+    """Each source (the socket, the channel layer) has one task in LiveConsumer's loop; the channel's
+    starts only after connect, so the greeting always comes first, and a ping is answered while
+    frames keep arriving. Channels' per-message loop is not used at all."""
+    import threading
+
+    import channels.consumer
+    from django.db import connections
+
+    from calls.services import call_create
+
+    def per_message_loop(*args, **kwargs):
+        raise AssertionError("channels' per-message loop used")
+
+    monkeypatch.setattr(channels.consumer, "await_many_dispatch", per_message_loop)
+    headers = await sync_to_async(token_headers)(people["operator"])
+    stop = threading.Event()
+
+    def writer():
+        try:
+            n = 0
+            while not stop.is_set():
+                call_create(operator=people["operator"], caller_number=f"08127{n:07d}")
+                n += 1
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    try:
+        sockets = [await open_socket(headers) for _ in range(20)]  # open_socket asserts hello is the first frame
+        communicator, hello = sockets[-1]
+        await communicator.send_to(text_data="ping")
+        frames = []
+        while not (any(f["type"] == "pong" for f in frames) and any(f["type"] == "call.created" for f in frames)):
+            frames.append(json.loads(await communicator.receive_from(timeout=WAIT)))
+    finally:
+        stop.set()
+        await asyncio.to_thread(thread.join)
+    assert any(f["type"] == "call.created" and f["seq"] > hello["seq"] for f in frames)
+    for communicator, _ in sockets:
+        await communicator.disconnect()
