@@ -172,8 +172,11 @@ def _store(event_type: str, data: dict[str, Any], agency_code: str) -> int:
     return seq
 
 
-# (event type, data, agency code) of the events emitted inside `stored_together()`, in order.
-_held: contextvars.ContextVar[list[tuple[str, dict[str, Any], str]] | None] = contextvars.ContextVar("held_events", default=None)
+# Inside `stored_together()`: the atomic depth of its transaction, and the (event type, data,
+# agency code) of the events emitted at that depth, in order.
+_held: contextvars.ContextVar[tuple[int, list[tuple[str, dict[str, Any], str]]] | None] = contextvars.ContextVar(
+    "held_events", default=None
+)
 
 
 def emit(event_type: str, data: dict[str, Any], *, agency_code: str = "") -> Envelope | None:
@@ -182,7 +185,8 @@ def emit(event_type: str, data: dict[str, Any], *, agency_code: str = "") -> Env
     Call it last in a service's transaction: the counter row stays locked
     until commit, which is what keeps `seq` in commit order. Inside
     `stored_together()` the event is held and stored when that block ends
-    (and None is returned).
+    (and None is returned), unless it is emitted in a savepoint inside the
+    block: that one is stored at once, so rolling the savepoint back takes it too.
     """
     if event_type not in EVENT_TYPES:
         raise ValueError(f"unknown event type {event_type}")
@@ -193,8 +197,8 @@ def emit(event_type: str, data: dict[str, Any], *, agency_code: str = "") -> Env
     if not connection.in_atomic_block:
         raise RuntimeError("events are emitted inside the transaction that makes the change")
     held = _held.get()
-    if held is not None:
-        held.append((event_type, data, agency_code))
+    if held is not None and held[0] == len(connection.atomic_blocks):
+        held[1].append((event_type, data, agency_code))
         return None
     seq = _store(event_type, data, agency_code)
     envelope = Envelope(seq=seq, type=event_type, data=data, agency_code=agency_code)
@@ -215,8 +219,10 @@ def stored_together():
     if _held.get() is not None:  # already holding: the outer block stores them
         yield
         return
+    if not connection.in_atomic_block:
+        raise RuntimeError("events are stored inside the transaction that makes the change")
     held: list[tuple[str, dict[str, Any], str]] = []
-    token = _held.set(held)
+    token = _held.set((len(connection.atomic_blocks), held))
     try:
         yield
     finally:

@@ -296,3 +296,25 @@ def test_a_classification_that_joins_an_incident_stores_its_events_last(ref, ope
     assert after and all("dispatch_event" in sql for sql in after), after
     kinds = list(Event.objects.order_by("-seq").values_list("type", flat=True)[:2])
     assert kinds == [events.CALL_UPDATED, events.INCIDENT_UPDATED]
+
+
+@pytest.mark.django_db
+def test_an_event_of_a_savepoint_rolled_back_inside_the_block_is_not_stored(ref):
+    """Events emitted deeper than the block are stored at once, so their savepoint takes them back."""
+    from django.db import transaction
+
+    with transaction.atomic():
+        before = Event.objects.count()
+        with events.stored_together():
+            events.emit(events.ALERT, {"kind": "kept", "message": "a"})
+            with pytest.raises(ZeroDivisionError), transaction.atomic():
+                events.emit(events.ALERT, {"kind": "undone", "message": "b"})
+                1 / 0  # noqa: B018
+        kinds = list(Event.objects.order_by("seq").values_list("data__kind", flat=True)[before:])
+    assert kinds == ["kept"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_stored_together_outside_a_transaction_is_refused(ref):
+    with pytest.raises(RuntimeError), events.stored_together():
+        pass
