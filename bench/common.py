@@ -6,6 +6,7 @@ import contextlib
 import gc
 import json
 import os
+import secrets
 import socket
 import subprocess
 import sys
@@ -31,9 +32,15 @@ def redis_url() -> str:
     return os.environ.get("REDIS_URL") or DEFAULT_REDIS_URL
 
 
+# One key for every process of a run (inherited through the environment); never a deployment's key.
+os.environ.setdefault("BENCH_SECRET_KEY", secrets.token_urlsafe(50))
+
+
 def bench_env(**extra: str) -> dict[str, str]:
-    env = dict(os.environ, DATABASE_URL=database_url(), REDIS_URL=redis_url(), DEBUG="1", AXES_ENABLED="0",
-               LOG_LEVEL=os.environ.get("LOG_LEVEL", "WARNING"))
+    """Production settings (`DEBUG=0`, as deployed) on loopback: plain HTTP, as behind a TLS-terminating proxy."""
+    env = dict(os.environ, DATABASE_URL=database_url(), REDIS_URL=redis_url(), DEBUG="0",
+               SECRET_KEY=os.environ["BENCH_SECRET_KEY"], ALLOWED_HOSTS="127.0.0.1,localhost,testserver",
+               SECURE_SSL_REDIRECT="0", AXES_ENABLED="0", LOG_LEVEL=os.environ.get("LOG_LEVEL", "WARNING"))
     env.update(extra)
     return env
 
@@ -63,7 +70,9 @@ def ensure_database(*, prepare: bool = True) -> None:
         env = bench_env()
         script = (
             "import django; django.setup(); from django.core.management import call_command as c; "
-            "c('migrate', interactive=False, verbosity=0); c('load_bengkulu', verbosity=0); c('seed_demo', verbosity=0)"
+            "c('migrate', interactive=False, verbosity=0); c('load_bengkulu', verbosity=0); c('seed_demo', verbosity=0); "
+            # The pages the reports benchmark reads name their static files through the manifest.
+            "c('collectstatic', interactive=False, verbosity=0)"
         )
         env.setdefault("DJANGO_SETTINGS_MODULE", "dispatch.settings")
         subprocess.run([PYTHON, "-c", script], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)

@@ -143,7 +143,10 @@ def main() -> None:
     parser.add_argument("--spread", type=float, default=10.0, help="seconds over which their deadlines fall")
     parser.add_argument("--period", type=float, default=None, help="sweep period in seconds (default SWEEP_SECONDS)")
     parser.add_argument("--json", dest="json_out")
+    parser.add_argument("--quick", action="store_true", help="60 actions and 30 dispatches over 5 s (same sweep period)")
     args = parser.parse_args()
+    if args.quick:
+        args.incidents, args.dispatches, args.spread = min(args.incidents, 60), min(args.dispatches, 30), min(args.spread, 5.0)
     if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
         sys.exit("set DATABASE_URL to a PostgreSQL server")
     setup_database()
