@@ -273,13 +273,16 @@ class _RedisPublisher:
 
     The request that made the change does not wait for Redis: it only queues
     the event. The thread publishes in commit order with a plain Redis client,
-    in the wire format the pub/sub layer's subscribers read. A failed publish
-    is retried with backoff while the event is younger than GIVE_UP_SECONDS;
-    older ones are dropped (logged): they are stored, and every client has
-    resynced by seq long before.
+    in the wire format the pub/sub layer's subscribers read; whatever has queued
+    up while it was busy goes in one pipeline (one round trip), still in order.
+    A failed publish is retried with backoff while the event is younger than
+    GIVE_UP_SECONDS; older ones are dropped (logged): they are stored, and
+    every client has resynced by seq long before.
     """
 
     GIVE_UP_SECONDS = 30.0
+    # Events per pipeline at most: a burst is sent in slices, so no frame waits for a huge write.
+    BATCH_MAX = 64
 
     def __init__(self, url: str) -> None:
         self.url = url
@@ -295,18 +298,31 @@ class _RedisPublisher:
                 self.thread.start()
         self.queue.put((prefix, envelope, time.monotonic()))
 
+    def _next_batch(self) -> list[tuple[str, Envelope, float]]:
+        """The oldest queued event (waiting for one), then whatever else is queued, up to BATCH_MAX."""
+        batch = [self.queue.get()]
+        while len(batch) < self.BATCH_MAX:
+            try:
+                batch.append(self.queue.get_nowait())
+            except queue.Empty:
+                break
+        return batch
+
     def _run(self) -> None:
         while True:
-            prefix, envelope, queued_at = self.queue.get()
+            batch = self._next_batch()
             delay = 0.05
-            while not self.publish(prefix, envelope, first_try=delay == 0.05):
-                if time.monotonic() - queued_at > self.GIVE_UP_SECONDS:
-                    logger.warning("event %s dropped from the live stream after %ss; clients resync by seq", envelope.seq, self.GIVE_UP_SECONDS)
-                    break
+            while batch and not self.publish(batch, first_try=delay == 0.05):
+                now = time.monotonic()
+                for _prefix, envelope, queued_at in batch:
+                    if now - queued_at > self.GIVE_UP_SECONDS:
+                        logger.warning("event %s dropped from the live stream after %ss; clients resync by seq", envelope.seq, self.GIVE_UP_SECONDS)
+                batch = [item for item in batch if now - item[2] <= self.GIVE_UP_SECONDS]
                 time.sleep(delay)
                 delay = min(delay * 2, 1.0)
 
-    def publish(self, prefix: str, envelope: Envelope, *, first_try: bool = True) -> bool:
+    def publish(self, batch: list[tuple[str, Envelope, float]], *, first_try: bool = True) -> bool:
+        """Send the batch's events, in order, in one pipeline. False if Redis failed (nothing is known sent)."""
         try:
             import redis
 
@@ -314,16 +330,18 @@ class _RedisPublisher:
                 self.client = redis.Redis.from_url(
                     self.url, socket_timeout=BROADCAST_TIMEOUT_SECONDS, socket_connect_timeout=BROADCAST_TIMEOUT_SECONDS
                 )
-            client = self.client
             layer = get_channel_layer()
-            payload = layer.serialize({"type": SOCKET_MESSAGE_TYPE, "seq": envelope.seq, "text": envelope.text(ts=time.time())})
-            pipe = client.pipeline(transaction=False)
-            for group in groups_for(envelope):
-                pipe.publish(f"{prefix}__group__{group}", payload)
+            pipe = self.client.pipeline(transaction=False)
+            for prefix, envelope, _queued_at in batch:
+                payload = layer.serialize({"type": SOCKET_MESSAGE_TYPE, "seq": envelope.seq, "text": envelope.text(ts=time.time())})
+                for group in groups_for(envelope):
+                    pipe.publish(f"{prefix}__group__{group}", payload)
             pipe.execute()
         except Exception:  # noqa: BLE001 - the change is committed; retried, and clients resync by seq
             if first_try:
-                logger.warning("broadcast of event %s failed; retrying, clients will resync", envelope.seq, exc_info=True)
+                logger.warning(
+                    "broadcast of events %s..%s failed; retrying, clients will resync", batch[0][1].seq, batch[-1][1].seq, exc_info=True
+                )
             return False
         return True
 
