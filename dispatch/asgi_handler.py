@@ -20,9 +20,11 @@ class SyncChainASGIHandler(ASGIHandler):
     def __init__(self):
         super(ASGIHandler, self).__init__()
         self.load_middleware(is_async=False)
+        # Built once: the wrapper holds no per-request state (the thread is chosen per call).
+        self._response_in_thread = sync_to_async(self._get_response_in_thread, thread_sensitive=True)
 
     async def run_get_response(self, request):
-        return await sync_to_async(self._get_response_in_thread, thread_sensitive=True)(request)
+        return await self._response_in_thread(request)
 
     def _get_response_in_thread(self, request):
         response = self.get_response(request)
