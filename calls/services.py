@@ -21,8 +21,8 @@ from agencies.models import IncidentType, Kelurahan
 from calls.models import Call, Caller, CallTransition, CallType
 from calls.phone import parse_number
 from calls.selectors import CallerHistory, caller_history
-from dispatch import events
-from dispatch.audit import audit
+from dispatch import events, rows
+from dispatch.audit import audit, audit_row
 from dispatch.errors import Conflict, InvalidInput
 from dispatch.models import Incident
 from dispatch.reports import amend_if_signed_off
@@ -105,10 +105,12 @@ def _get_or_create_caller(e164: str | None, now: datetime) -> tuple[Caller | Non
     return caller, caller.first_seen_at == now
 
 
+def _transition_row(call: Call, *, by, from_status: str, to_status: str, reason: str = "", at: datetime | None = None) -> CallTransition:
+    return CallTransition(call=call, at=at or timezone.now(), by=by, from_status=from_status, to_status=to_status, reason=reason)
+
+
 def _record_transition(call: Call, *, by, from_status: str, to_status: str, reason: str = "", at: datetime | None = None) -> None:
-    CallTransition.objects.create(
-        call=call, at=at or timezone.now(), by=by, from_status=from_status, to_status=to_status, reason=reason
-    )
+    _transition_row(call, by=by, from_status=from_status, to_status=to_status, reason=reason, at=at).save(force_insert=True)
 
 
 @dataclass(frozen=True)
@@ -159,7 +161,7 @@ def call_intake(
             caller, new_caller = _get_or_create_caller(parsed.e164, now)
             # Read before the call is stored: the block decides `caller_blocked`.
             history = caller_history(caller, now=now, new_caller=new_caller)
-            call = Call.objects.create(
+            call = Call(
                 caller=caller,
                 caller_number_raw=parsed.raw,
                 number_invalid=parsed.invalid,
@@ -176,8 +178,12 @@ def call_intake(
                 pbx_call_id=pbx_call_id or None,
                 **location_fields,
             )
-            _record_transition(call, by=operator, from_status="", to_status=status, at=call.received_at)
-            audit("call.create", user=operator, obj=call)
+            # The call, its first transition and its audit row in one statement.
+            transition = _transition_row(call, by=operator, from_status="", to_status=status, at=call.received_at)
+            transition.call_id = rows.NEW_ID
+            audit_entry = audit_row("call.create", user=operator, obj=call)
+            audit_entry.object_id = rows.NEW_ID_TEXT
+            rows.insert_with_trail(call, transition, audit_entry)
             if history.blocked:
                 from calls.blocking import note_call_from_blocked_number
 

@@ -10,7 +10,14 @@ from django.utils import timezone
 from dispatch.models import AuditLog
 
 
-def audit(
+def audit(action: str, **kwargs) -> AuditLog:
+    """Record one action in the audit trail now. Arguments as for `audit_row`."""
+    row = audit_row(action, **kwargs)
+    row.save(force_insert=True)
+    return row
+
+
+def audit_row(
     action: str,
     *,
     user=None,
@@ -20,12 +27,13 @@ def audit(
     detail: dict[str, Any] | None = None,
     agency_code: str = "",
 ) -> AuditLog:
+    """The audit row for an action, not yet stored (see `dispatch.rows.insert_with_trail`)."""
     authenticated = user is not None and getattr(user, "is_authenticated", False)
     if authenticated and not agency_code:
         from agencies.selectors import actor_for_user
 
         agency_code = actor_for_user(user).agency_code or ""
-    return AuditLog.objects.create(
+    return AuditLog(
         at=timezone.now(),
         user=user if authenticated else None,
         username=user.get_username() if authenticated else "",

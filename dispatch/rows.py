@@ -1,0 +1,95 @@
+"""A new row and the rows that record it (transition, audit), stored in one statement.
+
+A call's intake writes the call, its first transition and its audit row: three
+INSERTs, three round trips and three ORM compilations on the hottest path of a
+surge. On PostgreSQL `insert_with_trail` sends them as one statement, the trail
+rows reading the new id from the first INSERT's RETURNING. The columns and
+values come from the models' own fields (`pre_save`, `get_db_prep_save`), as
+the ORM's INSERT takes them; elsewhere each row is saved in turn.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from django.db import connection, models
+
+
+class _NewId:
+    """Stands for the first row's id in a trail row's field, as a number or as text."""
+
+    def __init__(self, cast: str) -> None:
+        self.cast = cast
+
+    def __repr__(self) -> str:
+        return f"NEW_ID{'_TEXT' if self.cast else ''}"
+
+
+NEW_ID = _NewId("")
+NEW_ID_TEXT = _NewId("::text")
+
+
+def _insert_fields(model: type[models.Model]) -> list[models.Field]:
+    """Every column an INSERT names: all but an auto-numbered primary key."""
+    return [f for f in model._meta.concrete_fields if not (f.primary_key and isinstance(f, models.AutoField))]
+
+
+def _column_values(obj: models.Model) -> tuple[list[str], list[object]]:
+    """(placeholders, params) for obj's row; a field holding NEW_ID reads the first row's id instead."""
+    placeholders, params = [], []
+    for field in _insert_fields(type(obj)):
+        value = getattr(obj, field.attname)
+        if isinstance(value, _NewId):
+            placeholders.append(f"(SELECT id{value.cast} FROM new_row)")
+        else:
+            placeholders.append("%s")
+            params.append(field.get_db_prep_save(field.pre_save(obj, True), connection))
+    return placeholders, params
+
+
+@lru_cache(maxsize=32)
+def _columns(model: type[models.Model]) -> str:
+    quote = connection.ops.quote_name
+    return ", ".join(quote(f.column) for f in _insert_fields(model))
+
+
+def insert_with_trail(row: models.Model, *trail: models.Model) -> None:
+    """Store `row`, then each of `trail` (fields set to NEW_ID / NEW_ID_TEXT take row's new id).
+
+    `row` gets its primary key and the trail rows their links; the trail rows' own ids
+    are not read back. Run inside the transaction that makes the change.
+    """
+    if connection.vendor != "postgresql":
+        row.save(force_insert=True)
+        for trail_row in trail:
+            _fill_new_id(trail_row, row.pk)
+            trail_row.save(force_insert=True)
+        return
+    quote = connection.ops.quote_name
+    placeholders, params = _column_values(row)
+    sql = [
+        f"WITH new_row AS (INSERT INTO {quote(row._meta.db_table)} ({_columns(type(row))})"
+        f" VALUES ({', '.join(placeholders)}) RETURNING {quote(row._meta.pk.column)} AS id)"
+    ]
+    for index, trail_row in enumerate(trail):
+        trail_placeholders, trail_params = _column_values(trail_row)
+        sql.append(
+            f", trail_{index} AS (INSERT INTO {quote(trail_row._meta.db_table)} ({_columns(type(trail_row))})"
+            f" VALUES ({', '.join(trail_placeholders)}))"
+        )
+        params += trail_params
+    sql.append(" SELECT id FROM new_row")
+    with connection.cursor() as cursor:
+        cursor.execute("".join(sql), params)
+        (new_id,) = cursor.fetchone()
+    row.pk = new_id
+    row._state.adding, row._state.db = False, connection.alias
+    for trail_row in trail:
+        _fill_new_id(trail_row, new_id)
+
+
+def _fill_new_id(obj: models.Model, new_id: int) -> None:
+    for field in _insert_fields(type(obj)):
+        value = getattr(obj, field.attname)
+        if isinstance(value, _NewId):
+            setattr(obj, field.attname, str(new_id) if value.cast else new_id)
