@@ -307,11 +307,13 @@ def call_classify(
             call.save(
                 update_fields=["notes", "incident", "call_type", "status", "classified_at", "classified_by", "answered_at", "version"]
             )
-            _record_transition(
-                call, by=user, from_status=previous_status, to_status=call.status,
-                reason=f"{previous_type or '-'} -> {call_type}", at=now,
+            rows.insert_trail(
+                _transition_row(
+                    call, by=user, from_status=previous_status, to_status=call.status,
+                    reason=f"{previous_type or '-'} -> {call_type}", at=now,
+                ),
+                audit_row("call.classify", user=user, obj=call, detail={"call_type": call_type, "incident_id": call.incident_id}),
             )
-            audit("call.classify", user=user, obj=call, detail={"call_type": call_type, "incident_id": call.incident_id})
             from calls import blocking
 
             blocking.after_classification(call, now=now, user=user)

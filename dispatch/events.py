@@ -172,6 +172,31 @@ def _store(event_type: str, data: dict[str, Any], agency_code: str) -> int:
     return seq
 
 
+def _store_many(held: list[tuple[str, dict[str, Any], str]]) -> list[int]:
+    """Number and store several events in one statement (PostgreSQL), in the order given; their seqs."""
+    now = timezone.now()
+    rows = ", ".join(["(%s, %s, %s::jsonb, %s)"] * len(held))
+    params: list[Any] = [len(held), now]
+    for index, (event_type, data, agency_code) in enumerate(held, start=1):
+        params += [index, event_type, connection.ops.adapt_json_value(data, None), agency_code]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "WITH counter AS (UPDATE dispatch_eventcounter SET value = value + %s WHERE id = 1 RETURNING value)"
+            " INSERT INTO dispatch_event (seq, type, data, agency_code, created_at)"
+            f" SELECT counter.value - {len(held)} + held.n, held.type, held.data, held.agency_code, %s"
+            f" FROM counter, (VALUES {rows}) AS held (n, type, data, agency_code) RETURNING seq",
+            params,
+        )
+        seqs = sorted(int(row[0]) for row in cursor.fetchall())
+    if len(seqs) != len(held):  # no counter row yet: numbered one by one, which creates it
+        raise _NoCounter
+    return seqs
+
+
+class _NoCounter(Exception):
+    pass
+
+
 # Inside `stored_together()`: the atomic depth of its transaction, and the (event type, data,
 # agency code) of the events emitted at that depth, in order.
 _held: contextvars.ContextVar[tuple[int, list[tuple[str, dict[str, Any], str]]] | None] = contextvars.ContextVar(
@@ -227,6 +252,16 @@ def stored_together():
         yield
     finally:
         _held.reset(token)
+    if len(held) > 1 and connection.vendor == "postgresql":
+        try:
+            seqs = _store_many(held)
+        except _NoCounter:  # the statement changed nothing
+            pass
+        else:
+            for seq, (event_type, data, agency_code) in zip(seqs, held, strict=True):
+                envelope = Envelope(seq=seq, type=event_type, data=data, agency_code=agency_code)
+                transaction.on_commit(lambda envelope=envelope: publish_after_commit(envelope))
+            return
     for event_type, data, agency_code in held:
         emit(event_type, data, agency_code=agency_code)
 

@@ -1,4 +1,4 @@
-"""A new row and the rows that record it (transition, audit), stored in one statement.
+"""A change's rows stored in one statement: a new row with the rows that record it (transition, audit).
 
 A call's intake writes the call, its first transition and its audit row: three
 INSERTs, three round trips and three ORM compilations on the hottest path of a
@@ -86,6 +86,28 @@ def insert_with_trail(row: models.Model, *trail: models.Model) -> None:
     row._state.adding, row._state.db = False, connection.alias
     for trail_row in trail:
         _fill_new_id(trail_row, new_id)
+
+
+def insert_trail(*trail: models.Model) -> None:
+    """Store rows that record one change (its transition, its audit row) in one statement.
+
+    Their own ids are not read back. Run inside the transaction that makes the change.
+    """
+    if connection.vendor != "postgresql" or len(trail) < 2:
+        for trail_row in trail:
+            trail_row.save(force_insert=True)
+        return
+    quote = connection.ops.quote_name
+    parts, params = [], []
+    for index, trail_row in enumerate(trail):
+        placeholders, row_params = _column_values(trail_row)
+        parts.append(
+            f"trail_{index} AS (INSERT INTO {quote(trail_row._meta.db_table)} ({_columns(type(trail_row))})"
+            f" VALUES ({', '.join(placeholders)}))"
+        )
+        params += row_params
+    with connection.cursor() as cursor:
+        cursor.execute(f"WITH {', '.join(parts)} SELECT 1", params)
 
 
 def _fill_new_id(obj: models.Model, new_id: int) -> None:

@@ -18,8 +18,8 @@ from django.utils.translation import gettext as _
 
 from agencies.models import Agency, IncidentType
 from agencies.selectors import nearest_station, routing_table
-from dispatch import events
-from dispatch.audit import audit
+from dispatch import events, rows
+from dispatch.audit import audit, audit_row
 from dispatch.errors import Conflict, InvalidInput
 from dispatch.models import Dispatch, DispatchTransition, Incident, IncidentTransition
 
@@ -56,10 +56,14 @@ def dispatch_event_data(dispatch: Dispatch) -> dict[str, Any]:
     }
 
 
-def _incident_transition(incident: Incident, *, by, from_status: str, to_status: str, reason: str = "", at=None) -> None:
-    IncidentTransition.objects.create(
+def _incident_transition_row(incident: Incident, *, by, from_status: str, to_status: str, reason: str = "", at=None) -> IncidentTransition:
+    return IncidentTransition(
         incident=incident, at=at or timezone.now(), by=by, from_status=from_status, to_status=to_status, reason=reason
     )
+
+
+def _incident_transition(incident: Incident, **kwargs) -> None:
+    _incident_transition_row(incident, **kwargs).save(force_insert=True)
 
 
 def _dispatch_transition(dispatch: Dispatch, *, by, from_status: str, to_status: str, reason: str = "", at=None) -> None:
@@ -71,7 +75,7 @@ def _dispatch_transition(dispatch: Dispatch, *, by, from_status: str, to_status:
 def incident_open(*, call, incident_type: IncidentType, user) -> Incident:
     """Open an incident from an emergency call (inside the caller's transaction)."""
     now = timezone.now()
-    incident = Incident.objects.create(
+    incident = Incident(
         incident_type=incident_type,
         priority=incident_type.priority,
         lat=call.lat,
@@ -83,8 +87,11 @@ def incident_open(*, call, incident_type: IncidentType, user) -> Incident:
         created_at=now,
         created_by=user,
     )
-    _incident_transition(incident, by=user, from_status="", to_status=incident.status, at=now, reason=f"call {call.pk}")
-    audit("incident.open", user=user, obj=incident, detail={"call_id": call.pk})
+    transition = _incident_transition_row(incident, by=user, from_status="", to_status=incident.status, at=now, reason=f"call {call.pk}")
+    transition.incident_id = rows.NEW_ID
+    entry = audit_row("incident.open", user=user, obj=incident, detail={"call_id": call.pk})
+    entry.object_id = rows.NEW_ID_TEXT
+    rows.insert_with_trail(incident, transition, entry)
     events.emit(events.INCIDENT_CREATED, incident_event_data(incident))
     return incident
 
@@ -102,8 +109,10 @@ def incident_attach_call(*, incident_id: int, call, user) -> Incident:
         incident.address = incident.address or call.address
     incident.version += 1
     incident.save(update_fields=["lat", "lon", "kelurahan", "address", "version"])
-    _incident_transition(incident, by=user, from_status=incident.status, to_status=incident.status, reason=f"call {call.pk} linked")
-    audit("incident.link_call", user=user, obj=incident, detail={"call_id": call.pk})
+    rows.insert_trail(
+        _incident_transition_row(incident, by=user, from_status=incident.status, to_status=incident.status, reason=f"call {call.pk} linked"),
+        audit_row("incident.link_call", user=user, obj=incident, detail={"call_id": call.pk}),
+    )
     events.emit(events.INCIDENT_UPDATED, incident_event_data(incident))
     return incident
 
@@ -113,8 +122,10 @@ def incident_detach_call(*, call, user) -> None:
     incident = Incident.objects.select_for_update(of=("self",)).select_related("incident_type", "kelurahan").get(pk=call.incident_id)
     incident.version += 1
     incident.save(update_fields=["version"])
-    _incident_transition(incident, by=user, from_status=incident.status, to_status=incident.status, reason=f"call {call.pk} unlinked")
-    audit("incident.unlink_call", user=user, obj=incident, detail={"call_id": call.pk})
+    rows.insert_trail(
+        _incident_transition_row(incident, by=user, from_status=incident.status, to_status=incident.status, reason=f"call {call.pk} unlinked"),
+        audit_row("incident.unlink_call", user=user, obj=incident, detail={"call_id": call.pk}),
+    )
     events.emit(events.INCIDENT_UPDATED, incident_event_data(incident))
 
 
@@ -125,8 +136,10 @@ def incident_retype(*, incident_id: int, incident_type: IncidentType, user) -> I
     incident.priority = incident_type.priority
     incident.version += 1
     incident.save(update_fields=["incident_type", "priority", "version"])
-    _incident_transition(incident, by=user, from_status=incident.status, to_status=incident.status, reason=f"type {previous} -> {incident_type.code}")
-    audit("incident.retype", user=user, obj=incident, detail={"from": previous, "to": incident_type.code})
+    rows.insert_trail(
+        _incident_transition_row(incident, by=user, from_status=incident.status, to_status=incident.status, reason=f"type {previous} -> {incident_type.code}"),
+        audit_row("incident.retype", user=user, obj=incident, detail={"from": previous, "to": incident_type.code}),
+    )
     events.emit(events.INCIDENT_UPDATED, incident_event_data(incident))
     return incident
 

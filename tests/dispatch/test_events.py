@@ -63,6 +63,77 @@ def test_seq_is_gapless_and_in_commit_order_under_concurrent_writers(ref, make_u
     assert seqs == list(range(start_max + 1, start_max + 1 + 6 * 15))
 
 
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True)
+def test_seq_stays_gapless_when_writers_store_several_events_at_once(ref):
+    """Each transaction stores three held events in one statement; they take consecutive seqs in order."""
+    from django.db import transaction
+
+    start_count, _, start_max = _snapshot()
+    stop = threading.Event()
+    holes: list[tuple] = []
+    errors: list[BaseException] = []
+
+    def writer(n):
+        try:
+            for i in range(10):
+                with transaction.atomic(), events.stored_together():
+                    for k in range(3):
+                        events.emit(events.ALERT, {"kind": f"{n}.{i}.{k}", "message": "m"})
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    def observer():
+        try:
+            while not stop.is_set():
+                count, low, high = _snapshot()
+                if count - start_count != high - start_max:
+                    holes.append((count, low, high))
+        finally:
+            connections.close_all()
+
+    watch = threading.Thread(target=observer)
+    watch.start()
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    stop.set()
+    watch.join()
+    assert not errors, errors
+    assert not holes, holes[:5]
+    stored = list(Event.objects.filter(seq__gt=start_max).order_by("seq").values_list("seq", "data__kind"))
+    assert [seq for seq, _ in stored] == list(range(start_max + 1, start_max + 1 + 6 * 10 * 3))
+    for first in range(0, len(stored), 3):
+        kinds = [kind for _, kind in stored[first : first + 3]]
+        assert [kind.rsplit(".", 1)[1] for kind in kinds] == ["0", "1", "2"]
+        assert len({kind.rsplit(".", 1)[0] for kind in kinds}) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_held_events_are_stored_in_one_statement_and_published_with_their_seqs(
+    ref, monkeypatch, django_assert_max_num_queries, django_capture_on_commit_callbacks
+):
+    from django.db import transaction
+
+    published: list[events.Envelope] = []
+    monkeypatch.setattr(events, "publish_after_commit", published.append)
+    with transaction.atomic():  # the counter row exists once one event is stored
+        events.emit(events.ALERT, {"kind": "zero", "message": "m"})
+    published.clear()
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        # Held while the block runs, stored when it ends: one statement on PostgreSQL.
+        with django_assert_max_num_queries(1 if connection.vendor == "postgresql" else 6), events.stored_together():
+            for kind in ("one", "two", "three"):
+                events.emit(events.ALERT, {"kind": kind, "message": "m"})
+        stored = list(Event.objects.order_by("-seq").values_list("seq", "data__kind")[:3])[::-1]
+    assert [kind for _, kind in stored] == ["one", "two", "three"]
+    assert [(e.seq, e.data["kind"]) for e in published] == stored
+
+
 def _snapshot():
     with connection.cursor() as cursor:
         cursor.execute(ORIGIN_SEQ)

@@ -105,3 +105,19 @@ def test_is_one_statement_on_postgresql(operator, django_assert_num_queries):
         rows.insert_with_trail(call, transition, entry)
     assert CallTransition.objects.filter(call=call).exists()
     assert AuditLog.objects.filter(object_type="call", object_id=str(call.pk)).exists()
+
+
+def test_a_trail_alone_stores_the_rows_saving_each_stores(operator, django_assert_max_num_queries):
+    call = _call(operator, "trl-00006")
+    rows.insert_with_trail(call)
+    saved = _trail(call, operator)
+    for row in saved:
+        row.save(force_insert=True)
+    together = _trail(call, operator)
+    with django_assert_max_num_queries(1 if connection.vendor == "postgresql" else 2):
+        rows.insert_trail(*together)
+    transitions = list(CallTransition.objects.filter(call=call).order_by("id").values())
+    entries = list(AuditLog.objects.filter(object_id=str(call.pk)).order_by("id").values())
+    assert len(transitions) == len(entries) == 2
+    for pair in (transitions, entries):
+        assert {k: v for k, v in pair[0].items() if k != "id"} == {k: v for k, v in pair[1].items() if k != "id"}
