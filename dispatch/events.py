@@ -180,8 +180,9 @@ def _store_many(held: list[tuple[str, dict[str, Any], str]]) -> list[int]:
     for index, (event_type, data, agency_code) in enumerate(held, start=1):
         params += [index, event_type, connection.ops.adapt_json_value(data, None), agency_code]
     with connection.cursor() as cursor:
+        # Only the number of events (an int) and a row of placeholders per event go into the text.
         cursor.execute(
-            "WITH counter AS (UPDATE dispatch_eventcounter SET value = value + %s WHERE id = 1 RETURNING value)"
+            "WITH counter AS (UPDATE dispatch_eventcounter SET value = value + %s WHERE id = 1 RETURNING value)"  # nosec B608
             " INSERT INTO dispatch_event (seq, type, data, agency_code, created_at)"
             f" SELECT counter.value - {len(held)} + held.n, held.type, held.data, held.agency_code, %s"
             f" FROM counter, (VALUES {rows}) AS held (n, type, data, agency_code) RETURNING seq",

@@ -40,7 +40,7 @@ def _column_values(obj: models.Model) -> tuple[list[str], list[object]]:
     for field in _insert_fields(type(obj)):
         value = getattr(obj, field.attname)
         if isinstance(value, _NewId):
-            placeholders.append(f"(SELECT id{value.cast} FROM new_row)")
+            placeholders.append(f"(SELECT id{value.cast} FROM new_row)")  # nosec B608 - a fixed cast, no value
         else:
             placeholders.append("%s")
             params.append(field.get_db_prep_save(field.pre_save(obj, True), connection))
@@ -67,14 +67,15 @@ def insert_with_trail(row: models.Model, *trail: models.Model) -> None:
         return
     quote = connection.ops.quote_name
     placeholders, params = _column_values(row)
+    # Only table and column names from the models go into the text; every value is a parameter.
     sql = [
-        f"WITH new_row AS (INSERT INTO {quote(row._meta.db_table)} ({_columns(type(row))})"
+        f"WITH new_row AS (INSERT INTO {quote(row._meta.db_table)} ({_columns(type(row))})"  # nosec B608
         f" VALUES ({', '.join(placeholders)}) RETURNING {quote(row._meta.pk.column)} AS id)"
     ]
     for index, trail_row in enumerate(trail):
         trail_placeholders, trail_params = _column_values(trail_row)
         sql.append(
-            f", trail_{index} AS (INSERT INTO {quote(trail_row._meta.db_table)} ({_columns(type(trail_row))})"
+            f", trail_{index} AS (INSERT INTO {quote(trail_row._meta.db_table)} ({_columns(type(trail_row))})"  # nosec B608
             f" VALUES ({', '.join(trail_placeholders)}))"
         )
         params += trail_params
@@ -101,8 +102,9 @@ def insert_trail(*trail: models.Model) -> None:
     parts, params = [], []
     for index, trail_row in enumerate(trail):
         placeholders, row_params = _column_values(trail_row)
+        # Only table and column names from the models go into the text; every value is a parameter.
         parts.append(
-            f"trail_{index} AS (INSERT INTO {quote(trail_row._meta.db_table)} ({_columns(type(trail_row))})"
+            f"trail_{index} AS (INSERT INTO {quote(trail_row._meta.db_table)} ({_columns(type(trail_row))})"  # nosec B608
             f" VALUES ({', '.join(placeholders)}))"
         )
         params += row_params
