@@ -23,6 +23,7 @@
       const error = new Error((data && data.detail) || ("HTTP " + response.status));
       error.status = response.status;
       error.data = data;
+      error.retryAfter = response.headers.get("Retry-After");
       throw error;
     }
     return data;

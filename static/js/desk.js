@@ -3,7 +3,7 @@
 (function () {
   "use strict";
   const $ = function (id) { return document.getElementById(id); };
-  const state = { call: null, saveTimer: null, suggestTimer: null, marker: null, aml: null, amlLayer: null };
+  const state = { call: null, saveTimer: null, suggestTimer: null, marker: null, aml: null, amlLayer: null, starting: false };
   let city = null;
   const fields = ["notes", "kelurahan", "address", "incident-type"];
   const statusEl = $("form-status");
@@ -66,20 +66,49 @@
     $("caller-number").readOnly = on;
   }
 
+  // A call that reached the server is never dropped: a busy or unreachable server (503, a
+  // gateway error, no answer) is asked again with the same Idempotency-Key, so the call is
+  // stored once however many times it is sent. Other errors (bad input) are shown at once.
+  const RETRY_LIMIT = 30;
+  function transient(error) {
+    return !error.status || error.status === 502 || error.status === 503 || error.status === 504;
+  }
+  function retryDelay(error, attempt) {
+    const asked = parseInt(error.retryAfter, 10);
+    const seconds = Number.isFinite(asked) && asked > 0 ? asked : Math.min(2 ** (attempt - 1), 8);
+    return Math.min(seconds, 10);
+  }
+  const wait = function (seconds) { return new Promise(function (resolve) { window.setTimeout(resolve, seconds * 1000); }); };
+
   async function startCall() {
-    if (state.call) return;
+    if (state.call || state.starting) return;
+    state.starting = true;
     const key = (window.crypto && crypto.randomUUID) ? crypto.randomUUID() : String(Date.now()) + Math.random();
+    const body = { caller_number: $("caller-number").value || null, notes: "" };
     say("Menyimpan panggilan…");
     try {
-      const call = await App.api("POST", "/api/v1/calls/", { caller_number: $("caller-number").value || null, notes: "" }, key);
-      state.call = call;
-      $("call-id").textContent = "#" + call.id;
-      renderHistory(call.caller, call);
-      enable(true);
-      $("notes").focus();
-      say("Panggilan #" + call.id + " tersimpan.");
-    } catch (e) {
-      say(e.message, true);
+      for (let attempt = 1; ; attempt++) {
+        try {
+          const call = await App.api("POST", "/api/v1/calls/", body, key);
+          state.call = call;
+          $("call-id").textContent = "#" + call.id;
+          renderHistory(call.caller, call);
+          enable(true);
+          $("notes").focus();
+          say("Panggilan #" + call.id + " tersimpan.");
+          return;
+        } catch (e) {
+          if (!transient(e) || attempt >= RETRY_LIMIT) {
+            say(e.message, true);
+            return;
+          }
+          const seconds = retryDelay(e, attempt);
+          say("Server sibuk atau tidak terjangkau; panggilan dikirim ulang dalam " + seconds + " detik (percobaan " + (attempt + 1) + ").", true);
+          await wait(seconds);
+        }
+      }
+    } finally {
+      state.starting = false;
     }
   }
 

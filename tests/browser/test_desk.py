@@ -31,3 +31,55 @@ def test_operator_takes_a_call_and_sees_it_in_todays_list(ref, make_user, login,
     row = page.locator(f"#today-table tr[data-call-id='{call.pk}']")
     expect(row).to_contain_text("+6281270001234")
     expect(row).to_contain_text("Darurat")
+
+
+def test_a_call_the_server_could_not_take_at_once_is_sent_again_with_its_key_and_stored_once(ref, make_user, login, asgi_server):
+    """No answer, then 503 with Retry-After: the desk sends the same call again with the same key."""
+    make_user("operator", username="op_retry")
+    page = login("op_retry", PASSWORD)
+    attempts: list[str] = []
+
+    def flaky_intake(route, request):
+        if request.method != "POST":
+            route.continue_()
+            return
+        attempts.append(request.headers.get("idempotency-key", ""))
+        if len(attempts) == 1:
+            route.abort("connectionrefused")
+        elif len(attempts) == 2:
+            route.fulfill(status=503, headers={"Retry-After": "1"}, content_type="application/json",
+                          body='{"detail": "Basis data sedang tidak tersedia.", "code": "database_unavailable"}')
+        else:
+            route.continue_()
+
+    page.route("**/api/v1/calls/", flaky_intake)
+    page.fill("#caller-number", "0812 7000 5678")
+    page.keyboard.press("Enter")
+    expect(page.locator("#form-status")).to_contain_text("dikirim ulang")
+    page.keyboard.press("Enter")  # pressed again while it retries: no second call
+    expect(page.locator("#form-status")).to_contain_text("tersimpan", timeout=15_000)
+    assert len(attempts) == 3 and len(set(attempts)) == 1 and attempts[0]
+    call = Call.objects.get(caller__number="+6281270005678")
+    assert call.idempotency_key == attempts[0]
+    expect(page.locator("#call-id")).to_have_text(f"#{call.pk}")
+
+
+def test_a_call_the_server_refuses_as_invalid_is_not_sent_again(ref, make_user, login, asgi_server):
+    make_user("operator", username="op_refused")
+    page = login("op_refused", PASSWORD)
+    attempts: list[str] = []
+
+    def refuse(route, request):
+        if request.method == "POST":
+            attempts.append(request.headers.get("idempotency-key", ""))
+            route.fulfill(status=400, content_type="application/json", body='{"detail": "Catatan terlalu panjang.", "code": "invalid"}')
+        else:
+            route.continue_()
+
+    page.route("**/api/v1/calls/", refuse)
+    page.fill("#caller-number", "0812 7000 9999")
+    page.keyboard.press("Enter")
+    expect(page.locator("#form-status")).to_contain_text("Catatan terlalu panjang")
+    page.wait_for_timeout(1500)
+    assert len(attempts) == 1
+    assert not Call.objects.filter(caller__number="+6281270009999").exists()
