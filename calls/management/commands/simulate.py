@@ -33,6 +33,18 @@ SURGE_HOTSPOTS = [
     (-3.7650, 102.2680, "darurat_medis", "Banyak warga luka di Beringin Raya setelah gempa"),
 ]
 PRANKSTERS = [f"0812731{n:05d}" for n in range(12)]
+# As static/js/desk.js: what is retried, how often, and how long between tries.
+TRANSIENT_STATUSES = {502, 503, 504}
+RETRY_LIMIT = 30
+
+
+def retry_delay(retry_after: str | None, attempt: int) -> float:
+    """Seconds before the next try: the server's Retry-After when it gives one, else 1, 2, 4, 8, 8, ...; at most 10."""
+    try:
+        asked = int(retry_after) if retry_after is not None else 0
+    except ValueError:
+        asked = 0
+    return float(min(asked if asked > 0 else min(2 ** (attempt - 1), 8), 10))
 
 
 @dataclass
@@ -81,15 +93,19 @@ class Simulator:
         return f"08{self.rng.choice(['12', '13', '21', '52', '77'])}{self.rng.randrange(10**8):08d}"
 
     async def _post(self, client, path: str, body: dict, headers: dict | None = None):
+        """POST as the operator's desk does: a request the server did not take (no answer, 502, 503,
+        504) is sent again, same body and key, after Retry-After or a backoff, up to RETRY_LIMIT tries.
+        The time reported runs from the first try to the answer."""
         t0 = time.perf_counter()
-        for attempt in range(5):
+        for attempt in range(1, RETRY_LIMIT + 1):
             try:
                 r = await client.post(path, json=body, headers=headers)
             except Exception:  # noqa: BLE001 - network error: retry, same key
                 r = None
-            if r is not None and r.status_code != 503:
+            if r is not None and r.status_code not in TRANSIENT_STATUSES:
                 return r, (time.perf_counter() - t0) * 1000
-            await asyncio.sleep(0.2 * (attempt + 1))
+            if attempt < RETRY_LIMIT:
+                await asyncio.sleep(retry_delay(r.headers.get("retry-after") if r is not None else None, attempt))
         return r, (time.perf_counter() - t0) * 1000
 
     async def one_call(self, client, *, surge: bool) -> None:
