@@ -151,56 +151,56 @@ def _next_seq() -> int:
     return int(row[0])
 
 
-# PostgreSQL numbers and stores an event in one statement (one round trip per event).
-_STORE_SQL = (
-    "WITH counter AS (UPDATE dispatch_eventcounter SET value = value + 1 WHERE id = 1 RETURNING value)"
-    " INSERT INTO dispatch_event (seq, type, data, agency_code, created_at)"
-    " SELECT value, %s, %s, %s, %s FROM counter RETURNING seq"
-)
+_Held = tuple[str, dict[str, Any], str]  # an event not yet stored: type, data, agency code
 
 
-def _store(event_type: str, data: dict[str, Any], agency_code: str) -> int:
+def _store(items: list[_Held]) -> list[int]:
+    """Number and store events in the current transaction, in the order given; their seqs."""
     now = timezone.now()
     if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(_STORE_SQL, [event_type, connection.ops.adapt_json_value(data, None), agency_code, now])
-            row = cursor.fetchone()
-        if row is not None:
-            return int(row[0])
-    seq = _next_seq()
-    Event.objects.create(seq=seq, type=event_type, data=data, agency_code=agency_code, created_at=now)
-    return seq
+        seqs = _store_in_one_statement(items, now)
+        if seqs is not None:
+            return seqs
+    seqs = []
+    for event_type, data, agency_code in items:
+        seqs.append(_next_seq())
+        Event.objects.create(seq=seqs[-1], type=event_type, data=data, agency_code=agency_code, created_at=now)
+    return seqs
 
 
-def _store_many(held: list[tuple[str, dict[str, Any], str]]) -> list[int]:
-    """Number and store several events in one statement (PostgreSQL), in the order given; their seqs."""
-    now = timezone.now()
-    rows = ", ".join(["(%s, %s, %s::jsonb, %s)"] * len(held))
-    params: list[Any] = [len(held), now]
-    for index, (event_type, data, agency_code) in enumerate(held, start=1):
+def _store_in_one_statement(items: list[_Held], now) -> list[int] | None:
+    """PostgreSQL: one counter update and one INSERT for all of them (one round trip); None if there is
+    no counter row yet (the statement then changed nothing, and `_next_seq` creates the row)."""
+    rows = ", ".join(["(%s, %s, %s::jsonb, %s)"] * len(items))
+    params: list[Any] = [len(items), now]
+    for index, (event_type, data, agency_code) in enumerate(items, start=1):
         params += [index, event_type, connection.ops.adapt_json_value(data, None), agency_code]
     with connection.cursor() as cursor:
         # Only the number of events (an int) and a row of placeholders per event go into the text.
         cursor.execute(
             "WITH counter AS (UPDATE dispatch_eventcounter SET value = value + %s WHERE id = 1 RETURNING value)"  # nosec B608
             " INSERT INTO dispatch_event (seq, type, data, agency_code, created_at)"
-            f" SELECT counter.value - {len(held)} + held.n, held.type, held.data, held.agency_code, %s"
+            f" SELECT counter.value - {len(items)} + held.n, held.type, held.data, held.agency_code, %s"
             f" FROM counter, (VALUES {rows}) AS held (n, type, data, agency_code) RETURNING seq",
             params,
         )
         seqs = sorted(int(row[0]) for row in cursor.fetchall())
-    if len(seqs) != len(held):  # no counter row yet: numbered one by one, which creates it
-        raise _NoCounter
-    return seqs
+    return seqs or None
 
 
-class _NoCounter(Exception):
-    pass
+def _store_and_publish_after_commit(items: list[_Held]) -> list[Envelope]:
+    envelopes = [
+        Envelope(seq=seq, type=event_type, data=data, agency_code=agency_code)
+        for seq, (event_type, data, agency_code) in zip(_store(items), items, strict=True)
+    ]
+    for envelope in envelopes:
+        transaction.on_commit(lambda envelope=envelope: publish_after_commit(envelope))
+    return envelopes
 
 
 # Inside `stored_together()`: the atomic depth of its transaction, and the (event type, data,
 # agency code) of the events emitted at that depth, in order.
-_held: contextvars.ContextVar[tuple[int, list[tuple[str, dict[str, Any], str]]] | None] = contextvars.ContextVar(
+_held: contextvars.ContextVar[tuple[int, list[_Held]] | None] = contextvars.ContextVar(
     "held_events", default=None
 )
 
@@ -226,10 +226,7 @@ def emit(event_type: str, data: dict[str, Any], *, agency_code: str = "") -> Env
     if held is not None and held[0] == len(connection.atomic_blocks):
         held[1].append((event_type, data, agency_code))
         return None
-    seq = _store(event_type, data, agency_code)
-    envelope = Envelope(seq=seq, type=event_type, data=data, agency_code=agency_code)
-    transaction.on_commit(lambda: publish_after_commit(envelope))
-    return envelope
+    return _store_and_publish_after_commit([(event_type, data, agency_code)])[0]
 
 
 @contextlib.contextmanager
@@ -247,24 +244,14 @@ def stored_together():
         return
     if not connection.in_atomic_block:
         raise RuntimeError("events are stored inside the transaction that makes the change")
-    held: list[tuple[str, dict[str, Any], str]] = []
+    held: list[_Held] = []
     token = _held.set((len(connection.atomic_blocks), held))
     try:
         yield
     finally:
         _held.reset(token)
-    if len(held) > 1 and connection.vendor == "postgresql":
-        try:
-            seqs = _store_many(held)
-        except _NoCounter:  # the statement changed nothing
-            pass
-        else:
-            for seq, (event_type, data, agency_code) in zip(seqs, held, strict=True):
-                envelope = Envelope(seq=seq, type=event_type, data=data, agency_code=agency_code)
-                transaction.on_commit(lambda envelope=envelope: publish_after_commit(envelope))
-            return
-    for event_type, data, agency_code in held:
-        emit(event_type, data, agency_code=agency_code)
+    if held:
+        _store_and_publish_after_commit(held)
 
 
 # A broadcast waits at most this long for Redis; past it the request goes on and clients resync by seq.

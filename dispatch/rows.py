@@ -29,9 +29,10 @@ NEW_ID = _NewId("")
 NEW_ID_TEXT = _NewId("::text")
 
 
-def _insert_fields(model: type[models.Model]) -> list[models.Field]:
+@lru_cache(maxsize=32)
+def _insert_fields(model: type[models.Model]) -> tuple[models.Field, ...]:
     """Every column an INSERT names: all but an auto-numbered primary key."""
-    return [f for f in model._meta.concrete_fields if not (f.primary_key and isinstance(f, models.AutoField))]
+    return tuple(f for f in model._meta.concrete_fields if not (f.primary_key and isinstance(f, models.AutoField)))
 
 
 def _column_values(obj: models.Model) -> tuple[list[str], list[object]]:
@@ -40,7 +41,8 @@ def _column_values(obj: models.Model) -> tuple[list[str], list[object]]:
     for field in _insert_fields(type(obj)):
         value = getattr(obj, field.attname)
         if isinstance(value, _NewId):
-            placeholders.append(f"(SELECT id{value.cast} FROM new_row)")  # nosec B608 - a fixed cast, no value
+            # A fixed cast, no value.
+            placeholders.append(f"(SELECT id{value.cast} FROM new_row)")  # nosec B608
         else:
             placeholders.append("%s")
             params.append(field.get_db_prep_save(field.pre_save(obj, True), connection))
@@ -51,6 +53,23 @@ def _column_values(obj: models.Model) -> tuple[list[str], list[object]]:
 def _columns(model: type[models.Model]) -> str:
     quote = connection.ops.quote_name
     return ", ".join(quote(f.column) for f in _insert_fields(model))
+
+
+def _insert_cte(name: str, obj: models.Model, returning: str = "") -> tuple[str, list[object]]:
+    """`name AS (INSERT INTO <obj's table> ... VALUES ... [RETURNING ...])` and its parameters."""
+    placeholders, params = _column_values(obj)
+    # Only table and column names from the models go into the text; every value is a parameter.
+    sql = (
+        f"{name} AS (INSERT INTO {connection.ops.quote_name(obj._meta.db_table)} ({_columns(type(obj))})"  # nosec B608
+        f" VALUES ({', '.join(placeholders)}){returning})"
+    )
+    return sql, params
+
+
+def _execute_ctes(ctes: list[tuple[str, list[object]]], final: str):
+    with connection.cursor() as cursor:
+        cursor.execute(f"WITH {', '.join(sql for sql, _ in ctes)} {final}", [p for _, params in ctes for p in params])
+        return cursor.fetchone()
 
 
 def insert_with_trail(row: models.Model, *trail: models.Model) -> None:
@@ -65,24 +84,9 @@ def insert_with_trail(row: models.Model, *trail: models.Model) -> None:
             _fill_new_id(trail_row, row.pk)
             trail_row.save(force_insert=True)
         return
-    quote = connection.ops.quote_name
-    placeholders, params = _column_values(row)
-    # Only table and column names from the models go into the text; every value is a parameter.
-    sql = [
-        f"WITH new_row AS (INSERT INTO {quote(row._meta.db_table)} ({_columns(type(row))})"  # nosec B608
-        f" VALUES ({', '.join(placeholders)}) RETURNING {quote(row._meta.pk.column)} AS id)"
-    ]
-    for index, trail_row in enumerate(trail):
-        trail_placeholders, trail_params = _column_values(trail_row)
-        sql.append(
-            f", trail_{index} AS (INSERT INTO {quote(trail_row._meta.db_table)} ({_columns(type(trail_row))})"  # nosec B608
-            f" VALUES ({', '.join(trail_placeholders)}))"
-        )
-        params += trail_params
-    sql.append(" SELECT id FROM new_row")
-    with connection.cursor() as cursor:
-        cursor.execute("".join(sql), params)
-        (new_id,) = cursor.fetchone()
+    returning = f" RETURNING {connection.ops.quote_name(row._meta.pk.column)} AS id"
+    ctes = [_insert_cte("new_row", row, returning)] + [_insert_cte(f"trail_{i}", t) for i, t in enumerate(trail)]
+    (new_id,) = _execute_ctes(ctes, "SELECT id FROM new_row")
     row.pk = new_id
     row._state.adding, row._state.db = False, connection.alias
     for trail_row in trail:
@@ -98,18 +102,7 @@ def insert_trail(*trail: models.Model) -> None:
         for trail_row in trail:
             trail_row.save(force_insert=True)
         return
-    quote = connection.ops.quote_name
-    parts, params = [], []
-    for index, trail_row in enumerate(trail):
-        placeholders, row_params = _column_values(trail_row)
-        # Only table and column names from the models go into the text; every value is a parameter.
-        parts.append(
-            f"trail_{index} AS (INSERT INTO {quote(trail_row._meta.db_table)} ({_columns(type(trail_row))})"  # nosec B608
-            f" VALUES ({', '.join(placeholders)}))"
-        )
-        params += row_params
-    with connection.cursor() as cursor:
-        cursor.execute(f"WITH {', '.join(parts)} SELECT 1", params)
+    _execute_ctes([_insert_cte(f"trail_{i}", t) for i, t in enumerate(trail)], "SELECT 1")
 
 
 def _fill_new_id(obj: models.Model, new_id: int) -> None:

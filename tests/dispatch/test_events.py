@@ -17,22 +17,17 @@ from dispatch.models import Event
 ORIGIN_SEQ = "SELECT count(*), coalesce(min(seq), 0), coalesce(max(seq), 0) FROM dispatch_event"
 
 
-@pytest.mark.services
-@pytest.mark.django_db(transaction=True)
-def test_seq_is_gapless_and_in_commit_order_under_concurrent_writers(ref, make_user):
-    """Writers on 6 threads; an observer never sees seq N committed while an earlier one is not."""
-    from calls.services import call_create
-
-    operators = [make_user("operator") for _ in range(6)]
+def _write_concurrently_and_watch(writers: int, write) -> int:
+    """Run `write(n)` on `writers` threads while an observer checks that no seq commits ahead of an
+    earlier one; returns the highest seq before they started."""
     start_count, _, start_max = _snapshot()
     stop = threading.Event()
     holes: list[tuple] = []
     errors: list[BaseException] = []
 
-    def writer(user, n):
+    def writer(n):
         try:
-            for i in range(15):
-                call_create(operator=user, caller_number=f"0812{n:02d}{i:06d}")
+            write(n)
         except BaseException as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
         finally:
@@ -50,7 +45,7 @@ def test_seq_is_gapless_and_in_commit_order_under_concurrent_writers(ref, make_u
 
     watch = threading.Thread(target=observer)
     watch.start()
-    threads = [threading.Thread(target=writer, args=(u, n)) for n, u in enumerate(operators)]
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(writers)]
     for t in threads:
         t.start()
     for t in threads:
@@ -59,6 +54,22 @@ def test_seq_is_gapless_and_in_commit_order_under_concurrent_writers(ref, make_u
     watch.join()
     assert not errors, errors
     assert not holes, holes[:5]
+    return start_max
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True)
+def test_seq_is_gapless_and_in_commit_order_under_concurrent_writers(ref, make_user):
+    """Writers on 6 threads; an observer never sees seq N committed while an earlier one is not."""
+    from calls.services import call_create
+
+    operators = [make_user("operator") for _ in range(6)]
+
+    def write(n):
+        for i in range(15):
+            call_create(operator=operators[n], caller_number=f"0812{n:02d}{i:06d}")
+
+    start_max = _write_concurrently_and_watch(6, write)
     seqs = list(Event.objects.filter(seq__gt=start_max).order_by("seq").values_list("seq", flat=True))
     assert seqs == list(range(start_max + 1, start_max + 1 + 6 * 15))
 
@@ -69,42 +80,13 @@ def test_seq_stays_gapless_when_writers_store_several_events_at_once(ref):
     """Each transaction stores three held events in one statement; they take consecutive seqs in order."""
     from django.db import transaction
 
-    start_count, _, start_max = _snapshot()
-    stop = threading.Event()
-    holes: list[tuple] = []
-    errors: list[BaseException] = []
+    def write(n):
+        for i in range(10):
+            with transaction.atomic(), events.stored_together():
+                for k in range(3):
+                    events.emit(events.ALERT, {"kind": f"{n}.{i}.{k}", "message": "m"})
 
-    def writer(n):
-        try:
-            for i in range(10):
-                with transaction.atomic(), events.stored_together():
-                    for k in range(3):
-                        events.emit(events.ALERT, {"kind": f"{n}.{i}.{k}", "message": "m"})
-        except BaseException as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
-        finally:
-            connections.close_all()
-
-    def observer():
-        try:
-            while not stop.is_set():
-                count, low, high = _snapshot()
-                if count - start_count != high - start_max:
-                    holes.append((count, low, high))
-        finally:
-            connections.close_all()
-
-    watch = threading.Thread(target=observer)
-    watch.start()
-    threads = [threading.Thread(target=writer, args=(n,)) for n in range(6)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    stop.set()
-    watch.join()
-    assert not errors, errors
-    assert not holes, holes[:5]
+    start_max = _write_concurrently_and_watch(6, write)
     stored = list(Event.objects.filter(seq__gt=start_max).order_by("seq").values_list("seq", "data__kind"))
     assert [seq for seq, _ in stored] == list(range(start_max + 1, start_max + 1 + 6 * 10 * 3))
     for first in range(0, len(stored), 3):
