@@ -279,6 +279,9 @@ def call_classify(
             )
             if not call.can_transition_to(Call.Status.CLASSIFIED):
                 raise Conflict(_("Panggilan tidak dapat diklasifikasi dari status %(s)s.") % {"s": call.status})
+            if _classified_as(call, call_type=call_type, itype=itype, notes=notes, duplicate_of=duplicate_of):
+                # Sent again (a retry after a lost answer, a second press): nothing to change.
+                return call
             previous_status, previous_type = call.status, call.call_type
             now = timezone.now()
             if notes is not None:
@@ -324,6 +327,19 @@ def call_classify(
             amend_if_signed_off(call=call, user=user, action="call.classify", detail={"from": previous_type, "to": call_type, "incident_id": call.incident_id})
             rollup_mark_stale(call.received_at)
     return call
+
+
+def _classified_as(call: Call, *, call_type: str, itype: IncidentType | None, notes: str | None, duplicate_of: int | None) -> bool:
+    """Whether the call already stands as this classification would leave it."""
+    if call.status != Call.Status.CLASSIFIED or call.call_type != call_type or (notes is not None and notes != call.notes):
+        return False
+    if call_type != CallType.EMERGENCY:
+        return True
+    if call.incident_id is None:
+        return False
+    if duplicate_of is not None:
+        return call.incident_id == duplicate_of
+    return call.incident.incident_type_id == itype.pk
 
 
 def call_unlink(*, call_id: int, user, incident_type: str | None = None) -> Call:

@@ -3,7 +3,7 @@
 (function () {
   "use strict";
   const $ = function (id) { return document.getElementById(id); };
-  const state = { call: null, saveTimer: null, suggestTimer: null, marker: null, aml: null, amlLayer: null, starting: false };
+  const state = { call: null, saveTimer: null, suggestTimer: null, marker: null, aml: null, amlLayer: null, starting: false, classifying: false, saves: 0 };
   let city = null;
   const fields = ["notes", "kelurahan", "address", "incident-type"];
   const statusEl = $("form-status");
@@ -67,8 +67,10 @@
   }
 
   // A call that reached the server is never dropped: a busy or unreachable server (503, a
-  // gateway error, no answer) is asked again with the same Idempotency-Key, so the call is
-  // stored once however many times it is sent. Other errors (bad input) are shown at once.
+  // gateway error, no answer) is asked again with the same request (and, for a new call, the same
+  // Idempotency-Key), so the call is stored once however many times it is sent. Saving notes and
+  // classifying are safe to send again too: the same notes, or the classification the call already
+  // has, change nothing. Other errors (bad input) are shown at once.
   const RETRY_LIMIT = 30;
   function transient(error) {
     return !error.status || error.status === 502 || error.status === 503 || error.status === 504;
@@ -80,6 +82,22 @@
   }
   const wait = function (seconds) { return new Promise(function (resolve) { window.setTimeout(resolve, seconds * 1000); }); };
 
+  // Sends until the server takes the request; resolves to undefined if `wanted()` turns false
+  // while waiting (a newer save replaced this one).
+  async function untilTaken(send, retrying, wanted) {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await send();
+      } catch (e) {
+        if (!transient(e) || attempt >= RETRY_LIMIT) throw e;
+        const seconds = retryDelay(e, attempt);
+        say("Server sibuk atau tidak terjangkau; " + retrying + " dikirim ulang dalam " + seconds + " detik (percobaan " + (attempt + 1) + ").", true);
+        await wait(seconds);
+        if (wanted && !wanted()) return undefined;
+      }
+    }
+  }
+
   async function startCall() {
     if (state.call || state.starting) return;
     state.starting = true;
@@ -87,26 +105,15 @@
     const body = { caller_number: $("caller-number").value || null, notes: "" };
     say("Menyimpan panggilan…");
     try {
-      for (let attempt = 1; ; attempt++) {
-        try {
-          const call = await App.api("POST", "/api/v1/calls/", body, key);
-          state.call = call;
-          $("call-id").textContent = "#" + call.id;
-          renderHistory(call.caller, call);
-          enable(true);
-          $("notes").focus();
-          say("Panggilan #" + call.id + " tersimpan.");
-          return;
-        } catch (e) {
-          if (!transient(e) || attempt >= RETRY_LIMIT) {
-            say(e.message, true);
-            return;
-          }
-          const seconds = retryDelay(e, attempt);
-          say("Server sibuk atau tidak terjangkau; panggilan dikirim ulang dalam " + seconds + " detik (percobaan " + (attempt + 1) + ").", true);
-          await wait(seconds);
-        }
-      }
+      const call = await untilTaken(function () { return App.api("POST", "/api/v1/calls/", body, key); }, "panggilan");
+      state.call = call;
+      $("call-id").textContent = "#" + call.id;
+      renderHistory(call.caller, call);
+      enable(true);
+      $("notes").focus();
+      say("Panggilan #" + call.id + " tersimpan.");
+    } catch (e) {
+      say(e.message, true);
     } finally {
       state.starting = false;
     }
@@ -119,10 +126,13 @@
   }
 
   async function save() {
-    if (!state.call) return;
+    if (!state.call || state.classifying) return;
+    const mine = ++state.saves;
+    const url = "/api/v1/calls/" + state.call.id + "/";
+    const body = { notes: $("notes").value, location: location() };
     try {
-      await App.api("PATCH", "/api/v1/calls/" + state.call.id + "/", { notes: $("notes").value, location: location() });
-      say("Tersimpan.");
+      const saved = await untilTaken(function () { return App.api("PATCH", url, body); }, "catatan", function () { return mine === state.saves; });
+      if (saved) say("Tersimpan.");
     } catch (e) { say(e.message, true); }
   }
 
@@ -150,13 +160,22 @@
       body.incident_type = $("incident-type").value;
       if (!body.incident_type) { say("Pilih jenis kejadian untuk panggilan darurat.", true); $("incident-type").focus(); return; }
     }
+    if (state.classifying) return;
+    state.classifying = true;
     window.clearTimeout(state.saveTimer);
+    state.saves++;  // a save still retrying gives way: this sends the same notes
+    const id = state.call.id;
+    const edit = { notes: $("notes").value, location: location() };
     try {
-      await App.api("PATCH", "/api/v1/calls/" + state.call.id + "/", { notes: $("notes").value, location: location() });
-      const call = await App.api("POST", "/api/v1/calls/" + state.call.id + "/classify/", body);
+      await untilTaken(function () { return App.api("PATCH", "/api/v1/calls/" + id + "/", edit); }, "catatan");
+      const call = await untilTaken(function () { return App.api("POST", "/api/v1/calls/" + id + "/classify/", body); }, "klasifikasi");
       say("Panggilan #" + call.id + " diklasifikasi: " + callType + (call.incident ? " · kejadian #" + call.incident.id : ""));
       reset();
-    } catch (e) { say(e.message, true); }
+    } catch (e) {
+      say(e.message, true);
+    } finally {
+      state.classifying = false;
+    }
   }
 
   function reset() {

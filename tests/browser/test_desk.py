@@ -83,3 +83,49 @@ def test_a_call_the_server_refuses_as_invalid_is_not_sent_again(ref, make_user, 
     page.wait_for_timeout(1500)
     assert len(attempts) == 1
     assert not Call.objects.filter(caller__number="+6281270009999").exists()
+
+
+def test_notes_and_a_classification_the_server_did_not_answer_are_sent_again_and_applied_once(ref, make_user, login, asgi_server):
+    """The notes' save meets a 503; the classification reaches the server but its answer is lost."""
+    from calls.models import CallTransition
+    from dispatch.models import Incident
+
+    make_user("operator", username="op_classify_retry")
+    page = login("op_classify_retry", PASSWORD)
+    page.fill("#caller-number", "0812 7000 4321")
+    page.keyboard.press("Enter")
+    expect(page.locator("#form-status")).to_contain_text("tersimpan")
+    call = Call.objects.get(caller__number="+6281270004321")
+    patches: list[str] = []
+    classifications: list[str] = []
+
+    def busy_once(route, request):
+        patches.append(request.post_data or "")
+        if len(patches) == 1:
+            route.fulfill(status=503, headers={"Retry-After": "1"}, content_type="application/json",
+                          body='{"detail": "Basis data sedang tidak tersedia.", "code": "database_unavailable"}')
+        else:
+            route.continue_()
+
+    def answer_lost_once(route, request):
+        classifications.append(request.post_data or "")
+        if len(classifications) == 1:
+            route.fetch()  # the server classifies the call...
+            route.abort("connectionreset")  # ...and its answer never arrives
+        else:
+            route.continue_()
+
+    page.route(f"**/api/v1/calls/{call.pk}/", lambda route, request: busy_once(route, request) if request.method == "PATCH" else route.continue_())
+    page.route(f"**/api/v1/calls/{call.pk}/classify/", answer_lost_once)
+    page.fill("#notes", "rumah terbakar di belakang pasar")
+    page.select_option("#incident-type", "kebakaran_bangunan")
+    page.keyboard.press("Alt+1")
+    expect(page.locator("#form-status")).to_contain_text("dikirim ulang")
+    page.keyboard.press("Alt+1")  # pressed again while it retries: nothing more is sent
+    expect(page.locator("#form-status")).to_contain_text("diklasifikasi", timeout=20_000)
+
+    call.refresh_from_db()
+    assert call.call_type == "emergency" and call.notes == "rumah terbakar di belakang pasar"
+    assert len(classifications) == 2 and classifications[0] == classifications[1]
+    assert Incident.objects.filter(calls=call).count() == 1
+    assert CallTransition.objects.filter(call=call, to_status="classified").count() == 1

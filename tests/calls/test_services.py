@@ -1,0 +1,83 @@
+"""Call writes: a classification sent again as the call already stands changes nothing."""
+
+from __future__ import annotations
+
+import pytest
+
+from calls.models import Call, CallTransition
+from calls.services import call_classify, call_create
+from dispatch.models import AuditLog, Event, Incident
+
+pytestmark = pytest.mark.django_db
+
+
+def _trail(call: Call) -> tuple[int, int, int]:
+    return (
+        CallTransition.objects.filter(call=call).count(),
+        AuditLog.objects.filter(action="call.classify", object_id=str(call.pk)).count(),
+        Event.objects.count(),
+    )
+
+
+@pytest.mark.parametrize("call_type", ["prank", "ghost", "information", "complaint"])
+def test_a_non_emergency_classified_again_the_same_way_changes_nothing(operator, call_type):
+    call, _ = call_create(operator=operator, caller_number="081211113333", notes="halo")
+    first = call_classify(call_id=call.pk, user=operator, call_type=call_type, notes="halo")
+    before = _trail(call)
+
+    again = call_classify(call_id=call.pk, user=operator, call_type=call_type, notes="halo")
+
+    assert _trail(call) == before
+    assert again.version == first.version and again.classified_at == first.classified_at
+
+
+def test_an_emergency_classified_again_keeps_its_one_incident(operator):
+    call, _ = call_create(operator=operator, caller_number="081211114444", notes="rumah terbakar")
+    first = call_classify(call_id=call.pk, user=operator, call_type="emergency", incident_type="kebakaran_bangunan")
+    before = _trail(call)
+
+    again = call_classify(call_id=call.pk, user=operator, call_type="emergency", incident_type="kebakaran_bangunan")
+
+    assert again.incident_id == first.incident_id and Incident.objects.count() == 1
+    assert _trail(call) == before and again.version == first.version
+
+
+def test_a_call_joined_to_an_incident_joined_again_changes_nothing(operator):
+    reporter, _ = call_create(operator=operator, caller_number="081211115555")
+    incident_id = call_classify(call_id=reporter.pk, user=operator, call_type="emergency", incident_type="kebakaran_bangunan").incident_id
+    call, _ = call_create(operator=operator, caller_number="081211116666")
+    first = call_classify(call_id=call.pk, user=operator, call_type="emergency", duplicate_of=incident_id)
+    before = _trail(call)
+
+    again = call_classify(call_id=call.pk, user=operator, call_type="emergency", duplicate_of=incident_id)
+
+    assert again.incident_id == incident_id and _trail(call) == before and again.version == first.version
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"call_type": "ghost"},
+        {"call_type": "prank", "notes": "ternyata iseng"},
+        {"call_type": "emergency", "incident_type": "kecelakaan_lalu_lintas"},
+    ],
+)
+def test_a_classification_that_differs_in_anything_is_recorded(operator, change):
+    call, _ = call_create(operator=operator, caller_number="081211117777", notes="halo")
+    call_classify(call_id=call.pk, user=operator, call_type="prank", notes="halo")
+    transitions = CallTransition.objects.filter(call=call).count()
+
+    again = call_classify(call_id=call.pk, user=operator, **change)
+
+    assert CallTransition.objects.filter(call=call).count() == transitions + 1
+    assert again.call_type == change["call_type"]
+
+
+def test_a_retyped_emergency_is_recorded(operator):
+    call, _ = call_create(operator=operator, caller_number="081211118888")
+    first = call_classify(call_id=call.pk, user=operator, call_type="emergency", incident_type="kebakaran_bangunan")
+
+    again = call_classify(call_id=call.pk, user=operator, call_type="emergency", incident_type="kecelakaan_lalu_lintas")
+
+    assert again.incident_id == first.incident_id and again.version == first.version + 1
+    assert Incident.objects.get(pk=first.incident_id).incident_type.code == "kecelakaan_lalu_lintas"
