@@ -45,6 +45,11 @@ def bench_env(**extra: str) -> dict[str, str]:
     return env
 
 
+def use_bench_env() -> None:
+    """Put this process itself on `bench_env`'s settings, for a benchmark run on its own (bench/run.py passes them)."""
+    os.environ.update(bench_env())
+
+
 def pg_connect(url: str | None = None, **kwargs):
     import psycopg
 

@@ -26,6 +26,10 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import common  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
@@ -137,6 +141,7 @@ def bench_escalation(n: int, spread: float, period: float) -> dict[str, float]:
 
 
 def main() -> None:
+    common.use_bench_env()
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--incidents", type=int, default=200, help="dispatch actions to time")
     parser.add_argument("--dispatches", type=int, default=100, help="dispatches whose escalation is timed")

@@ -33,6 +33,10 @@ import sys
 import time
 from datetime import date, timedelta
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import common  # noqa: E402
 from urllib.parse import urlparse, urlunparse
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -223,6 +227,7 @@ def drop_rollups() -> None:
 
 
 def main(argv=None) -> int:
+    common.use_bench_env()
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--n", type=int, default=2_000_000, help="calls to generate")
     parser.add_argument("--repeat", type=int, default=5)

@@ -63,7 +63,7 @@ def prepare_accounts(n: int) -> tuple[list[str], str]:
 
 
 def start_server(port: int, workers: int) -> subprocess.Popen:
-    env = dict(os.environ, PORT=str(port), ALLOWED_HOSTS="127.0.0.1,localhost")
+    env = common.bench_env(PORT=str(port))
     proc = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "dispatch.asgi:application", "--host", "127.0.0.1", "--port", str(port),
          "--workers", str(workers), "--lifespan", "on", "--no-access-log", "--log-level", "warning"],
@@ -129,6 +129,7 @@ async def run(base: str, tokens: list[str], pbx_token: str, rings: int) -> dict:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    common.use_bench_env()
     parser.add_argument("--operators", type=int, default=50)
     parser.add_argument("--rings", type=int, default=30)
     parser.add_argument("--workers", type=int, default=1)
