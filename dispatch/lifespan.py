@@ -1,13 +1,16 @@
-"""ASGI lifespan: start-up tuning, and the in-process sweep of the embedded default."""
+"""ASGI lifespan: start-up tuning, the in-process sweep of the embedded default, and the stand-in
+sweep when the task queue's has stalled (see `dispatch.sweep`)."""
 
 from __future__ import annotations
 
 import asyncio
 import gc
 import logging
+from datetime import timedelta
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
+from django.utils import timezone
 
 logger = logging.getLogger(__name__)
 
@@ -17,10 +20,44 @@ async def _sweep_forever(period: float) -> None:
 
     while True:
         try:
-            await sync_to_async(run_sweep, thread_sensitive=True)()
+            await sync_to_async(run_sweep, thread_sensitive=True)(runner="web")
         except Exception:  # noqa: BLE001 - the next pass tries again
             logger.exception("sweep failed")
         await asyncio.sleep(period)
+
+
+def _sweep_here_if_stalled(since, stalled_after) -> dict | None:
+    from django.db import connections
+
+    from dispatch.sweep import sweep_if_stalled
+
+    try:
+        return sweep_if_stalled(since=since, stalled_after=stalled_after)
+    finally:
+        connections.close_all()  # a pooled thread, not a request's: hand its connection back
+
+
+async def _stand_in_for_the_task_sweep(period: float, stalled_after: timedelta) -> None:
+    """Every `period`, sweep here if no task sweep has finished for `stalled_after`.
+
+    In an executor thread, not the shared one that sockets' database calls use: a sweep that
+    waits on a slow notification channel holds up nobody."""
+    since = timezone.now()
+    standing_in = False
+    while True:
+        await asyncio.sleep(period)
+        try:
+            result = await sync_to_async(_sweep_here_if_stalled, thread_sensitive=False)(since, stalled_after)
+        except Exception:  # noqa: BLE001 - the next pass tries again
+            logger.exception("stand-in sweep failed")
+            continue
+        if (result is not None) != standing_in:
+            standing_in = result is not None
+            if standing_in:
+                logger.warning("no sweep from the task queue for %ss (Redis, Celery beat or its worker down?): "
+                               "this web process sweeps every %ss until it is back", stalled_after.total_seconds(), period)
+            else:
+                logger.warning("the task queue sweeps again; this web process stops standing in")
 
 
 def _load_lazy_modules() -> None:
@@ -48,6 +85,10 @@ class Lifespan:
             if message["type"] == "lifespan.startup":
                 if settings.EMBEDDED_SCHEDULER:
                     self.task = asyncio.create_task(_sweep_forever(settings.SWEEP_SECONDS))
+                elif settings.SWEEP_FALLBACK_SECONDS > 0:
+                    self.task = asyncio.create_task(
+                        _stand_in_for_the_task_sweep(settings.SWEEP_SECONDS, timedelta(seconds=settings.SWEEP_FALLBACK_SECONDS))
+                    )
                 # Objects alive after start-up are long-lived; keep full collections from rescanning them.
                 _load_lazy_modules()
                 gc.collect()

@@ -186,6 +186,17 @@ class EventCounter(models.Model):
     value = models.BigIntegerField(default=0)
 
 
+class SweepRun(models.Model):
+    """When the sweep last finished, and where it ran: one row per runner ("task" for Celery, "web" for a
+    web process standing in while no task sweeps)."""
+
+    runner = models.CharField(max_length=8, primary_key=True)
+    finished_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=Q(runner__in=["task", "web"]), name="dispatch_sweeprun_runner_valid")]
+
+
 class Event(models.Model):
     """A stored live event; `seq` is gapless and in commit order."""
 

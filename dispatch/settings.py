@@ -305,6 +305,9 @@ if not DEBUG:
 ESCALATION_OFFICER_SECONDS = env_int("ESCALATION_OFFICER_SECONDS", 120)
 # Run the sweep inside the web process (the embedded default has no Celery beat).
 EMBEDDED_SCHEDULER = env_bool("EMBEDDED_SCHEDULER", False)
+# Otherwise each web process sweeps itself while no task sweep has finished for this long (Redis, beat or
+# the worker down), so escalations never stop; 0 turns the stand-in off.
+SWEEP_FALLBACK_SECONDS = env_int("SWEEP_FALLBACK_SECONDS", 30)
 # Ghost-call call-back deadline.
 CALLBACK_MINUTES = env_int("CALLBACK_MINUTES", 5)
 # An AML location is matched to the call from the same number within this many minutes.

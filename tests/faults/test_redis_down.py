@@ -131,3 +131,34 @@ def test_intake_survives_redis_down_and_clients_resync(operator_token, throwaway
         assert live["seq"] > before + CALLS
     finally:
         stop_process(proc)
+
+
+def test_with_redis_and_the_task_queue_down_a_web_process_escalates_and_notifies_the_duty_officer(
+    operator, throwaway_redis, fake_telegram
+):
+    """No beat, no worker, Redis stopped: the web process stands in for the sweep."""
+    from dispatch.models import Dispatch, Notification
+    from tests.faults.support import overdue_dispatch
+
+    dispatch = overdue_dispatch(operator)  # level 1 long ago: due for its duty officers
+    proc, _base = start_server({
+        "REDIS_URL": throwaway_redis.url, "LOG_LEVEL": "ERROR", **POOLED, "SWEEP_SECONDS": "1", "SWEEP_FALLBACK_SECONDS": "2",
+        "NOTIFY_BACKEND": "telegram", "TELEGRAM_BOT_TOKEN": "123:fault", "TELEGRAM_API_BASE": fake_telegram.url,
+    })
+    try:
+        throwaway_redis.stop()
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            sent = Notification.objects.filter(dispatch=dispatch, status=Notification.Status.SENT).count()
+            if sent and sent == Notification.objects.filter(dispatch=dispatch).count():
+                break
+            time.sleep(0.5)
+        dispatch.refresh_from_db()
+        assert dispatch.escalation_level == 2 and dispatch.officer_notified_at is not None
+        notifications = Notification.objects.filter(dispatch=dispatch)
+        assert notifications.exists() and all(n.status == Notification.Status.SENT for n in notifications)
+        assert len(fake_telegram.delivered) == notifications.count()
+        assert Dispatch.objects.get(pk=dispatch.pk).status == Dispatch.Status.DISPATCHED  # escalated, not changed otherwise
+    finally:
+        stop_process(proc)
+        throwaway_redis.start()
