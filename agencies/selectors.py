@@ -29,6 +29,11 @@ class Actor:
     def is_supervisor(self) -> bool:
         return self.role in ("supervisor", "admin")
 
+    @property
+    def role_label(self) -> str:
+        """The role as the header shows it, in the user's language."""
+        return Membership.Role(self.role).label if self.role in Membership.Role.values else ""
+
 
 NOBODY = Actor(role=None, agency_code=None)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.http import JsonResponse
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
 
@@ -32,9 +33,9 @@ def reverse_geocode(request):
     try:
         lat, lon = float(request.GET["lat"]), float(request.GET["lon"])
     except (KeyError, ValueError):
-        return JsonResponse({"detail": "lat dan lon wajib berupa angka."}, status=400)
+        return JsonResponse({"detail": _("lat dan lon wajib berupa angka.")}, status=400)
     if not (-90 <= lat <= 90 and -180 <= lon <= 180):
-        return JsonResponse({"detail": "Koordinat tidak mungkin."}, status=400)
+        return JsonResponse({"detail": _("Koordinat tidak mungkin.")}, status=400)
     kelurahan = kelurahan_at(lat, lon)
     if kelurahan is None:
         return JsonResponse({"inside_city": False, "kelurahan": None, "kecamatan": None})
@@ -61,7 +62,6 @@ def routing_rules(request):
     """Supervisors and admins see and change which agencies each incident type goes to."""
     from django.contrib import messages
     from django.shortcuts import redirect, render
-    from django.utils.translation import gettext as _
 
     from agencies.models import Agency, IncidentType
     from agencies.services import routing_rule_update

@@ -93,7 +93,7 @@ class CallListCreateApi(APIView):
         data = serializer.validated_data
         key = request.headers.get("Idempotency-Key") or None
         if key and len(key) > 128:
-            return Response({"detail": "Idempotency-Key terlalu panjang (maksimal 128).", "code": "invalid"}, status=400)
+            return Response({"detail": _("Idempotency-Key terlalu panjang (maksimal 128)."), "code": "invalid"}, status=400)
         intake = services.call_intake(
             operator=request.user,
             caller_number=data.get("caller_number"),

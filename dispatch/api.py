@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers as drf_serializers
 from rest_framework import status
@@ -120,9 +121,9 @@ class DispatchStatusApi(APIView):
         actor = actor_for_user(request.user)
         # Agencies report their own progress; the floor may only cancel.
         if actor.on_floor and wanted != "cancelled":
-            return Response({"detail": "Hanya instansi yang melaporkan kemajuan pengiriman.", "code": "forbidden"}, status=403)
+            return Response({"detail": _("Hanya instansi yang melaporkan kemajuan pengiriman."), "code": "forbidden"}, status=403)
         if actor.is_agency_staff and wanted == "cancelled":
-            return Response({"detail": "Instansi menolak dengan status 'declined', bukan membatalkan.", "code": "forbidden"}, status=403)
+            return Response({"detail": _("Instansi menolak dengan status 'declined', bukan membatalkan."), "code": "forbidden"}, status=403)
         dispatch = services.dispatch_set_status(
             dispatch_id=dispatch_id, user=request.user, status=wanted, note=serializer.validated_data["note"]
         )
@@ -136,7 +137,7 @@ class EventListApi(APIView):
     def get(self, request):
         raw_after = request.query_params.get("after", "0")
         if not (raw_after.isascii() and raw_after.lstrip("-").isdigit()):
-            return Response({"detail": "Parameter 'after' harus bilangan bulat.", "code": "invalid"}, status=400)
+            return Response({"detail": _("Parameter 'after' harus bilangan bulat."), "code": "invalid"}, status=400)
         actor = actor_for_user(request.user)
         rows = events.events_after(int(raw_after), agency_code=None if actor.on_floor else actor.agency_code)
         return Response([{"seq": e.seq, "type": e.type, "data": e.data} for e in rows])

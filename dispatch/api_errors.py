@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from django.db import InterfaceError, OperationalError
+from django.utils.translation import gettext as _
 from rest_framework import status
 from rest_framework.exceptions import ParseError
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from dispatch.errors import ServiceError
+from dispatch.errors import DATABASE_UNAVAILABLE, ServiceError
 
 
 def exception_handler(exc, context):
@@ -19,14 +20,14 @@ def exception_handler(exc, context):
         return Response(body, status=exc.status_code)
     if isinstance(exc, (OperationalError, InterfaceError)):
         response = Response(
-            {"detail": "Basis data sedang tidak tersedia. Coba lagi sebentar.", "code": "database_unavailable"},
+            {"detail": str(DATABASE_UNAVAILABLE), "code": "database_unavailable"},
             status=status.HTTP_503_SERVICE_UNAVAILABLE,
         )
         response["Retry-After"] = "2"
         return response
     if isinstance(exc, ParseError):
-        return Response({"detail": f"JSON tidak valid: {exc.detail}", "code": "parse_error"}, status=400)
+        return Response({"detail": _("JSON tidak valid: %(reason)s") % {"reason": exc.detail}, "code": "parse_error"}, status=400)
     response = drf_exception_handler(exc, context)
     if response is not None and isinstance(response.data, dict) and "detail" not in response.data:
-        response.data = {"detail": "Masukan tidak valid.", "errors": response.data, "code": "invalid"}
+        response.data = {"detail": _("Masukan tidak valid."), "errors": response.data, "code": "invalid"}
     return response

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth import authenticate
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.authtoken.models import Token
@@ -38,7 +39,7 @@ class TokenApi(APIView):
             return lockout_response(request._request)
         if user is None or not user.is_active:
             audit("auth.token", outcome="denied", address=address, detail={"username": username})
-            return Response({"detail": "Nama pengguna atau kata sandi salah.", "code": "invalid_credentials"}, status=400)
+            return Response({"detail": _("Nama pengguna atau kata sandi salah."), "code": "invalid_credentials"}, status=400)
         if otp_required_for(user):
             # Supervisors and admins get a token only with a valid code of their confirmed TOTP device.
             device = confirmed_totp(user)
@@ -47,7 +48,7 @@ class TokenApi(APIView):
                 audit("auth.token", user=user, outcome="otp_required", address=address)
                 return Response(
                     {
-                        "detail": "Supervisor dan admin memerlukan kode verifikasi dua langkah (otp_token) yang valid.",
+                        "detail": _("Supervisor dan admin memerlukan kode verifikasi dua langkah (otp_token) yang valid."),
                         "code": "otp_required",
                     },
                     status=403,

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy
+
+# A database outage answers 503 with this, from the API and from any other page.
+DATABASE_UNAVAILABLE = gettext_lazy("Basis data sedang tidak tersedia. Coba lagi sebentar.")
+
 
 class ServiceError(Exception):
     status_code = 400

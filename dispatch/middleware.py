@@ -1,11 +1,16 @@
-"""Cross-cutting HTTP behaviour: database outages answer 503, security headers."""
+"""Cross-cutting HTTP behaviour: the language, database outages answer 503, security headers."""
 
 from __future__ import annotations
 
 import logging
 
-from django.db import OperationalError, InterfaceError
+from django.conf import settings
+from django.db import InterfaceError, OperationalError
 from django.http import JsonResponse
+from django.middleware.locale import LocaleMiddleware
+from django.utils import translation
+
+from dispatch.errors import DATABASE_UNAVAILABLE
 
 logger = logging.getLogger(__name__)
 
@@ -14,6 +19,31 @@ CSP = (
     "connect-src 'self' ws: wss:; font-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "
     "frame-ancestors 'none'"
 )
+
+
+class ChosenLanguageMiddleware(LocaleMiddleware):
+    """Bahasa Indonesia unless English was chosen.
+
+    Django's LocaleMiddleware also follows the browser's Accept-Language, so a floor workstation
+    whose browser happens to be set to English would show English that nobody chose, and the
+    desk's API answers would follow it too. Here a browser gets the language picked in the menu
+    (the language cookie) or Bahasa Indonesia. A client that authenticates with an Authorization
+    header (a token: the PBX, an integration) sends Accept-Language on purpose, so it is honoured.
+    """
+
+    def process_request(self, request):
+        if "HTTP_AUTHORIZATION" in request.META:
+            super().process_request(request)
+            return
+        language = settings.LANGUAGE_CODE
+        chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
+        if chosen:
+            try:
+                language = translation.get_supported_language_variant(chosen)
+            except LookupError:
+                pass
+        translation.activate(language)
+        request.LANGUAGE_CODE = translation.get_language()
 
 
 class DatabaseUnavailableMiddleware:
@@ -29,7 +59,7 @@ class DatabaseUnavailableMiddleware:
         if isinstance(exception, (OperationalError, InterfaceError)):
             logger.warning("database unavailable: %s", exception.__class__.__name__)
             response = JsonResponse(
-                {"detail": "Basis data sedang tidak tersedia. Coba lagi sebentar.", "code": "database_unavailable"},
+                {"detail": str(DATABASE_UNAVAILABLE), "code": "database_unavailable"},
                 status=503,
             )
             response["Retry-After"] = "2"

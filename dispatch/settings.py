@@ -76,7 +76,7 @@ MIDDLEWARE = [
     "dispatch.middleware.DatabaseUnavailableMiddleware",
     "dispatch.audit.AuditAddressMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    "dispatch.middleware.ChosenLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",

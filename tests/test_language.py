@@ -1,0 +1,75 @@
+"""Bahasa Indonesia unless English was chosen; token clients get the language they ask for."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+from rest_framework.authtoken.models import Token
+
+pytestmark = pytest.mark.django_db
+
+
+def _lang(response) -> str:
+    return response.content.decode().split('<html lang="', 1)[1].split('"', 1)[0]
+
+
+def test_a_browser_set_to_english_still_gets_bahasa_indonesia_until_english_is_chosen(ref):
+    client = Client(HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+    page = client.get("/login/")
+    assert _lang(page) == "id" and "Masuk" in page.content.decode()
+
+    chosen = client.post("/i18n/setlang/", {"language": "en", "next": "/login/"})
+    assert chosen.status_code == 302
+    page = client.get("/login/")
+    assert _lang(page) == "en" and "Log in" in page.content.decode()
+
+    client.post("/i18n/setlang/", {"language": "id", "next": "/login/"})
+    assert _lang(client.get("/login/", HTTP_ACCEPT_LANGUAGE="en")) == "id"
+
+
+def test_an_unknown_language_in_the_cookie_falls_back_to_bahasa_indonesia(ref):
+    client = Client()
+    client.cookies["django_language"] = "fr"
+    assert _lang(client.get("/login/")) == "id"
+
+
+def test_the_header_shows_the_role_in_the_chosen_language(ref, make_user):
+    client = Client()
+    client.force_login(make_user("agency", "DAMKAR", username="staf_lang"))
+    assert "staf_lang · Staf instansi" in client.get("/agency/").content.decode()
+    client.cookies["django_language"] = "en"
+    assert "staf_lang · Agency staff" in client.get("/agency/").content.decode()
+
+
+def test_the_script_catalog_follows_the_chosen_language(ref):
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    assert "Select at least one agency." not in client.get("/jsi18n/").content.decode()
+    client.cookies["django_language"] = "en"
+    assert "Select at least one agency." in client.get("/jsi18n/").content.decode()
+
+
+def test_every_page_loads_the_script_catalog_before_its_scripts(ref):
+    page = Client().get("/login/").content.decode()
+    assert page.index('src="/jsi18n/"') < page.index("js/common.js")
+
+
+def test_the_api_answers_a_token_client_in_the_language_it_asks_for_and_the_desk_in_the_pages(ref, operator):
+    from calls.services import call_create
+
+    call, _ = call_create(operator=operator, caller_number="081211119999")
+    body = {"call_type": "salah"}
+    token = Token.objects.create(user=operator).key
+
+    url = f"/api/v1/calls/{call.pk}/classify/"
+
+    as_pbx = Client(HTTP_AUTHORIZATION=f"Token {token}", HTTP_ACCEPT_LANGUAGE="en")
+    answer = as_pbx.post(url, body, content_type="application/json")
+    assert answer.status_code == 400 and answer.json()["detail"] == "Invalid input."
+    assert Client(HTTP_AUTHORIZATION=f"Token {token}").post(url, body, content_type="application/json").json()["detail"] == "Masukan tidak valid."
+
+    desk = Client(HTTP_ACCEPT_LANGUAGE="en")
+    desk.force_login(operator)
+    answer = desk.post(url, body, content_type="application/json")
+    assert answer.status_code == 400 and answer.json()["detail"] == "Masukan tidak valid."
+    desk.cookies["django_language"] = "en"
+    assert desk.post(url, body, content_type="application/json").json()["detail"] == "Invalid input."
