@@ -165,8 +165,15 @@ class IncidentType(models.Model):
             models.CheckConstraint(condition=Q(priority__gte=1) & Q(priority__lte=3), name="agencies_incidenttype_priority_range"),
         ]
 
+    @property
+    def label(self) -> str:
+        """The name in the language of the request (English when chosen, else Bahasa Indonesia)."""
+        from django.utils.translation import get_language
+
+        return self.label_en if (get_language() or "").startswith("en") and self.label_en else self.label_id
+
     def __str__(self) -> str:
-        return self.label_id
+        return self.label
 
 
 class RoutingRule(models.Model):

@@ -73,3 +73,23 @@ def test_the_api_answers_a_token_client_in_the_language_it_asks_for_and_the_desk
     assert answer.status_code == 400 and answer.json()["detail"] == "Masukan tidak valid."
     desk.cookies["django_language"] = "en"
     assert desk.post(url, body, content_type="application/json").json()["detail"] == "Invalid input."
+
+
+def test_incident_types_are_named_in_the_chosen_language(ref, operator):
+    from django.utils import translation
+
+    from agencies.models import IncidentType
+
+    fire = IncidentType.objects.get(code="kebakaran_bangunan")
+    with translation.override("en"):
+        assert fire.label == "Structure fire" == str(fire)
+    with translation.override("id"):
+        assert fire.label == "Kebakaran rumah/bangunan/ruko" == str(fire)
+
+    desk = Client()
+    desk.force_login(operator)
+    page = desk.get("/desk/").content.decode()
+    assert "P1 · Kebakaran rumah/bangunan/ruko" in page and "kosong jika tanpa SIM" in page
+    desk.cookies["django_language"] = "en"
+    page = desk.get("/desk/").content.decode()
+    assert "P1 · Structure fire" in page and "kosong jika tanpa SIM" not in page

@@ -2,6 +2,8 @@
 // (coalescing bursts, never two fetches at once), and list alerts and escalations.
 (function () {
   "use strict";
+  const gettext = window.gettext || function (s) { return s; };
+  const interpolate = window.interpolate || function (fmt, obj, named) { return named ? fmt.replace(/%\(\w+\)s/g, function (m) { return String(obj[m.slice(2, -2)]); }) : fmt; };
   const board = document.getElementById("board");
   const alerts = document.getElementById("alerts");
   let timer = null;
@@ -33,8 +35,8 @@
 
   function alertText(ev) {
     if (ev.type === "alert") return ev.data.message;
-    const template = (alerts && alerts.dataset.escalatedText) || "Eskalasi: pengiriman #%(id)s ke %(agency)s belum diterima.";
-    return template.replace("%(id)s", ev.data.id).replace("%(agency)s", ev.data.agency);
+    const template = (alerts && alerts.dataset.escalatedText) || gettext("Eskalasi: pengiriman #%(id)s ke %(agency)s belum diterima.");
+    return interpolate(template, { id: ev.data.id, agency: ev.data.agency }, true);
   }
 
   function addAlert(ev) {

@@ -1,6 +1,8 @@
 // Small helpers shared by every page (no inline scripts: the CSP forbids them).
 (function () {
   "use strict";
+  const gettext = window.gettext || function (s) { return s; };
+  const interpolate = window.interpolate || function (fmt, obj, named) { return named ? fmt.replace(/%\(\w+\)s/g, function (m) { return String(obj[m.slice(2, -2)]); }) : fmt; };
   document.querySelectorAll("[data-autosubmit]").forEach(function (el) {
     el.addEventListener("change", function () { el.form.submit(); });
   });
@@ -31,7 +33,8 @@
   function since(iso) {
     const seconds = Math.max(0, Math.floor((Date.now() - new Date(iso).getTime()) / 1000));
     const m = Math.floor(seconds / 60), s = seconds % 60;
-    return m >= 60 ? Math.floor(m / 60) + "j " + (m % 60) + "m" : m + ":" + String(s).padStart(2, "0");
+    if (m >= 60) return interpolate(gettext("%(hours)sj %(minutes)sm"), { hours: Math.floor(m / 60), minutes: m % 60 }, true);
+    return m + ":" + String(s).padStart(2, "0");
   }
   function tickTimers() {
     document.querySelectorAll("[data-since]").forEach(function (el) { el.textContent = since(el.dataset.since); });

@@ -2,6 +2,9 @@
 // suggestions come while typing, one key classifies.
 (function () {
   "use strict";
+  const gettext = window.gettext || function (s) { return s; };
+  const ngettext = window.ngettext || function (s, p, n) { return n === 1 ? s : p; };
+  const interpolate = window.interpolate || function (fmt, obj, named) { return named ? fmt.replace(/%\(\w+\)s/g, function (m) { return String(obj[m.slice(2, -2)]); }) : fmt; };
   const $ = function (id) { return document.getElementById(id); };
   const state = { call: null, saveTimer: null, suggestTimer: null, marker: null, aml: null, amlLayer: null, starting: false, classifying: false, saves: 0 };
   let city = null;
@@ -25,7 +28,9 @@
     box.replaceChildren();
     const head = document.createElement("p");
     if (!call.caller_number) {
-      head.textContent = call.caller_number_raw ? "Nomor tidak valid, disimpan apa adanya: " + call.caller_number_raw : "Panggilan tanpa nomor (tanpa SIM).";
+      head.textContent = call.caller_number_raw
+        ? interpolate(gettext("Nomor tidak valid, disimpan apa adanya: %(number)s"), { number: call.caller_number_raw }, true)
+        : gettext("Panggilan tanpa nomor (tanpa SIM).");
       box.appendChild(head);
       return;
     }
@@ -34,18 +39,26 @@
     strong.textContent = call.caller_number;
     head.appendChild(strong);
     const c = caller.counts || {};
-    const part = function (w) { const x = c[w] || {}; return (x.all || 0) + " panggilan (" + (x.prank || 0) + " prank, " + (x.ghost || 0) + " ghost, " + (x.emergency || 0) + " darurat)"; };
-    head.appendChild(document.createTextNode(" · 24 jam: " + part("24h") + " · 7 hari: " + part("7d") + " · 30 hari: " + part("30d") + " · total " + caller.calls_total));
+    const part = function (w) {
+      const x = c[w] || {}, all = x.all || 0;
+      return interpolate(ngettext("%(all)s panggilan (%(prank)s prank, %(ghost)s ghost, %(emergency)s darurat)",
+        "%(all)s panggilan (%(prank)s prank, %(ghost)s ghost, %(emergency)s darurat)", all),
+        { all: all, prank: x.prank || 0, ghost: x.ghost || 0, emergency: x.emergency || 0 }, true);
+    };
+    head.appendChild(document.createTextNode(" · " + interpolate(gettext("24 jam: %(day)s · 7 hari: %(week)s · 30 hari: %(month)s · total %(total)s"),
+      { day: part("24h"), week: part("7d"), month: part("30d"), total: caller.calls_total }, true)));
     box.appendChild(head);
     const risk = document.createElement("p");
     const pct = Math.round((caller.prank_risk || 0) * 100);
     risk.className = "risk " + (pct >= 60 ? "high" : pct >= 30 ? "mid" : "low");
-    risk.textContent = "Risiko prank " + pct + "%" + (caller.risk_reasons && caller.risk_reasons.length ? ": " + caller.risk_reasons.join("; ") : "") + " (saran saja)";
+    risk.textContent = caller.risk_reasons && caller.risk_reasons.length
+      ? interpolate(gettext("Risiko prank %(pct)s%: %(reasons)s (saran saja)"), { pct: pct, reasons: caller.risk_reasons.join("; ") }, true)
+      : interpolate(gettext("Risiko prank %(pct)s% (saran saja)"), { pct: pct }, true);
     box.appendChild(risk);
     if (caller.blocked) {
       const b = document.createElement("p");
       b.className = "flag blocked";
-      b.textContent = "Nomor sedang diblokir (" + caller.block.level + ") — panggilan tetap dicatat dan dilayani.";
+      b.textContent = interpolate(gettext("Nomor sedang diblokir (%(level)s) — panggilan tetap dicatat dan dilayani."), { level: caller.block.level }, true);
       box.appendChild(b);
     }
     if (caller.recent && caller.recent.length) {
@@ -82,7 +95,23 @@
   }
   const wait = function (seconds) { return new Promise(function (resolve) { window.setTimeout(resolve, seconds * 1000); }); };
 
-  // Sends until the server takes the request; resolves to undefined if `wanted()` turns false
+  // One whole sentence per kind of request (not a noun spliced in), so each language orders its own words.
+  const RETRY_TEXT = {
+    call: function (n) {
+      return ngettext("Server sibuk atau tidak terjangkau; panggilan dikirim ulang dalam %(seconds)s detik (percobaan %(attempt)s).",
+        "Server sibuk atau tidak terjangkau; panggilan dikirim ulang dalam %(seconds)s detik (percobaan %(attempt)s).", n);
+    },
+    notes: function (n) {
+      return ngettext("Server sibuk atau tidak terjangkau; catatan dikirim ulang dalam %(seconds)s detik (percobaan %(attempt)s).",
+        "Server sibuk atau tidak terjangkau; catatan dikirim ulang dalam %(seconds)s detik (percobaan %(attempt)s).", n);
+    },
+    classify: function (n) {
+      return ngettext("Server sibuk atau tidak terjangkau; klasifikasi dikirim ulang dalam %(seconds)s detik (percobaan %(attempt)s).",
+        "Server sibuk atau tidak terjangkau; klasifikasi dikirim ulang dalam %(seconds)s detik (percobaan %(attempt)s).", n);
+    },
+  };
+
+  // Sends until the server takes the request (`retrying` names its RETRY_TEXT); resolves to undefined if `wanted()` turns false
   // while waiting (a newer save replaced this one).
   async function untilTaken(send, retrying, wanted) {
     for (let attempt = 1; ; attempt++) {
@@ -91,7 +120,7 @@
       } catch (e) {
         if (!transient(e) || attempt >= RETRY_LIMIT) throw e;
         const seconds = retryDelay(e, attempt);
-        say("Server sibuk atau tidak terjangkau; " + retrying + " dikirim ulang dalam " + seconds + " detik (percobaan " + (attempt + 1) + ").", true);
+        say(interpolate(RETRY_TEXT[retrying](seconds), { seconds: seconds, attempt: attempt + 1 }, true), true);
         await wait(seconds);
         if (wanted && !wanted()) return undefined;
       }
@@ -103,15 +132,15 @@
     state.starting = true;
     const key = (window.crypto && crypto.randomUUID) ? crypto.randomUUID() : String(Date.now()) + Math.random();
     const body = { caller_number: $("caller-number").value || null, notes: "" };
-    say("Menyimpan panggilan…");
+    say(gettext("Menyimpan panggilan…"));
     try {
-      const call = await untilTaken(function () { return App.api("POST", "/api/v1/calls/", body, key); }, "panggilan");
+      const call = await untilTaken(function () { return App.api("POST", "/api/v1/calls/", body, key); }, "call");
       state.call = call;
       $("call-id").textContent = "#" + call.id;
       renderHistory(call.caller, call);
       enable(true);
       $("notes").focus();
-      say("Panggilan #" + call.id + " tersimpan.");
+      say(interpolate(gettext("Panggilan #%(id)s tersimpan."), { id: call.id }, true));
     } catch (e) {
       say(e.message, true);
     } finally {
@@ -131,8 +160,8 @@
     const url = "/api/v1/calls/" + state.call.id + "/";
     const body = { notes: $("notes").value, location: location() };
     try {
-      const saved = await untilTaken(function () { return App.api("PATCH", url, body); }, "catatan", function () { return mine === state.saves; });
-      if (saved) say("Tersimpan.");
+      const saved = await untilTaken(function () { return App.api("PATCH", url, body); }, "notes", function () { return mine === state.saves; });
+      if (saved) say(gettext("Tersimpan."));
     } catch (e) { say(e.message, true); }
   }
 
@@ -147,8 +176,10 @@
       box.hidden = false;
       box.dataset.callType = s.call_type || "";
       box.dataset.incidentType = s.incident_type || "";
-      box.textContent = "Saran: " + (s.call_type || "—") + (s.incident_type ? " · " + s.incident_type : "") +
-        (s.agencies && s.agencies.length ? " → " + s.agencies.join(", ") : "") + " (" + Math.round(s.confidence * 100) + "%)";
+      box.textContent = interpolate(gettext("Saran: %(suggestion)s"), {
+        suggestion: (s.call_type || "—") + (s.incident_type ? " · " + s.incident_type : "") +
+          (s.agencies && s.agencies.length ? " → " + s.agencies.join(", ") : "") + " (" + Math.round(s.confidence * 100) + "%)",
+      }, true);
       if (s.incident_type && !$("incident-type").dataset.touched) $("incident-type").value = s.incident_type;
     } catch (e) { box.hidden = true; }
   }
@@ -158,7 +189,7 @@
     const body = { call_type: callType, notes: $("notes").value };
     if (callType === "emergency") {
       body.incident_type = $("incident-type").value;
-      if (!body.incident_type) { say("Pilih jenis kejadian untuk panggilan darurat.", true); $("incident-type").focus(); return; }
+      if (!body.incident_type) { say(gettext("Pilih jenis kejadian untuk panggilan darurat."), true); $("incident-type").focus(); return; }
     }
     if (state.classifying) return;
     state.classifying = true;
@@ -167,9 +198,11 @@
     const id = state.call.id;
     const edit = { notes: $("notes").value, location: location() };
     try {
-      await untilTaken(function () { return App.api("PATCH", "/api/v1/calls/" + id + "/", edit); }, "catatan");
-      const call = await untilTaken(function () { return App.api("POST", "/api/v1/calls/" + id + "/classify/", body); }, "klasifikasi");
-      say("Panggilan #" + call.id + " diklasifikasi: " + callType + (call.incident ? " · kejadian #" + call.incident.id : ""));
+      await untilTaken(function () { return App.api("PATCH", "/api/v1/calls/" + id + "/", edit); }, "notes");
+      const call = await untilTaken(function () { return App.api("POST", "/api/v1/calls/" + id + "/classify/", body); }, "classify");
+      say(call.incident
+        ? interpolate(gettext("Panggilan #%(id)s diklasifikasi: %(type)s · kejadian #%(incident)s"), { id: call.id, type: callType, incident: call.incident.id }, true)
+        : interpolate(gettext("Panggilan #%(id)s diklasifikasi: %(type)s"), { id: call.id, type: callType }, true));
       reset();
     } catch (e) {
       say(e.message, true);
@@ -221,7 +254,7 @@
       if (state.marker) state.marker.setLatLng(e.latlng); else state.marker = L.marker(e.latlng).addTo(city.map);
       try {
         const r = await App.api("GET", "/geo/reverse/?lat=" + e.latlng.lat + "&lon=" + e.latlng.lng);
-        $("location-text").textContent = r.inside_city ? r.kelurahan.name + ", " + r.kecamatan.name : "Di luar Kota Bengkulu";
+        $("location-text").textContent = r.inside_city ? r.kelurahan.name + ", " + r.kecamatan.name : gettext("Di luar Kota Bengkulu");
         if (r.inside_city) {
           const option = Array.from($("kelurahan-list").options).find(function (o) { return o.dataset.code === r.kelurahan.code; });
           if (option) $("kelurahan").value = option.value;
@@ -254,7 +287,7 @@
     if (!ringing || ringingRows.has(call.id) || call.status !== "ringing") return;
     const li = $("ringing-row").content.firstElementChild.cloneNode(true);
     li.dataset.callId = call.id;
-    li.querySelector(".number").textContent = call.caller_number || call.caller_number_raw || "tanpa nomor";
+    li.querySelector(".number").textContent = call.caller_number || call.caller_number_raw || gettext("tanpa nomor");
     li.querySelector(".flag").hidden = !call.caller_blocked;
     li.querySelector(".since").dataset.since = call.received_at;
     li.querySelector("[data-claim]").addEventListener("click", function () { claim(call.id); });
@@ -330,7 +363,7 @@
       const option = Array.from($("kelurahan-list").options).find(function (o) { return o.dataset.code === aml.kelurahan_code; });
       if (option) $("kelurahan").value = option.value;
     }
-    $("location-text").textContent = aml.kelurahan || "Di luar Kota Bengkulu";
+    $("location-text").textContent = aml.kelurahan || gettext("Di luar Kota Bengkulu");
   }
 
   function showAml(aml) {
@@ -338,7 +371,7 @@
     const info = $("aml-info");
     const parts = [info.dataset.label];
     if (aml.radius_m !== null && aml.radius_m !== undefined) parts.push("±" + Math.round(aml.radius_m) + " m");
-    parts.push(aml.kelurahan || "di luar Kota Bengkulu");
+    parts.push(aml.kelurahan || gettext("di luar Kota Bengkulu"));
     if (aml.method) parts.push(aml.method.toUpperCase());
     if (aml.confidence !== null && aml.confidence !== undefined) parts.push(aml.confidence + "%");
     info.textContent = parts.join(" · ");

@@ -5,6 +5,7 @@
   const root = document.getElementById("incident");
   if (!root) return;
   const gettext = window.gettext || function (s) { return s; };
+  const interpolate = window.interpolate || function (fmt, obj, named) { return named ? fmt.replace(/%\(\w+\)s/g, function (m) { return String(obj[m.slice(2, -2)]); }) : fmt; };
   const id = root.dataset.incidentId;
   const api = "/api/v1/incidents/" + id + "/";
   function say(el, text) { if (el) el.textContent = text; }
@@ -35,7 +36,7 @@
     button.disabled = true;
     try {
       const data = await App.api("POST", api + "dispatch/", { agencies: codes });
-      say(status, gettext("Terkirim ke") + " " + data.dispatches.map(function (d) { return d.agency; }).join(", "));
+      say(status, interpolate(gettext("Terkirim ke %(agencies)s"), { agencies: data.dispatches.map(function (d) { return d.agency; }).join(", ") }, true));
       await refresh(true);
     } catch (err) {
       say(status, err.message);

@@ -1,6 +1,7 @@
 // Supervisor wall: open incidents on a map of Kota Bengkulu, kept current by the live stream.
 (function () {
   "use strict";
+  const gettext = window.gettext || function (s) { return s; };
   const element = document.getElementById("wall-map");
   if (!element || !window.CityMap || !window.L) return;
   const city = window.CityMap(element, { zoom: 12 });
@@ -24,7 +25,7 @@
     });
     if (incident.escalated) {
       const warn = document.createElement("strong");
-      warn.textContent = "⚠ eskalasi";
+      warn.textContent = "⚠ " + gettext("eskalasi");
       root.appendChild(warn);
     }
     return root;

@@ -129,3 +129,25 @@ def test_notes_and_a_classification_the_server_did_not_answer_are_sent_again_and
     assert len(classifications) == 2 and classifications[0] == classifications[1]
     assert Incident.objects.filter(calls=call).count() == 1
     assert CallTransition.objects.filter(call=call, to_status="classified").count() == 1
+
+
+def test_an_operator_whose_browser_is_in_english_works_in_bahasa_indonesia_until_choosing_english(ref, make_user, login, asgi_server):
+    make_user("operator", username="op_english")
+    page = login("op_english", PASSWORD, locale="en-US")
+    expect(page.locator("html")).to_have_attribute("lang", "id")
+    expect(page.locator("#start-call")).to_contain_text("Mulai")
+
+    page.select_option("select[name=language]", "en")  # the menu submits itself
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    expect(page.locator("#start-call")).to_contain_text("Start call")
+    page.fill("#caller-number", "0812 7000 2468")
+    page.keyboard.press("Enter")
+    expect(page.locator("#form-status")).to_contain_text("saved")
+    call_id = Call.objects.get(caller__number="+6281270002468").pk
+    # The desk's own messages come from the script catalog in the chosen language.
+    expect(page.locator("#form-status")).to_have_text(f"Call #{call_id} saved.")
+    page.fill("#notes", "rumah terbakar di dekat pasar")
+    page.select_option("#incident-type", "kebakaran_bangunan")
+    expect(page.locator("#incident-type option:checked")).to_contain_text("Structure fire")
+    page.keyboard.press("Alt+1")
+    expect(page.locator("#form-status")).to_contain_text(f"Call #{call_id} classified: emergency · incident #")
