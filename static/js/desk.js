@@ -200,9 +200,11 @@
     try {
       await untilTaken(function () { return App.api("PATCH", "/api/v1/calls/" + id + "/", edit); }, "notes");
       const call = await untilTaken(function () { return App.api("POST", "/api/v1/calls/" + id + "/classify/", body); }, "classify");
+      const button = document.querySelector("[data-call-type='" + callType + "']");
+      const type = button ? button.dataset.label : callType;
       say(call.incident
-        ? interpolate(gettext("Panggilan #%(id)s diklasifikasi: %(type)s · kejadian #%(incident)s"), { id: call.id, type: callType, incident: call.incident.id }, true)
-        : interpolate(gettext("Panggilan #%(id)s diklasifikasi: %(type)s"), { id: call.id, type: callType }, true));
+        ? interpolate(gettext("Panggilan #%(id)s diklasifikasi: %(type)s · kejadian #%(incident)s"), { id: call.id, type: type, incident: call.incident.id }, true)
+        : interpolate(gettext("Panggilan #%(id)s diklasifikasi: %(type)s"), { id: call.id, type: type }, true));
       reset();
     } catch (e) {
       say(e.message, true);

@@ -150,4 +150,4 @@ def test_an_operator_whose_browser_is_in_english_works_in_bahasa_indonesia_until
     page.select_option("#incident-type", "kebakaran_bangunan")
     expect(page.locator("#incident-type option:checked")).to_contain_text("Structure fire")
     page.keyboard.press("Alt+1")
-    expect(page.locator("#form-status")).to_contain_text(f"Call #{call_id} classified: emergency · incident #")
+    expect(page.locator("#form-status")).to_contain_text(f"Call #{call_id} classified: Emergency · incident #")
