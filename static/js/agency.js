@@ -4,6 +4,8 @@
   "use strict";
   const root = document.getElementById("agency");
   const gettext = window.gettext || function (s) { return s; };
+  const ngettext = window.ngettext || function (s, p, n) { return n === 1 ? s : p; };
+  const interpolate = window.interpolate || function (fmt, obj, named) { return named ? fmt.replace(/%\(\w+\)s/g, function (m) { return String(obj[m.slice(2, -2)]); }) : fmt; };
   let audio = null;
   let maps = [];
   function beep() {
@@ -48,9 +50,20 @@
       return;
     }
     button.disabled = true;
+    // Acknowledging, or reporting the status a dispatch already has, changes nothing the second
+    // time: a request the server did not take is sent again until it is (see App.untilTaken).
+    const send = action === "acknowledge"
+      ? function () { return App.api("POST", "/api/v1/dispatches/" + id + "/acknowledge/"); }
+      : function () { return App.api("POST", "/api/v1/dispatches/" + id + "/status/", { status: action, note: note }); };
     try {
-      if (action === "acknowledge") await App.api("POST", "/api/v1/dispatches/" + id + "/acknowledge/");
-      else await App.api("POST", "/api/v1/dispatches/" + id + "/status/", { status: action, note: note });
+      await App.untilTaken(send, function (seconds, attempt) {
+        if (error) {
+          error.textContent = interpolate(ngettext(
+            "Server sibuk atau tidak terjangkau; dikirim ulang dalam %(seconds)s detik (percobaan %(attempt)s).",
+            "Server sibuk atau tidak terjangkau; dikirim ulang dalam %(seconds)s detik (percobaan %(attempt)s).", seconds),
+          { seconds: seconds, attempt: attempt }, true);
+        }
+      });
     } catch (err) {
       button.disabled = false;
       if (error) error.textContent = err.message;

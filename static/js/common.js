@@ -30,6 +30,32 @@
     }
     return data;
   }
+  // A request the server did not take (no answer, or 502/503/504: busy or restarting) is sent
+  // again after its Retry-After (or a backoff of 1, 2, 4, 8 s), up to RETRY_LIMIT tries; other
+  // errors are thrown at once. Only for requests that are safe to repeat. `onRetry(seconds, attempt)`
+  // tells the user; if `wanted()` turns false while waiting, it stops and resolves to undefined.
+  const RETRY_LIMIT = 30;
+  function transient(error) {
+    return !error.status || error.status === 502 || error.status === 503 || error.status === 504;
+  }
+  function retryDelay(error, attempt) {
+    const asked = parseInt(error.retryAfter, 10);
+    const seconds = Number.isFinite(asked) && asked > 0 ? asked : Math.min(2 ** (attempt - 1), 8);
+    return Math.min(seconds, 10);
+  }
+  async function untilTaken(send, onRetry, wanted) {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await send();
+      } catch (e) {
+        if (!transient(e) || attempt >= RETRY_LIMIT) throw e;
+        const seconds = retryDelay(e, attempt);
+        onRetry(seconds, attempt + 1);
+        await new Promise(function (resolve) { window.setTimeout(resolve, seconds * 1000); });
+        if (wanted && !wanted()) return undefined;
+      }
+    }
+  }
   function since(iso) {
     const seconds = Math.max(0, Math.floor((Date.now() - new Date(iso).getTime()) / 1000));
     const m = Math.floor(seconds / 60), s = seconds % 60;
@@ -42,5 +68,5 @@
   window.setInterval(tickTimers, 1000);
   document.addEventListener("DOMContentLoaded", tickTimers);
   document.addEventListener("htmx:afterSwap", tickTimers);
-  window.App = { api: api, cookie: cookie, since: since, tickTimers: tickTimers };
+  window.App = { api: api, untilTaken: untilTaken, cookie: cookie, since: since, tickTimers: tickTimers };
 })();

@@ -79,21 +79,11 @@
     $("caller-number").readOnly = on;
   }
 
-  // A call that reached the server is never dropped: a busy or unreachable server (503, a
-  // gateway error, no answer) is asked again with the same request (and, for a new call, the same
+  // A call that reached the server is never dropped: a request the server did not take (see
+  // App.untilTaken) is sent again with the same body (and, for a new call, the same
   // Idempotency-Key), so the call is stored once however many times it is sent. Saving notes and
   // classifying are safe to send again too: the same notes, or the classification the call already
   // has, change nothing. Other errors (bad input) are shown at once.
-  const RETRY_LIMIT = 30;
-  function transient(error) {
-    return !error.status || error.status === 502 || error.status === 503 || error.status === 504;
-  }
-  function retryDelay(error, attempt) {
-    const asked = parseInt(error.retryAfter, 10);
-    const seconds = Number.isFinite(asked) && asked > 0 ? asked : Math.min(2 ** (attempt - 1), 8);
-    return Math.min(seconds, 10);
-  }
-  const wait = function (seconds) { return new Promise(function (resolve) { window.setTimeout(resolve, seconds * 1000); }); };
 
   // One whole sentence per kind of request (not a noun spliced in), so each language orders its own words.
   const RETRY_TEXT = {
@@ -113,18 +103,10 @@
 
   // Sends until the server takes the request (`retrying` names its RETRY_TEXT); resolves to undefined if `wanted()` turns false
   // while waiting (a newer save replaced this one).
-  async function untilTaken(send, retrying, wanted) {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await send();
-      } catch (e) {
-        if (!transient(e) || attempt >= RETRY_LIMIT) throw e;
-        const seconds = retryDelay(e, attempt);
-        say(interpolate(RETRY_TEXT[retrying](seconds), { seconds: seconds, attempt: attempt + 1 }, true), true);
-        await wait(seconds);
-        if (wanted && !wanted()) return undefined;
-      }
-    }
+  function untilTaken(send, retrying, wanted) {
+    return App.untilTaken(send, function (seconds, attempt) {
+      say(interpolate(RETRY_TEXT[retrying](seconds), { seconds: seconds, attempt: attempt }, true), true);
+    }, wanted);
   }
 
   async function startCall() {
