@@ -4,8 +4,6 @@
   "use strict";
   const root = document.getElementById("agency");
   const gettext = window.gettext || function (s) { return s; };
-  const ngettext = window.ngettext || function (s, p, n) { return n === 1 ? s : p; };
-  const interpolate = window.interpolate || function (fmt, obj, named) { return named ? fmt.replace(/%\(\w+\)s/g, function (m) { return String(obj[m.slice(2, -2)]); }) : fmt; };
   let audio = null;
   let maps = [];
   function beep() {
@@ -56,14 +54,7 @@
       ? function () { return App.api("POST", "/api/v1/dispatches/" + id + "/acknowledge/"); }
       : function () { return App.api("POST", "/api/v1/dispatches/" + id + "/status/", { status: action, note: note }); };
     try {
-      await App.untilTaken(send, function (seconds, attempt) {
-        if (error) {
-          error.textContent = interpolate(ngettext(
-            "Server sibuk atau tidak terjangkau; dikirim ulang dalam %(seconds)s detik (percobaan %(attempt)s).",
-            "Server sibuk atau tidak terjangkau; dikirim ulang dalam %(seconds)s detik (percobaan %(attempt)s).", seconds),
-          { seconds: seconds, attempt: attempt }, true);
-        }
-      });
+      await App.untilTaken(send, App.retryNotice(error));
     } catch (err) {
       button.disabled = false;
       if (error) error.textContent = err.message;

@@ -2,6 +2,7 @@
 (function () {
   "use strict";
   const gettext = window.gettext || function (s) { return s; };
+  const ngettext = window.ngettext || function (s, p, n) { return n === 1 ? s : p; };
   const interpolate = window.interpolate || function (fmt, obj, named) { return named ? fmt.replace(/%\(\w+\)s/g, function (m) { return String(obj[m.slice(2, -2)]); }) : fmt; };
   document.querySelectorAll("[data-autosubmit]").forEach(function (el) {
     el.addEventListener("change", function () { el.form.submit(); });
@@ -56,6 +57,16 @@
       }
     }
   }
+  // An onRetry for untilTaken that says in `el` what is happening.
+  function retryNotice(el) {
+    return function (seconds, attempt) {
+      if (!el) return;
+      el.textContent = interpolate(ngettext(
+        "Server sibuk atau tidak terjangkau; dikirim ulang dalam %(seconds)s detik (percobaan %(attempt)s).",
+        "Server sibuk atau tidak terjangkau; dikirim ulang dalam %(seconds)s detik (percobaan %(attempt)s).", seconds),
+      { seconds: seconds, attempt: attempt }, true);
+    };
+  }
   function since(iso) {
     const seconds = Math.max(0, Math.floor((Date.now() - new Date(iso).getTime()) / 1000));
     const m = Math.floor(seconds / 60), s = seconds % 60;
@@ -68,5 +79,5 @@
   window.setInterval(tickTimers, 1000);
   document.addEventListener("DOMContentLoaded", tickTimers);
   document.addEventListener("htmx:afterSwap", tickTimers);
-  window.App = { api: api, untilTaken: untilTaken, cookie: cookie, since: since, tickTimers: tickTimers };
+  window.App = { api: api, untilTaken: untilTaken, retryNotice: retryNotice, cookie: cookie, since: since, tickTimers: tickTimers };
 })();

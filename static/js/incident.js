@@ -35,9 +35,11 @@
     const button = document.getElementById("dispatch-submit");
     button.disabled = true;
     try {
-      const data = await App.api("POST", api + "dispatch/", { agencies: codes });
-      say(status, interpolate(gettext("Terkirim ke %(agencies)s"), { agencies: data.dispatches.map(function (d) { return d.agency; }).join(", ") }, true));
+      // Sent again if the server did not take it: an agency already dispatched is never dispatched twice.
+      await App.untilTaken(function () { return App.api("POST", api + "dispatch/", { agencies: codes }); }, App.retryNotice(status));
       await refresh(true);
+      // The form was drawn again: say it in the new one.
+      say(document.getElementById("dispatch-status"), interpolate(gettext("Terkirim ke %(agencies)s"), { agencies: codes.join(", ") }, true));
     } catch (err) {
       say(status, err.message);
       button.disabled = false;
@@ -53,11 +55,12 @@
         const reason = root.querySelector('[data-reason-for="' + target.dataset.id + '"]');
         if (!reason || !reason.value.trim()) { window.alert(gettext("Alasan pembatalan wajib diisi.")); return; }
         target.disabled = true;
-        await App.api("POST", "/api/v1/dispatches/" + target.dataset.id + "/status/", { status: "cancelled", note: reason.value });
+        const note = reason.value;  // cancelling a cancelled dispatch again changes nothing
+        await App.untilTaken(function () { return App.api("POST", "/api/v1/dispatches/" + target.dataset.id + "/status/", { status: "cancelled", note: note }); }, App.retryNotice(ticket));
         await refresh(true);
       } else if (target.id === "close-incident") {
         target.disabled = true;
-        await App.api("POST", api + "close/", {});
+        await App.untilTaken(function () { return App.api("POST", api + "close/", {}); }, App.retryNotice(ticket));  // closing again changes nothing
         await refresh(true);
       } else if (target.id === "reopen-incident") {
         const reason = document.getElementById("reopen-reason");

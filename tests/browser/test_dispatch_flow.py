@@ -140,3 +140,30 @@ def test_fire_dispatched_to_two_agencies_escalates_links_and_closes(ref, make_us
     assert incident.status == "closed" and incident.closed_by == operator
     d_damkar.refresh_from_db()
     assert d_damkar.note == "api padam, tidak ada korban" and d_damkar.resolved_at is not None
+
+
+def test_a_dispatch_whose_answer_was_lost_is_sent_again_and_the_agency_gets_it_once(ref, make_user, login, asgi_server):
+    operator = make_user("operator", username="op_dispatch_retry")
+    call, _ = call_services.call_create(operator=operator, caller_number="081234567777", notes="gudang terbakar")
+    call = call_services.call_classify(call_id=call.pk, user=operator, call_type="emergency", incident_type="kebakaran_bangunan")
+    sent: list[str] = []
+
+    def answer_lost_once(route, request):
+        sent.append(request.post_data or "")
+        if len(sent) == 1:
+            route.fetch()  # the server dispatches...
+            route.abort("connectionreset")  # ...and the answer never arrives
+        else:
+            route.continue_()
+
+    op = login("op_dispatch_retry", PASSWORD)
+    op.route(f"**/api/v1/incidents/{call.incident_id}/dispatch/", answer_lost_once)
+    op.goto(f"{asgi_server}/incidents/{call.incident_id}/")
+    expect(op.locator("input[name=agency][value=DAMKAR]")).to_be_checked()
+    op.click("#dispatch-submit")
+    expect(op.locator("#dispatch-status")).to_contain_text("dikirim ulang")
+    expect(op.locator("#incident-dispatches tbody tr[data-dispatch-id]")).to_have_count(1, timeout=15_000)
+    expect(op.locator("#dispatch-status")).to_have_text("Terkirim ke DAMKAR")
+
+    assert len(sent) == 2 and sent[0] == sent[1]
+    assert list(Dispatch.objects.filter(incident_id=call.incident_id).values_list("agency__code", flat=True)) == ["DAMKAR"]
