@@ -40,6 +40,16 @@ def test_compose_services_share_one_image_and_have_health_checks():
     assert (ROOT / ".env.example").exists() and (ROOT / "Dockerfile").exists()
 
 
+def test_beats_health_check_is_the_sweep_status_command_and_it_loads_in_the_image():
+    beat = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]["beat"]
+    command = beat["healthcheck"]["test"]
+    assert command[:4] == ["CMD", "python", "manage.py", "sweep_status"]
+    result = subprocess.run(  # noqa: S603 - fixed argv
+        [sys.executable, *command[2:4], "--help"], cwd=ROOT, env=_production_env(), capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 0 and "--max-age" in result.stdout, result.stderr[-2000:]
+
+
 def test_celery_app_and_beat_schedule_load_as_worker_and_beat_start_them():
     result = subprocess.run(  # noqa: S603 - fixed argv
         [sys.executable, "-c", "from dispatch.celery import app; app.loader.import_default_modules(); "
