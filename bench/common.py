@@ -37,10 +37,16 @@ os.environ.setdefault("BENCH_SECRET_KEY", secrets.token_urlsafe(50))
 
 
 def bench_env(**extra: str) -> dict[str, str]:
-    """Production settings (`DEBUG=0`, as deployed) on loopback: plain HTTP, as behind a TLS-terminating proxy."""
+    """Production settings (`DEBUG=0`, as deployed) on loopback: plain HTTP, as behind a TLS-terminating proxy.
+
+    No Celery beat runs here. In a deployment beat sweeps and the web processes' stand-in sweep
+    stays idle; here it would start after 30 s and escalate every dispatch that earlier runs left
+    unacknowledged, inside the web processes being measured. So it is off, as it is in effect
+    when beat is up (the sweep's own cost is in the dispatch benchmark)."""
     env = dict(os.environ, DATABASE_URL=database_url(), REDIS_URL=redis_url(), DEBUG="0",
                SECRET_KEY=os.environ["BENCH_SECRET_KEY"], ALLOWED_HOSTS="127.0.0.1,localhost,testserver",
-               SECURE_SSL_REDIRECT="0", AXES_ENABLED="0", LOG_LEVEL=os.environ.get("LOG_LEVEL", "WARNING"))
+               SECURE_SSL_REDIRECT="0", AXES_ENABLED="0", LOG_LEVEL=os.environ.get("LOG_LEVEL", "WARNING"),
+               SWEEP_FALLBACK_SECONDS="0")
     env.update(extra)
     return env
 
