@@ -137,7 +137,9 @@ def test_an_operator_whose_browser_is_in_english_works_in_bahasa_indonesia_until
     expect(page.locator("html")).to_have_attribute("lang", "id")
     expect(page.locator("#start-call")).to_contain_text("Mulai")
 
-    page.select_option("select[name=language]", "en")  # the menu submits itself
+    with page.expect_navigation():
+        page.select_option("select[name=language]", "en")  # the menu submits itself
+    page.wait_for_load_state("networkidle")  # the desk's script is running before we type
     expect(page.locator("html")).to_have_attribute("lang", "en")
     expect(page.locator("#start-call")).to_contain_text("Start call")
     page.fill("#caller-number", "0812 7000 2468")
