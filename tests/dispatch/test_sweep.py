@@ -73,3 +73,40 @@ def test_the_stand_in_does_nothing_while_the_task_queue_sweeps(open_incident, op
 
     dispatch.refresh_from_db()
     assert dispatch.escalation_level == 0 and not SweepRun.objects.filter(runner="web").exists()
+
+
+def _alerts(kind: str) -> list[dict]:
+    from dispatch.models import Event
+
+    return [e.data for e in Event.objects.filter(type="alert").order_by("seq") if e.data["kind"] == kind]
+
+
+def test_the_floor_is_told_once_when_the_web_processes_stand_in_and_once_when_the_queue_is_back(ref):
+    watching_since = START - timedelta(hours=1)
+    with time_machine.travel(START - timedelta(minutes=5), tick=False):  # 09:55 WIB
+        run_sweep()
+    assert _alerts("sweep_stand_in") == [] and _alerts("sweep_task_queue_back") == []
+
+    for seconds in (0, 5, 10):  # three passes of the stand-in (as from several processes): one alert
+        with time_machine.travel(START + timedelta(seconds=seconds), tick=False):
+            assert sweep_if_stalled(since=watching_since, stalled_after=STALLED_AFTER) is not None
+    [stand_in] = _alerts("sweep_stand_in")
+    assert "sejak 09:55 WIB" in stand_in["message"] and "server web mengambil alih" in stand_in["message"]
+    assert stand_in["last_task_sweep"] == (START - timedelta(minutes=5)).isoformat()
+
+    for seconds in (20, 25):  # the task queue sweeps again: one alert
+        with time_machine.travel(START + timedelta(seconds=seconds), tick=False):
+            run_sweep()
+    assert len(_alerts("sweep_task_queue_back")) == 1
+
+    with time_machine.travel(START + timedelta(minutes=10), tick=False):  # a later outage is announced again
+        sweep_if_stalled(since=watching_since, stalled_after=STALLED_AFTER)
+    assert len(_alerts("sweep_stand_in")) == 2
+
+
+def test_a_stand_in_with_no_task_sweep_ever_says_so(ref):
+    with time_machine.travel(START, tick=False):
+        sweep_if_stalled(since=START - timedelta(minutes=1), stalled_after=STALLED_AFTER)
+        sweep_if_stalled(since=START - timedelta(minutes=1), stalled_after=STALLED_AFTER)
+    [stand_in] = _alerts("sweep_stand_in")
+    assert "sejak server web berjalan" in stand_in["message"] and stand_in["last_task_sweep"] is None
