@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 
@@ -168,8 +169,6 @@ class IncidentType(models.Model):
     @property
     def label(self) -> str:
         """The name in the language of the request (English when chosen, else Bahasa Indonesia)."""
-        from django.utils.translation import get_language
-
         return self.label_en if (get_language() or "").startswith("en") and self.label_en else self.label_id
 
     def __str__(self) -> str:

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from django.db import InterfaceError, OperationalError
 from django.utils.translation import gettext as _
-from rest_framework import status
 from rest_framework.exceptions import ParseError
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from dispatch.errors import DATABASE_UNAVAILABLE, ServiceError
+from dispatch.errors import ServiceError, database_unavailable_response
 
 
 def exception_handler(exc, context):
@@ -19,12 +18,7 @@ def exception_handler(exc, context):
             body["field"] = exc.field
         return Response(body, status=exc.status_code)
     if isinstance(exc, (OperationalError, InterfaceError)):
-        response = Response(
-            {"detail": str(DATABASE_UNAVAILABLE), "code": "database_unavailable"},
-            status=status.HTTP_503_SERVICE_UNAVAILABLE,
-        )
-        response["Retry-After"] = "2"
-        return response
+        return database_unavailable_response()
     if isinstance(exc, ParseError):
         return Response({"detail": _("JSON tidak valid: %(reason)s") % {"reason": exc.detail}, "code": "parse_error"}, status=400)
     response = drf_exception_handler(exc, context)

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
-from django.utils.translation import gettext_lazy
+from django.http import JsonResponse
+from django.utils.translation import gettext as _
 
-# A database outage answers 503 with this, from the API and from any other page.
-DATABASE_UNAVAILABLE = gettext_lazy("Basis data sedang tidak tersedia. Coba lagi sebentar.")
+
+def database_unavailable_response() -> JsonResponse:
+    """What a request that finds the database down gets, from the API and from any other page."""
+    response = JsonResponse(
+        {"detail": _("Basis data sedang tidak tersedia. Coba lagi sebentar."), "code": "database_unavailable"}, status=503
+    )
+    response["Retry-After"] = "2"
+    return response
 
 
 class ServiceError(Exception):

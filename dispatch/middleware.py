@@ -6,11 +6,10 @@ import logging
 
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
-from django.http import JsonResponse
 from django.middleware.locale import LocaleMiddleware
 from django.utils import translation
 
-from dispatch.errors import DATABASE_UNAVAILABLE
+from dispatch.errors import database_unavailable_response
 
 logger = logging.getLogger(__name__)
 
@@ -58,12 +57,7 @@ class DatabaseUnavailableMiddleware:
     def process_exception(self, request, exception):
         if isinstance(exception, (OperationalError, InterfaceError)):
             logger.warning("database unavailable: %s", exception.__class__.__name__)
-            response = JsonResponse(
-                {"detail": str(DATABASE_UNAVAILABLE), "code": "database_unavailable"},
-                status=503,
-            )
-            response["Retry-After"] = "2"
-            return response
+            return database_unavailable_response()
         return None
 
 

@@ -12,7 +12,7 @@ import logging
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from dispatch import events
@@ -38,42 +38,42 @@ def run_sweep(*, runner: str = "task") -> dict:
     return {"escalated": len(escalated), "notifications_sent": sent, "digests_sent": int(digest_sent), "callbacks_overdue": overdue}
 
 
-def _last_sweep(runner: str) -> datetime | None:
-    return SweepRun.objects.filter(runner=runner).values_list("finished_at", flat=True).first()
+def sweep_marks() -> dict[str, datetime]:
+    """When the sweep last finished, by runner ("task", "web"), in one read."""
+    return dict(SweepRun.objects.values_list("runner", "finished_at"))
+
+
+def _stalled(last_task: datetime | None, *, since: datetime, now: datetime, stalled_after: timedelta) -> bool:
+    return max(last_task or since, since) <= now - stalled_after
 
 
 def task_sweep_stalled(*, since: datetime, now: datetime, stalled_after: timedelta) -> bool:
     """Whether no task sweep has finished in the last `stalled_after`, counting from `since` at the earliest."""
-    last = _last_sweep("task")
-    return max(last or since, since) <= now - stalled_after
+    return _stalled(sweep_marks().get("task"), since=since, now=now, stalled_after=stalled_after)
 
 
 def sweep_if_stalled(*, since: datetime, stalled_after: timedelta, now: datetime | None = None) -> dict | None:
     """A web process's stand-in: run the sweep here if the task queue has not for `stalled_after`."""
     now = now or timezone.now()
-    if not task_sweep_stalled(since=since, now=now, stalled_after=stalled_after):
+    last_task = sweep_marks().get("task")
+    if not _stalled(last_task, since=since, now=now, stalled_after=stalled_after):
         return None
-    _announce_stand_in(now=now)
+    _announce_stand_in(last_task=last_task, now=now)
     return run_sweep(runner="web")
 
 
-def _announce_stand_in(*, now: datetime) -> None:
+def _announce_stand_in(*, last_task: datetime | None, now: datetime) -> None:
     """Tell the floor, once per outage, that the web processes sweep in the task queue's place.
 
-    Whichever process first moves the stand-in's mark past the last task sweep announces it:
-    a conditional UPDATE (or the INSERT of the first mark ever), so several processes standing
-    in at once raise one alert."""
-    last_task = _last_sweep("task")
+    Whichever process first moves the stand-in's mark past the last task sweep (or stores the
+    first mark ever) announces it: a conditional UPDATE, else get_or_create, so several processes
+    standing in at once raise one alert."""
     with transaction.atomic():
-        if last_task is not None and SweepRun.objects.filter(runner="web", finished_at__lte=last_task).update(finished_at=now):
-            first = True
-        else:
-            try:
-                with transaction.atomic():
-                    SweepRun.objects.create(runner="web", finished_at=now)
-                first = True
-            except IntegrityError:  # the mark exists and is newer than the last task sweep: already announced
-                first = False
+        first = bool(last_task) and bool(
+            SweepRun.objects.filter(runner="web", finished_at__lte=last_task).update(finished_at=now)
+        )
+        if not first:
+            _, first = SweepRun.objects.get_or_create(runner="web", defaults={"finished_at": now})
         if first:
             since = f"sejak {last_task.astimezone(WIB):%H:%M} WIB" if last_task else "sejak server web berjalan"
             events.emit(events.ALERT, {
@@ -87,8 +87,9 @@ def _announce_stand_in(*, now: datetime) -> None:
 def _record(runner: str) -> None:
     """Mark the sweep finished. The first task sweep after the web processes stood in tells the floor."""
     with transaction.atomic():
-        last_task, last_web = _last_sweep("task"), _last_sweep("web")
+        marks = sweep_marks()
         SweepRun.objects.update_or_create(runner=runner, defaults={"finished_at": timezone.now()})
+        last_task, last_web = marks.get("task"), marks.get("web")
         if runner == "task" and last_web is not None and (last_task is None or last_web > last_task):
             events.emit(events.ALERT, {
                 "kind": "sweep_task_queue_back",

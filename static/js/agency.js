@@ -3,7 +3,6 @@
 (function () {
   "use strict";
   const root = document.getElementById("agency");
-  const gettext = window.gettext || function (s) { return s; };
   let audio = null;
   let maps = [];
   function beep() {

@@ -2,8 +2,6 @@
 // (coalescing bursts, never two fetches at once), and list alerts and escalations.
 (function () {
   "use strict";
-  const gettext = window.gettext || function (s) { return s; };
-  const interpolate = window.interpolate || function (fmt, obj, named) { return named ? fmt.replace(/%\(\w+\)s/g, function (m) { return String(obj[m.slice(2, -2)]); }) : fmt; };
   const board = document.getElementById("board");
   const alerts = document.getElementById("alerts");
   let timer = null;

@@ -1,9 +1,12 @@
 // Small helpers shared by every page (no inline scripts: the CSP forbids them).
 (function () {
   "use strict";
-  const gettext = window.gettext || function (s) { return s; };
-  const ngettext = window.ngettext || function (s, p, n) { return n === 1 ? s : p; };
-  const interpolate = window.interpolate || function (fmt, obj, named) { return named ? fmt.replace(/%\(\w+\)s/g, function (m) { return String(obj[m.slice(2, -2)]); }) : fmt; };
+  // Django's script catalog (/jsi18n/, loaded before this file by base.html) defines gettext,
+  // ngettext and interpolate, which every page script uses as globals. Should it fail to load,
+  // these stand-ins keep the scripts working, in Bahasa Indonesia.
+  window.gettext = window.gettext || function (s) { return s; };
+  window.ngettext = window.ngettext || function (s, p, n) { return n === 1 ? s : p; };
+  window.interpolate = window.interpolate || function (fmt, obj, named) { return named ? fmt.replace(/%\(\w+\)s/g, function (m) { return String(obj[m.slice(2, -2)]); }) : fmt; };
   document.querySelectorAll("[data-autosubmit]").forEach(function (el) {
     el.addEventListener("change", function () { el.form.submit(); });
   });

@@ -2,9 +2,6 @@
 // suggestions come while typing, one key classifies.
 (function () {
   "use strict";
-  const gettext = window.gettext || function (s) { return s; };
-  const ngettext = window.ngettext || function (s, p, n) { return n === 1 ? s : p; };
-  const interpolate = window.interpolate || function (fmt, obj, named) { return named ? fmt.replace(/%\(\w+\)s/g, function (m) { return String(obj[m.slice(2, -2)]); }) : fmt; };
   const $ = function (id) { return document.getElementById(id); };
   const state = { call: null, saveTimer: null, suggestTimer: null, marker: null, aml: null, amlLayer: null, starting: false, classifying: false, saves: 0 };
   let city = null;

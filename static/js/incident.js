@@ -4,8 +4,6 @@
   "use strict";
   const root = document.getElementById("incident");
   if (!root) return;
-  const gettext = window.gettext || function (s) { return s; };
-  const interpolate = window.interpolate || function (fmt, obj, named) { return named ? fmt.replace(/%\(\w+\)s/g, function (m) { return String(obj[m.slice(2, -2)]); }) : fmt; };
   const id = root.dataset.incidentId;
   const api = "/api/v1/incidents/" + id + "/";
   function say(el, text) { if (el) el.textContent = text; }

@@ -1,7 +1,6 @@
 // Supervisor wall: open incidents on a map of Kota Bengkulu, kept current by the live stream.
 (function () {
   "use strict";
-  const gettext = window.gettext || function (s) { return s; };
   const element = document.getElementById("wall-map");
   if (!element || !window.CityMap || !window.L) return;
   const city = window.CityMap(element, { zoom: 12 });

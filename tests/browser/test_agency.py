@@ -8,6 +8,7 @@ from playwright.sync_api import expect
 from calls import services as call_services
 from dispatch import services as dispatch_services
 from dispatch.models import DispatchTransition
+from tests.browser.support import answer_busy, lose_the_answer
 from tests.factories import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.services, pytest.mark.django_db(transaction=True)]
@@ -30,16 +31,14 @@ def test_an_acknowledgement_whose_answer_was_lost_and_a_report_met_by_a_503_are_
     def answer_lost_once(route, request):
         sent["acknowledge"] += 1
         if sent["acknowledge"] == 1:
-            route.fetch()  # the server acknowledges...
-            route.abort("connectionreset")  # ...and the answer never arrives
+            lose_the_answer(route)
         else:
             route.continue_()
 
     def busy_once(route, request):
         sent["status"] += 1
         if sent["status"] == 1:
-            route.fulfill(status=503, headers={"Retry-After": "1"}, content_type="application/json",
-                          body='{"detail": "Basis data sedang tidak tersedia.", "code": "database_unavailable"}')
+            answer_busy(route)
         else:
             route.continue_()
 

@@ -6,6 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from calls.models import Call
+from tests.browser.support import answer_busy, lose_the_answer
 from tests.factories import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.services, pytest.mark.django_db(transaction=True)]
@@ -47,8 +48,7 @@ def test_a_call_the_server_could_not_take_at_once_is_sent_again_with_its_key_and
         if len(attempts) == 1:
             route.abort("connectionrefused")
         elif len(attempts) == 2:
-            route.fulfill(status=503, headers={"Retry-After": "1"}, content_type="application/json",
-                          body='{"detail": "Basis data sedang tidak tersedia.", "code": "database_unavailable"}')
+            answer_busy(route)
         else:
             route.continue_()
 
@@ -102,16 +102,14 @@ def test_notes_and_a_classification_the_server_did_not_answer_are_sent_again_and
     def busy_once(route, request):
         patches.append(request.post_data or "")
         if len(patches) == 1:
-            route.fulfill(status=503, headers={"Retry-After": "1"}, content_type="application/json",
-                          body='{"detail": "Basis data sedang tidak tersedia.", "code": "database_unavailable"}')
+            answer_busy(route)
         else:
             route.continue_()
 
     def answer_lost_once(route, request):
         classifications.append(request.post_data or "")
         if len(classifications) == 1:
-            route.fetch()  # the server classifies the call...
-            route.abort("connectionreset")  # ...and its answer never arrives
+            lose_the_answer(route)
         else:
             route.continue_()
 

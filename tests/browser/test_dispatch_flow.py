@@ -16,6 +16,7 @@ from calls import services as call_services
 from calls.models import Call
 from dispatch.models import Dispatch, DispatchTransition, Incident
 from dispatch.sweep import run_sweep
+from tests.browser.support import lose_the_answer
 from tests.factories import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.services, pytest.mark.django_db(transaction=True)]
@@ -151,8 +152,7 @@ def test_a_dispatch_whose_answer_was_lost_is_sent_again_and_the_agency_gets_it_o
     def answer_lost_once(route, request):
         sent.append(request.post_data or "")
         if len(sent) == 1:
-            route.fetch()  # the server dispatches...
-            route.abort("connectionreset")  # ...and the answer never arrives
+            lose_the_answer(route)
         else:
             route.continue_()
 

@@ -8,7 +8,11 @@ from django.conf import settings
 from dispatch.lifespan import Lifespan
 
 
-def _run_startup_and_shutdown():
+def _serve_for(seconds: float = 0, until=None) -> list[str]:
+    """Run the lifespan's start-up, wait `seconds` (or until `until()` holds), then its shutdown.
+    Returns the types of the messages the lifespan sent."""
+    from asgiref.sync import sync_to_async
+
     messages = asyncio.Queue()
     sent = []
 
@@ -20,8 +24,14 @@ def _run_startup_and_shutdown():
 
     async def main():
         await messages.put({"type": "lifespan.startup"})
+        app = asyncio.ensure_future(Lifespan()({"type": "lifespan"}, receive, send))
+        deadline = asyncio.get_running_loop().time() + seconds
+        while asyncio.get_running_loop().time() < deadline:
+            if until is not None and await sync_to_async(until)():
+                break
+            await asyncio.sleep(0.1)
         await messages.put({"type": "lifespan.shutdown"})
-        await Lifespan()({"type": "lifespan"}, receive, send)
+        await app
 
     asyncio.run(main())
     return sent
@@ -40,7 +50,7 @@ def test_startup_loads_the_views_and_channel_layer_then_freezes_what_is_alive(un
     from django.urls import clear_url_caches
 
     clear_url_caches()
-    sent = _run_startup_and_shutdown()
+    sent = _serve_for()
 
     assert sent == ["lifespan.startup.complete", "lifespan.shutdown.complete"]
     assert settings.ROOT_URLCONF in sys.modules
@@ -64,32 +74,6 @@ def _overdue_dispatch(open_incident, operator):
         incident = open_incident("kebakaran_bangunan")
         [dispatch] = services.incident_dispatch(incident_id=incident.pk, user=operator, agency_codes=["DAMKAR"])
     return dispatch
-
-
-def _serve_for(seconds: float, until=None) -> None:
-    """Run the lifespan's start-up, wait `seconds` (or until `until()` holds), then its shutdown."""
-    from asgiref.sync import sync_to_async
-
-    messages = asyncio.Queue()
-
-    async def receive():
-        return await messages.get()
-
-    async def send(message):
-        pass
-
-    async def main():
-        await messages.put({"type": "lifespan.startup"})
-        app = asyncio.ensure_future(Lifespan()({"type": "lifespan"}, receive, send))
-        deadline = asyncio.get_running_loop().time() + seconds
-        while asyncio.get_running_loop().time() < deadline:
-            if until is not None and await sync_to_async(until)():
-                break
-            await asyncio.sleep(0.1)
-        await messages.put({"type": "lifespan.shutdown"})
-        await app
-
-    asyncio.run(main())
 
 
 @pytest.mark.django_db(transaction=True)

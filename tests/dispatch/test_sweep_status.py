@@ -6,6 +6,7 @@ from datetime import timedelta
 from io import StringIO
 
 import pytest
+import time_machine
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
@@ -22,8 +23,9 @@ def _status(*args: str) -> str:
 
 
 def test_a_recent_task_sweep_is_healthy_and_both_runners_are_shown(db):
-    SweepRun.objects.create(runner="task", finished_at=timezone.now() - timedelta(seconds=4))
-    output = _status()
+    with time_machine.travel(timezone.now(), tick=False):
+        SweepRun.objects.create(runner="task", finished_at=timezone.now() - timedelta(seconds=4))
+        output = _status()
     assert "task queue: " in output and "WIB (4 s ago)" in output
     assert "web stand-in: never" in output
 

@@ -11,8 +11,8 @@ from datetime import timedelta
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from dispatch.models import SweepRun
 from dispatch.shifts import WIB
+from dispatch.sweep import sweep_marks
 
 
 class Command(BaseCommand):
@@ -23,7 +23,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, max_age: int, **options):
         now = timezone.now()
-        last = dict(SweepRun.objects.values_list("runner", "finished_at"))
+        last = sweep_marks()
         for runner, name in (("task", "task queue"), ("web", "web stand-in")):
             at = last.get(runner)
             when = f"{at.astimezone(WIB):%Y-%m-%d %H:%M:%S} WIB ({(now - at).total_seconds():.0f} s ago)" if at else "never"
