@@ -1,7 +1,7 @@
 """Writes about calls: intake, edits, classification, blocks and call-backs.
 
-Every write runs in a transaction, records a transition row and an audit
-row, and emits its live event last, so it is broadcast only after commit.
+Every write runs in a transaction (`events.atomic()` where it emits live events), records a
+transition row and an audit row; its events are stored with the commit and broadcast only after it.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -157,7 +157,7 @@ def call_intake(
     parsed = parse_number(caller_number)
     now = timezone.now()
     try:
-        with transaction.atomic():
+        with events.atomic():
             caller, new_caller = _get_or_create_caller(parsed.e164, now)
             # Read before the call is stored: the block decides `caller_blocked`.
             history = caller_history(caller, now=now, new_caller=new_caller)
@@ -220,7 +220,7 @@ def call_update(*, call_id: int, user, notes: str | None = None, location: Locat
             _("Catatan terlalu panjang (maksimal %(n)d karakter).") % {"n": settings.CALL_NOTES_MAX_LENGTH}, field="notes"
         )
     location_fields = _resolve_location(location) if location is not None else {}
-    with transaction.atomic():
+    with events.atomic():
         call = Call.objects.select_for_update().get(pk=call_id)
         changed = []
         if notes is not None and notes != call.notes:
@@ -268,64 +268,63 @@ def call_classify(
 
     from dispatch import services as dispatch_services
 
-    with transaction.atomic():
-        # The incident's event and the call's are stored last, together (see events.stored_together).
-        with events.stored_together():
-            # Joined with everything the API's answer shows, so the answer needs no second read.
-            call = (
-                Call.objects.select_for_update(of=("self",))
-                .select_related("caller", "operator", "kelurahan__kecamatan", "incident__incident_type")
-                .get(pk=call_id)
-            )
-            if not call.can_transition_to(Call.Status.CLASSIFIED):
-                raise Conflict(_("Panggilan tidak dapat diklasifikasi dari status %(s)s.") % {"s": call.status})
-            if _classified_as(call, call_type=call_type, itype=itype, notes=notes, duplicate_of=duplicate_of):
-                # Sent again (a retry after a lost answer, a second press): nothing to change.
-                return call
-            previous_status, previous_type = call.status, call.call_type
-            now = timezone.now()
-            if notes is not None:
-                call.notes = notes
-            if previous_type == CallType.EMERGENCY and call_type != CallType.EMERGENCY and call.incident_id:
-                dispatch_services.incident_detach_call(call=call, user=user)
-            if call_type == CallType.EMERGENCY:
-                if duplicate_of is not None:
-                    incident = dispatch_services.incident_attach_call(incident_id=duplicate_of, call=call, user=user)
-                elif call.incident_id and itype and call.incident.incident_type_id != itype.pk:
-                    incident = dispatch_services.incident_retype(incident_id=call.incident_id, incident_type=itype, user=user)
-                elif call.incident_id:
-                    incident = call.incident
-                else:
-                    incident = dispatch_services.incident_open(call=call, incident_type=itype, user=user)
-                call.incident = incident
+    # The incident's event and the call's are stored last, together, with the commit (see events.atomic).
+    with events.atomic():
+        # Joined with everything the API's answer shows, so the answer needs no second read.
+        call = (
+            Call.objects.select_for_update(of=("self",))
+            .select_related("caller", "operator", "kelurahan__kecamatan", "incident__incident_type")
+            .get(pk=call_id)
+        )
+        if not call.can_transition_to(Call.Status.CLASSIFIED):
+            raise Conflict(_("Panggilan tidak dapat diklasifikasi dari status %(s)s.") % {"s": call.status})
+        if _classified_as(call, call_type=call_type, itype=itype, notes=notes, duplicate_of=duplicate_of):
+            # Sent again (a retry after a lost answer, a second press): nothing to change.
+            return call
+        previous_status, previous_type = call.status, call.call_type
+        now = timezone.now()
+        if notes is not None:
+            call.notes = notes
+        if previous_type == CallType.EMERGENCY and call_type != CallType.EMERGENCY and call.incident_id:
+            dispatch_services.incident_detach_call(call=call, user=user)
+        if call_type == CallType.EMERGENCY:
+            if duplicate_of is not None:
+                incident = dispatch_services.incident_attach_call(incident_id=duplicate_of, call=call, user=user)
+            elif call.incident_id and itype and call.incident.incident_type_id != itype.pk:
+                incident = dispatch_services.incident_retype(incident_id=call.incident_id, incident_type=itype, user=user)
+            elif call.incident_id:
+                incident = call.incident
             else:
-                call.incident = None
-            call.call_type = call_type
-            call.status = Call.Status.CLASSIFIED
-            call.classified_at = now
-            call.classified_by = user
-            if call.answered_at is None and previous_status == Call.Status.ACTIVE:
-                call.answered_at = now
-            call.version += 1
-            call.save(
-                update_fields=["notes", "incident", "call_type", "status", "classified_at", "classified_by", "answered_at", "version"]
-            )
-            rows.insert_trail(
-                _transition_row(
-                    call, by=user, from_status=previous_status, to_status=call.status,
-                    reason=f"{previous_type or '-'} -> {call_type}", at=now,
-                ),
-                audit_row("call.classify", user=user, obj=call, detail={"call_type": call_type, "incident_id": call.incident_id}),
-            )
-            from calls import blocking
+                incident = dispatch_services.incident_open(call=call, incident_type=itype, user=user)
+            call.incident = incident
+        else:
+            call.incident = None
+        call.call_type = call_type
+        call.status = Call.Status.CLASSIFIED
+        call.classified_at = now
+        call.classified_by = user
+        if call.answered_at is None and previous_status == Call.Status.ACTIVE:
+            call.answered_at = now
+        call.version += 1
+        call.save(
+            update_fields=["notes", "incident", "call_type", "status", "classified_at", "classified_by", "answered_at", "version"]
+        )
+        rows.insert_trail(
+            _transition_row(
+                call, by=user, from_status=previous_status, to_status=call.status,
+                reason=f"{previous_type or '-'} -> {call_type}", at=now,
+            ),
+            audit_row("call.classify", user=user, obj=call, detail={"call_type": call_type, "incident_id": call.incident_id}),
+        )
+        from calls import blocking
 
-            blocking.after_classification(call, now=now, user=user)
-            from calls.callbacks import callback_for_ghost_call
+        blocking.after_classification(call, now=now, user=user)
+        from calls.callbacks import callback_for_ghost_call
 
-            callback_for_ghost_call(call, now=now)
-            events.emit(events.CALL_UPDATED, call_event_data(call))
-            amend_if_signed_off(call=call, user=user, action="call.classify", detail={"from": previous_type, "to": call_type, "incident_id": call.incident_id})
-            rollup_mark_stale(call.received_at)
+        callback_for_ghost_call(call, now=now)
+        events.emit(events.CALL_UPDATED, call_event_data(call))
+        amend_if_signed_off(call=call, user=user, action="call.classify", detail={"from": previous_type, "to": call_type, "incident_id": call.incident_id})
+        rollup_mark_stale(call.received_at)
     return call
 
 
@@ -350,7 +349,7 @@ def call_unlink(*, call_id: int, user, incident_type: str | None = None) -> Call
     type, or of its former incident's type, which the operator can then
     reclassify or dispatch. The call must not be the incident's only call.
     """
-    with transaction.atomic():
+    with events.atomic():
         call = Call.objects.select_for_update(of=("self",)).select_related("caller", "incident__incident_type").get(pk=call_id)
         if call.incident_id is None:
             raise Conflict(_("Panggilan ini tidak terhubung ke kejadian mana pun."))

@@ -2,7 +2,8 @@
 
 An event is stored in the transaction that makes the change, numbered by a
 locked counter row so `seq` is gapless and in commit order, and broadcast
-only after commit. A broadcast that fails never fails the request: the event
+only after commit. A service's transaction (`atomic()`) stores its events with
+its COMMIT, in one round trip. A broadcast that fails never fails the request: the event
 is stored, and clients that missed it fetch it by `seq`.
 """
 
@@ -154,13 +155,13 @@ def _next_seq() -> int:
 _Held = tuple[str, dict[str, Any], str]  # an event not yet stored: type, data, agency code
 
 
-def _store(items: list[_Held]) -> list[int]:
-    """Number and store events in the current transaction, in the order given; their seqs."""
+def _store(items: list[_Held], *, commit: bool = False) -> list[int]:
+    """Number and store events in the current transaction, in the order given; their seqs.
+
+    With `commit` (PostgreSQL, the outermost transaction) the same round trip commits it."""
     now = timezone.now()
     if connection.vendor == "postgresql":
-        seqs = _store_in_one_statement(items, now)
-        if seqs is not None:
-            return seqs
+        return _store_in_one_statement(items, now, commit=commit)
     seqs = []
     for event_type, data, agency_code in items:
         seqs.append(_next_seq())
@@ -168,30 +169,39 @@ def _store(items: list[_Held]) -> list[int]:
     return seqs
 
 
-def _store_in_one_statement(items: list[_Held], now) -> list[int] | None:
-    """PostgreSQL: one counter update and one INSERT for all of them (one round trip); None if there is
-    no counter row yet (the statement then changed nothing, and `_next_seq` creates the row)."""
-    rows = ", ".join(["(%s, %s, %s::jsonb, %s)"] * len(items))
-    params: list[Any] = [len(items), now]
+def _store_in_one_statement(items: list[_Held], now, *, commit: bool = False) -> list[int]:
+    """PostgreSQL: one counter increment and one INSERT for all of them, and the COMMIT when asked: one round trip.
+
+    The counter is incremented by an upsert, so a database flushed since the migration made the row
+    (the test suite) gets it back, numbered on from the stored events, in this same statement: a
+    COMMIT that follows never commits a change without its events. When the COMMIT is sent with it,
+    the counter row is locked only inside the server, from the increment to the end of the commit.
+    """
+    n = len(items)
+    rows = ", ".join(["(%s, %s, %s::jsonb, %s)"] * n)
+    params: list[Any] = [n, n, now]
     for index, (event_type, data, agency_code) in enumerate(items, start=1):
         params += [index, event_type, connection.ops.adapt_json_value(data, None), agency_code]
     with connection.cursor() as cursor:
         # Only the number of events (an int) and a row of placeholders per event go into the text.
         cursor.execute(
-            "WITH counter AS (UPDATE dispatch_eventcounter SET value = value + %s WHERE id = 1 RETURNING value)"  # nosec B608
+            "WITH counter AS (INSERT INTO dispatch_eventcounter (id, value)"  # nosec B608
+            " SELECT 1, coalesce(max(seq), 0) + %s FROM dispatch_event"
+            " ON CONFLICT (id) DO UPDATE SET value = dispatch_eventcounter.value + %s RETURNING value)"
             " INSERT INTO dispatch_event (seq, type, data, agency_code, created_at)"
-            f" SELECT counter.value - {len(items)} + held.n, held.type, held.data, held.agency_code, %s"
-            f" FROM counter, (VALUES {rows}) AS held (n, type, data, agency_code) RETURNING seq",
+            f" SELECT counter.value - {n} + held.n, held.type, held.data, held.agency_code, %s"
+            f" FROM counter, (VALUES {rows}) AS held (n, type, data, agency_code) RETURNING seq"
+            + ("; COMMIT" if commit else ""),
             params,
         )
         seqs = sorted(int(row[0]) for row in cursor.fetchall())
-    return seqs or None
+    return seqs
 
 
-def _store_and_publish_after_commit(items: list[_Held]) -> list[Envelope]:
+def _store_and_publish_after_commit(items: list[_Held], *, commit: bool = False) -> list[Envelope]:
     envelopes = [
         Envelope(seq=seq, type=event_type, data=data, agency_code=agency_code)
-        for seq, (event_type, data, agency_code) in zip(_store(items), items, strict=True)
+        for seq, (event_type, data, agency_code) in zip(_store(items, commit=commit), items, strict=True)
     ]
     for envelope in envelopes:
         transaction.on_commit(lambda envelope=envelope: publish_after_commit(envelope))
@@ -208,11 +218,11 @@ _held: contextvars.ContextVar[tuple[int, list[_Held]] | None] = contextvars.Cont
 def emit(event_type: str, data: dict[str, Any], *, agency_code: str = "") -> Envelope | None:
     """Store an event in the current transaction and broadcast it after commit.
 
-    Call it last in a service's transaction: the counter row stays locked
-    until commit, which is what keeps `seq` in commit order. Inside
-    `stored_together()` the event is held and stored when that block ends
-    (and None is returned), unless it is emitted in a savepoint inside the
-    block: that one is stored at once, so rolling the savepoint back takes it too.
+    The counter row stays locked from the moment an event is numbered until commit, which is
+    what keeps `seq` in commit order. Inside `events.atomic()` (the services' transactions) or
+    `stored_together()` the event is held and stored when that block ends (and None is
+    returned), unless it is emitted in a savepoint inside the block: that one is stored at once,
+    so rolling the savepoint back takes it too. Anywhere else, call it last in the transaction.
     """
     if event_type not in EVENT_TYPES:
         raise ValueError(f"unknown event type {event_type}")
@@ -252,6 +262,34 @@ def stored_together():
         _held.reset(token)
     if held:
         _store_and_publish_after_commit(held)
+
+
+@contextlib.contextmanager
+def atomic():
+    """A service's transaction, whose events are stored by the statement that commits it.
+
+    Events emitted inside are held, as in `stored_together()`, and stored when the block ends
+    without error. When this is the outermost transaction on PostgreSQL, the same round trip
+    commits: the counter row, which every writer's events wait for, is then locked only inside
+    the server for the increment and the commit, never while this process waits for the network
+    or for its interpreter lock, and the change costs one round trip less. Django's own commit at
+    the end of the block then finds nothing left to commit and runs the on-commit hooks (the
+    broadcast). Inside another transaction (another service's, a test's) the events are stored
+    when the block ends and the outer transaction commits them, as with `stored_together()`.
+    """
+    with transaction.atomic():
+        if _held.get() is not None:  # inside a block that already holds events: it stores and commits them
+            yield
+            return
+        held: list[_Held] = []
+        token = _held.set((len(connection.atomic_blocks), held))
+        try:
+            yield
+        finally:
+            _held.reset(token)
+        if held:
+            outermost = len(connection.atomic_blocks) == 1 and connection.vendor == "postgresql"
+            _store_and_publish_after_commit(held, commit=outermost)
 
 
 # A broadcast waits at most this long for Redis; past it the request goes on and clients resync by seq.

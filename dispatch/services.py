@@ -11,7 +11,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -156,7 +155,7 @@ def incident_dispatch(*, incident_id: int, user, agency_codes: list[str] | None 
     An agency that already has a live dispatch for this incident is skipped,
     never dispatched twice.
     """
-    with transaction.atomic():
+    with events.atomic():
         incident = Incident.objects.select_for_update(of=("self",)).select_related("incident_type", "kelurahan").filter(pk=incident_id).first()
         if incident is None:
             raise InvalidInput(_("Kejadian tidak ditemukan."))
@@ -215,7 +214,7 @@ def _locked_dispatch(dispatch_id: int) -> Dispatch:
 
 def dispatch_acknowledge(*, dispatch_id: int, user) -> tuple[Dispatch, bool]:
     """Acknowledge a dispatch. Repeating it changes nothing. Returns (dispatch, changed)."""
-    with transaction.atomic():
+    with events.atomic():
         dispatch = _locked_dispatch(dispatch_id)
         if dispatch.acknowledged_at is not None:
             return dispatch, False
@@ -242,7 +241,7 @@ def dispatch_set_status(*, dispatch_id: int, user, status: str, note: str = "") 
         raise InvalidInput(_("Status tidak dikenal untuk perubahan ini: %(s)s") % {"s": status}, field="status")
     if status in (Dispatch.Status.DECLINED, Dispatch.Status.CANCELLED) and not note.strip():
         raise InvalidInput(_("Alasan wajib diisi."), field="note")
-    with transaction.atomic():
+    with events.atomic():
         dispatch = _locked_dispatch(dispatch_id)
         if dispatch.status == status:
             return dispatch
@@ -273,7 +272,7 @@ def dispatch_set_status(*, dispatch_id: int, user, status: str, note: str = "") 
 
 def incident_close(*, incident_id: int, user, reason: str = "") -> Incident:
     """Close the ticket once every dispatch is resolved, declined or cancelled."""
-    with transaction.atomic():
+    with events.atomic():
         incident = Incident.objects.select_for_update(of=("self",)).select_related("incident_type", "kelurahan").get(pk=incident_id)
         if incident.status == Incident.Status.CLOSED:
             return incident
@@ -301,7 +300,7 @@ def incident_close(*, incident_id: int, user, reason: str = "") -> Incident:
 def incident_reopen(*, incident_id: int, user, reason: str) -> Incident:
     if not reason.strip():
         raise InvalidInput(_("Alasan membuka kembali wajib diisi."), field="reason")
-    with transaction.atomic():
+    with events.atomic():
         incident = Incident.objects.select_for_update(of=("self",)).select_related("incident_type", "kelurahan").get(pk=incident_id)
         if not incident.can_transition_to(Incident.Status.OPEN):
             raise Conflict(_("Hanya kejadian yang ditutup yang dapat dibuka kembali."))
@@ -319,7 +318,7 @@ def incident_reopen(*, incident_id: int, user, reason: str) -> Incident:
 
 def _escalate_one(pk: int, *, to_level: int, stamp: str, now: datetime, reason: str, then=None) -> bool:
     """Claim one dispatch for the next escalation level with a conditional UPDATE; act only if this call won."""
-    with transaction.atomic():
+    with events.atomic():
         claimed = Dispatch.objects.filter(pk=pk, status=Dispatch.Status.DISPATCHED, escalation_level=to_level - 1).update(
             escalation_level=to_level, version=F("version") + 1, **{stamp: now}
         )

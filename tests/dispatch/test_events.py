@@ -3,6 +3,7 @@ that fail without failing the request, and a schema for every event type."""
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from datetime import timedelta
@@ -74,15 +75,24 @@ def test_seq_is_gapless_and_in_commit_order_under_concurrent_writers(ref, make_u
     assert seqs == list(range(start_max + 1, start_max + 1 + 6 * 15))
 
 
+def _atomic_and_stored_together():
+    from django.db import transaction
+
+    with transaction.atomic(), events.stored_together():
+        yield
+
+
 @pytest.mark.services
 @pytest.mark.django_db(transaction=True)
-def test_seq_stays_gapless_when_writers_store_several_events_at_once(ref):
-    """Each transaction stores three held events in one statement; they take consecutive seqs in order."""
-    from django.db import transaction
+@pytest.mark.parametrize("block", [contextlib.contextmanager(_atomic_and_stored_together), events.atomic],
+                         ids=["stored_together", "committed_with_the_events"])
+def test_seq_stays_gapless_when_writers_store_several_events_at_once(ref, block):
+    """Each transaction stores three held events in one statement (with its COMMIT, in `events.atomic`);
+    they take consecutive seqs in order."""
 
     def write(n):
         for i in range(10):
-            with transaction.atomic(), events.stored_together():
+            with block():
                 for k in range(3):
                     events.emit(events.ALERT, {"kind": f"{n}.{i}.{k}", "message": "m"})
 
@@ -415,3 +425,122 @@ def test_an_event_of_a_savepoint_rolled_back_inside_the_block_is_not_stored(ref)
 def test_stored_together_outside_a_transaction_is_refused(ref):
     with pytest.raises(RuntimeError), events.stored_together():
         pass
+
+
+def _transaction_status_after_the_events_are_stored(monkeypatch) -> list[str]:
+    """Record, right after each store of held events, whether this connection's transaction is still open."""
+    seen: list[str] = []
+    store = events._store
+
+    def recording_store(items, **kwargs):
+        seqs = store(items, **kwargs)
+        if connection.vendor == "postgresql":
+            from psycopg.pq import TransactionStatus
+
+            open_ = connection.connection.info.transaction_status != TransactionStatus.IDLE
+        else:
+            open_ = connection.connection.in_transaction
+        seen.append("open" if open_ else "committed")
+        return seqs
+
+    monkeypatch.setattr(events, "_store", recording_store)
+    return seen
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True)
+def test_atomic_commits_with_the_statement_that_stores_its_events(ref, operator, monkeypatch):
+    """The outermost service transaction on PostgreSQL: the round trip that stores the events commits the change."""
+    if connection.vendor != "postgresql":
+        pytest.skip("the combined commit is PostgreSQL's")
+    from calls.models import Call
+    from calls.services import call_create
+
+    published: list[events.Envelope] = []
+    monkeypatch.setattr(events, "publish_after_commit", published.append)
+    seen = _transaction_status_after_the_events_are_stored(monkeypatch)
+    call, _ = call_create(operator=operator, caller_number="081277770001", notes="asap")
+
+    assert seen == ["committed"]
+    # Committed (another connection sees it), with its event, and published after the commit with its seq.
+    other = connections.create_connection("default")
+    try:
+        with other.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM calls_call WHERE id = %s", [call.pk])
+            assert cursor.fetchone()[0] == 1
+            cursor.execute("SELECT seq, type FROM dispatch_event WHERE (data ->> 'id')::bigint = %s", [call.pk])
+            stored = cursor.fetchall()
+    finally:
+        other.close()
+    assert [(e.seq, e.type) for e in published] == stored == [(stored[0][0], events.CALL_CREATED)]
+    assert Call.objects.get(pk=call.pk).notes == "asap"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_atomic_inside_another_transaction_stores_its_events_and_leaves_the_commit_to_it(ref, monkeypatch):
+    from django.db import transaction
+
+    seen = _transaction_status_after_the_events_are_stored(monkeypatch)
+    before = Event.objects.count()
+    with transaction.atomic():
+        with events.atomic():
+            events.emit(events.ALERT, {"kind": "inner", "message": "m"})
+        assert Event.objects.count() == before + 1
+        with events.atomic():
+            events.emit(events.ALERT, {"kind": "rolled back", "message": "m"})
+        transaction.set_rollback(True)
+
+    assert seen == ["open", "open"]
+    assert Event.objects.count() == before
+
+
+@pytest.mark.django_db(transaction=True)
+def test_atomic_inside_another_atomic_is_a_savepoint_whose_events_its_rollback_takes_back(ref, monkeypatch):
+    """A service called by another runs in a savepoint: its events are stored at once (so rolling it back
+    takes them too), and the outer block stores its own and commits."""
+    seen = _transaction_status_after_the_events_are_stored(monkeypatch)
+    before = Event.objects.count()
+    with events.atomic():
+        events.emit(events.ALERT, {"kind": "outer", "message": "a"})
+        with events.atomic():
+            events.emit(events.ALERT, {"kind": "called", "message": "b"})
+        with pytest.raises(ZeroDivisionError), events.atomic():
+            events.emit(events.ALERT, {"kind": "undone", "message": "c"})
+            1 / 0  # noqa: B018
+
+    committed_last = "committed" if connection.vendor == "postgresql" else "open"
+    assert seen == ["open", "open", committed_last]
+    assert list(Event.objects.order_by("seq").values_list("data__kind", flat=True)[before:]) == ["called", "outer"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_atomic_that_fails_commits_nothing_and_stores_none_of_its_events(ref, operator):
+    from calls.models import Call
+
+    calls_before, events_before = Call.objects.count(), Event.objects.count()
+    with pytest.raises(ZeroDivisionError), events.atomic():
+        Call.objects.create(operator=operator, notes="never", received_at=timezone.now())
+        events.emit(events.ALERT, {"kind": "x", "message": "y"})
+        1 / 0  # noqa: B018
+
+    assert (Call.objects.count(), Event.objects.count()) == (calls_before, events_before)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_atomic_numbers_on_from_the_stored_events_when_the_counter_row_is_gone(ref):
+    """A flushed database (the test suite) has no counter row: the statement that stores and commits makes
+    it again, so no change is ever committed without its events."""
+    from dispatch.models import EventCounter
+
+    with events.atomic():
+        events.emit(events.ALERT, {"kind": "first", "message": "m"})
+    last = Event.objects.order_by("-seq").values_list("seq", flat=True)[0]
+    EventCounter.objects.all().delete()
+
+    with events.atomic():
+        events.emit(events.ALERT, {"kind": "after", "message": "m"})
+        events.emit(events.ALERT, {"kind": "and after", "message": "m"})
+
+    assert list(Event.objects.filter(seq__gt=last).order_by("seq").values_list("seq", "data__kind")) == [
+        (last + 1, "after"), (last + 2, "and after")]
+    assert EventCounter.objects.get(pk=1).value == last + 2
