@@ -10,6 +10,7 @@ import secrets
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -314,25 +315,74 @@ class LeanApiClient:
         return await self._request("GET", f"{path}?{urlencode(params)}" if params else path)
 
 
-def process_tree_cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds used so far by a process and its descendants alive now (Linux /proc)."""
+def _process_table() -> dict[int, tuple[int, str, float]]:
+    """Every process: (parent pid, command name, user + system CPU seconds so far), from /proc."""
     tick = os.sysconf("SC_CLK_TCK")
-    stats: dict[int, tuple[int, float]] = {}
+    table: dict[int, tuple[int, str, float]] = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            head, rest = (entry / "stat").read_text().rsplit(")", 1)
         except OSError:
             continue
+        fields = rest.split()
         # After the command: state, ppid, ..., utime (12th), stime (13th).
-        stats[int(entry.name)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / tick)
+        table[int(entry.name)] = (int(fields[1]), head.split("(", 1)[1], (int(fields[11]) + int(fields[12])) / tick)
+    return table
+
+
+def _tree_cpu(table: dict[int, tuple[int, str, float]], pid: int) -> float:
     total, todo = 0.0, [pid]
     while todo:
         current = todo.pop()
-        total += stats.get(current, (0, 0.0))[1]
-        todo.extend(child for child, (parent, _) in stats.items() if parent == current)
+        total += table.get(current, (0, "", 0.0))[2]
+        todo.extend(child for child, (parent, _, _) in table.items() if parent == current)
     return total
+
+
+def process_tree_cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds used so far by a process and its descendants alive now (Linux /proc)."""
+    return _tree_cpu(_process_table(), pid)
+
+
+class CpuByParty(threading.Thread):
+    """Samples, every `every` seconds, the CPU seconds used so far by each party on the machine: named
+    process trees (the server...), single processes (the benchmark itself, whose tree holds the
+    server), and the PostgreSQL and Redis servers (by command name). `cores(start, end)` is each
+    party's average number of cores between two wall-clock times. `trees` may gain entries later
+    (a load generator started after the sampler)."""
+
+    def __init__(self, trees: dict[str, int], processes: dict[str, int] | None = None, every: float = 0.5) -> None:
+        super().__init__(daemon=True)
+        self.trees, self.processes, self.every = dict(trees), dict(processes or {}), every
+        self.samples: list[tuple[float, dict[str, float]]] = []
+        self.done = threading.Event()
+
+    def sample(self) -> None:
+        table = _process_table()
+        parties = {name: _tree_cpu(table, pid) for name, pid in list(self.trees.items())}
+        parties.update({name: table.get(pid, (0, "", 0.0))[2] for name, pid in self.processes.items()})
+        for name, command in (("postgresql", "postgres"), ("redis", "redis-server")):
+            parties[name] = sum(cpu for _, comm, cpu in table.values() if comm == command)
+        self.samples.append((time.time(), parties))
+
+    def run(self) -> None:
+        while not self.done.is_set():
+            self.sample()
+            self.done.wait(self.every)
+
+    def stop(self) -> None:
+        self.done.set()
+        self.join()
+
+    def cores(self, start: float, end: float) -> dict[str, float]:
+        """Average cores per party over the samples nearest to [start, end] (empty if too few samples)."""
+        inside = [s for s in self.samples if start <= s[0] <= end]
+        if len(inside) < 2:
+            return {}
+        (t0, first), (t1, last) = inside[0], inside[-1]
+        return {name: round((last[name] - first.get(name, 0.0)) / (t1 - t0), 2) for name in last}
 
 
 class WebSocketReader:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -110,6 +111,10 @@ def main(argv=None) -> int:
     close_earlier_incidents()
     proc, base = common.start_server(workers=args.workers, DB_POOL="1", DB_POOL_MIN_SIZE="2", DB_POOL_MAX_SIZE="8")
     sim_out = tempfile.NamedTemporaryFile(suffix=".json", delete=False).name
+    # Where the two cores go during the surge: the server, the database, Redis, and the load
+    # generator (the traffic and the 200 watching sockets, which in life run on other machines).
+    cpu = common.CpuByParty({"server": proc.pid}, {"watchers": os.getpid()})
+    cpu.start()
     try:
         token = common.token(base)
 
@@ -118,6 +123,7 @@ def main(argv=None) -> int:
                    "--surge-factor", str(args.surge_factor), "--base-url", base, "--token", token, "--json-out", sim_out]
             sim = await asyncio.create_subprocess_exec(*cmd, cwd=str(common.ROOT), env=common.bench_env(),
                                                        stdout=subprocess.DEVNULL)
+            cpu.trees["traffic"] = sim.pid
             await sim.wait()
             if sim.returncode != 0:
                 raise RuntimeError(f"simulate exited with {sim.returncode}")
@@ -129,6 +135,7 @@ def main(argv=None) -> int:
             stored = conn.execute("SELECT count(*) FROM calls_call WHERE id = ANY(%s)", (sim["call_ids"],)).fetchone()[0]
             last_seq = conn.execute("SELECT coalesce(max(seq), 0) FROM dispatch_event").fetchone()[0]
     finally:
+        cpu.stop()
         common.stop(proc)
         Path(sim_out).unlink(missing_ok=True)
 
@@ -140,8 +147,10 @@ def main(argv=None) -> int:
     surge_seconds = max(1e-9, sim["surge_ended"] - sim["surge_started"])
     surge_rate = sim["surge_calls"] / surge_seconds
     lost_calls = sim["sent"] - stored
+    cores = cpu.cores(sim["surge_started"], sim["surge_ended"])
     print(json.dumps({k: v for k, v in sim.items() if k != "call_ids"}, indent=2))
     print(f"clients {clients}, stored {stored}/{sim['sent']}, lost events {lost_events}, surge {surge_rate:.1f} calls/s")
+    print("cores used during the surge: " + ", ".join(f"{name} {value}" for name, value in cores.items()))
     duplicates = sim["duplicate_suggestions"] if sim["duplicates_api"] else None
     results = [
         {"name": "surge.offered_calls_per_s", "value": round(surge_rate, 1), "unit": "calls/s (offered; all must complete)"},
@@ -159,6 +168,8 @@ def main(argv=None) -> int:
         {"name": "surge.events_lost", "value": lost_events, "unit": "events (all sockets)"},
         {"name": "surge.request_errors", "value": sum(sim["errors"].values()), "unit": "requests"},
     ]
+    results += [{"name": f"surge.cores.{name}", "value": value, "unit": "cores (average during the surge)"}
+                for name, value in cores.items()]
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2))
     for r in results:
