@@ -64,7 +64,19 @@
         const reason = document.getElementById("reopen-reason");
         if (!reason.value.trim()) { say(ticket, gettext("Alasan membuka kembali wajib diisi.")); return; }
         target.disabled = true;
-        await App.api("POST", api + "reopen/", { reason: reason.value });
+        const why = reason.value;
+        let tries = 0;
+        // Sent again if the server did not take it. Reopening an open ticket is refused (409), so a
+        // retry that finds the ticket open again means the first try was applied and its answer lost.
+        await App.untilTaken(async function () {
+          tries += 1;
+          try {
+            return await App.api("POST", api + "reopen/", { reason: why });
+          } catch (err) {
+            if (tries > 1 && err.status === 409 && (await App.api("GET", api)).status !== "closed") return null;
+            throw err;
+          }
+        }, App.retryNotice(ticket));
         await refresh(true);
       }
     } catch (err) {

@@ -167,3 +167,38 @@ def test_a_dispatch_whose_answer_was_lost_is_sent_again_and_the_agency_gets_it_o
 
     assert len(sent) == 2 and sent[0] == sent[1]
     assert list(Dispatch.objects.filter(incident_id=call.incident_id).values_list("agency__code", flat=True)) == ["DAMKAR"]
+
+
+def test_a_reopening_whose_answer_was_lost_is_sent_again_and_the_ticket_reopens_once(ref, make_user, login, asgi_server):
+    """Reopening an open ticket is refused, so the retry after a lost answer finds it open: the page
+    takes that as done, shows no error, and the ticket was reopened once."""
+    from dispatch import services as dispatch_services
+    from dispatch.models import IncidentTransition
+
+    operator = make_user("operator", username="op_reopen_retry")
+    call, _ = call_services.call_create(operator=operator, caller_number="081234568888", notes="pohon tumbang")
+    call = call_services.call_classify(call_id=call.pk, user=operator, call_type="emergency", incident_type="pohon_tumbang")
+    dispatch_services.incident_close(incident_id=call.incident_id, user=operator)
+    sent: list[str] = []
+
+    def answer_lost_once(route, request):
+        sent.append(request.post_data or "")
+        if len(sent) == 1:
+            lose_the_answer(route)
+        else:
+            route.continue_()
+
+    op = login("op_reopen_retry", PASSWORD)
+    op.route(f"**/api/v1/incidents/{call.incident_id}/reopen/", answer_lost_once)
+    op.goto(f"{asgi_server}/incidents/{call.incident_id}/")
+    expect(op.locator("#incident-status")).to_have_attribute("data-status", "closed")
+    op.fill("#reopen-reason", "pohon kedua masih menutup jalan")
+    op.click("#reopen-incident")
+    # The whole ticket is drawn again once the page takes the reopening as done: it can be closed again.
+    expect(op.locator("#close-incident")).to_be_visible(timeout=15_000)
+    expect(op.locator("#incident-status")).to_have_attribute("data-status", "open")
+    expect(op.locator("#ticket-status")).to_have_text("")
+
+    assert len(sent) == 2 and sent[0] == sent[1]
+    reopenings = IncidentTransition.objects.filter(incident_id=call.incident_id, from_status="closed", to_status="open")
+    assert list(reopenings.values_list("reason", flat=True)) == ["pohon kedua masih menutup jalan"]
