@@ -32,7 +32,7 @@
   }
 
   function alertText(ev) {
-    if (ev.type === "alert") return ev.data.message;
+    if (ev.type === "alert") return App.alertMessage(ev.data);
     const template = (alerts && alerts.dataset.escalatedText) || gettext("Eskalasi: pengiriman #%(id)s ke %(agency)s belum diterima.");
     return interpolate(template, { id: ev.data.id, agency: ev.data.agency }, true);
   }

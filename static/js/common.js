@@ -70,6 +70,30 @@
       { seconds: seconds, attempt: attempt }, true);
     };
   }
+  // An alert is stored with its message in Bahasa Indonesia (as it goes to Telegram and the audit
+  // log); the screen tells a known kind in its own language from the alert's data.
+  function wibTime(iso) {
+    return new Date(iso).toLocaleTimeString("en-GB", { hour: "2-digit", minute: "2-digit", hour12: false, timeZone: "Asia/Jakarta" });
+  }
+  function alertMessage(data) {
+    switch (data.kind) {
+      case "callback_overdue":
+        return interpolate(gettext("Panggilan balik untuk ghost call #%(id)s melewati batas waktu."), { id: data.call_id }, true);
+      case "blocked_caller_burst":
+        return interpolate(gettext("Nomor diblokir %(number)s menelepon %(calls)s kali dalam %(minutes)s menit: mungkin darurat sungguhan."),
+          { number: data.caller_number, calls: data.calls, minutes: data.minutes }, true);
+      case "sweep_stand_in":
+        if (!data.last_task_sweep) {
+          return gettext("Antrean tugas (Redis, Celery beat atau worker) tidak menjalankan sweep sejak server web berjalan; server web mengambil alih eskalasi dan notifikasi.");
+        }
+        return interpolate(gettext("Antrean tugas (Redis, Celery beat atau worker) tidak menjalankan sweep sejak %(time)s WIB; server web mengambil alih eskalasi dan notifikasi."),
+          { time: wibTime(data.last_task_sweep) }, true);
+      case "sweep_task_queue_back":
+        return gettext("Antrean tugas menjalankan sweep lagi; server web berhenti mengambil alih.");
+      default:
+        return data.message;
+    }
+  }
   function since(iso) {
     const seconds = Math.max(0, Math.floor((Date.now() - new Date(iso).getTime()) / 1000));
     const m = Math.floor(seconds / 60), s = seconds % 60;
@@ -82,5 +106,8 @@
   window.setInterval(tickTimers, 1000);
   document.addEventListener("DOMContentLoaded", tickTimers);
   document.addEventListener("htmx:afterSwap", tickTimers);
-  window.App = { api: api, untilTaken: untilTaken, retryNotice: retryNotice, cookie: cookie, since: since, tickTimers: tickTimers };
+  window.App = {
+    api: api, untilTaken: untilTaken, retryNotice: retryNotice, cookie: cookie, since: since, tickTimers: tickTimers,
+    alertMessage: alertMessage,
+  };
 })();

@@ -139,3 +139,52 @@ def test_supervisor_wall_shows_escalation_alert_and_incident_on_the_map(ref, mak
     expect(alert).to_contain_text(f"#{dispatch_id}")
     expect(alert).to_contain_text("DAMKAR")
     expect(wall.locator(f"table.unacked tr[data-dispatch-id='{dispatch_id}'] .badge.escalated")).to_contain_text("eskalasi")
+
+
+def test_alerts_are_told_in_the_screens_language_from_their_data(ref, make_user, login, asgi_server):
+    """Every kind of alert the server raises, as stored: an Indonesian screen tells it word for word as
+    the stored message (the same text Telegram and the log carry); an English screen in English."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from calls import blocking
+    from calls.callbacks import flag_overdue_callbacks
+    from calls.services import call_classify, call_create
+    from dispatch.sweep import run_sweep, sweep_if_stalled
+
+    operator = make_user("operator", username="op_alerts")
+    now = timezone.now()
+    run_sweep()  # the task queue sweeps; an hour later it has stopped and the web servers stand in
+    sweep_if_stalled(since=now - timedelta(hours=1), stalled_after=timedelta(seconds=30), now=now + timedelta(hours=1))
+    run_sweep()  # back
+    blocking.block_manual(caller_number="+6281211113333", user=operator, reason="iseng", hours=24)
+    for _ in range(blocking.current_policy().burst_calls):
+        call_create(operator=operator, caller_number="081211113333")
+    ghost, _ = call_create(operator=operator, caller_number="081211114444")
+    call_classify(call_id=ghost.pk, user=operator, call_type="ghost")
+    flag_overdue_callbacks(now=now + timedelta(hours=2))
+    alerts = {e.data["kind"]: e.data for e in Event.objects.filter(type="alert")}
+    assert set(alerts) == {"sweep_stand_in", "sweep_task_queue_back", "blocked_caller_burst", "callback_overdue"}
+    never = {**alerts["sweep_stand_in"], "last_task_sweep": None}
+
+    page = login("op_alerts", PASSWORD)
+    told = "function (alerts) { return alerts.map(function (a) { return App.alertMessage(a); }); }"
+    stored = [alerts["sweep_stand_in"], alerts["sweep_task_queue_back"], alerts["blocked_caller_burst"], alerts["callback_overdue"]]
+    assert page.evaluate(told, stored) == [a["message"] for a in stored]
+    assert page.evaluate(told, [never])[0].endswith("sejak server web berjalan; server web mengambil alih eskalasi dan notifikasi.")
+
+    with page.expect_navigation():
+        page.select_option("select[name=language]", "en")
+    page.wait_for_load_state("networkidle")
+    last_task = timezone.localtime(timezone.datetime.fromisoformat(alerts["sweep_stand_in"]["last_task_sweep"]))
+    burst = alerts["blocked_caller_burst"]
+    assert page.evaluate(told, [*stored, never]) == [
+        f"The task queue (Redis, Celery beat or the worker) has not run the sweep since {last_task:%H:%M} WIB; "
+        "the web servers are taking over escalation and notifications.",
+        "The task queue is running the sweep again; the web servers have stopped standing in.",
+        f"Blocked number +6281211113333 called {burst['calls']} times in {burst['minutes']} minutes: it may be a real emergency.",
+        f"The call-back for ghost call #{ghost.pk} is past its deadline.",
+        "The task queue (Redis, Celery beat or the worker) has not run the sweep since the web servers started; "
+        "the web servers are taking over escalation and notifications.",
+    ]
