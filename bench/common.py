@@ -97,13 +97,36 @@ def free_port() -> int:
 
 
 def start_server(workers: int = 1, **extra_env: str) -> tuple[subprocess.Popen, str]:
+    """uvicorn with `workers` processes, returned once every one of them is serving.
+
+    The load connects its keep-alive connections at once; a worker still starting then gets none of
+    them, and a run meant for two processes measures one. So this waits for each worker's
+    "Application startup complete." (uvicorn's info log; the access log stays off) and for
+    readiness. The server's other log lines are passed on to this process's stderr."""
     port = free_port()
     from dispatch.server import uvicorn_command
 
-    command = uvicorn_command(host="127.0.0.1", port=port, workers=workers, log_level="warning")
-    proc = subprocess.Popen([PYTHON, *command[1:]], cwd=ROOT, env=bench_env(**extra_env))
+    command = uvicorn_command(host="127.0.0.1", port=port, workers=workers, log_level="info")
+    proc = subprocess.Popen([PYTHON, *command[1:]], cwd=ROOT, env=bench_env(**extra_env), stderr=subprocess.PIPE, text=True)
+    started = threading.Semaphore(0)
+
+    def relay() -> None:
+        for line in proc.stderr:
+            if "Application startup complete" in line:
+                started.release()
+            elif not line.startswith("INFO:"):
+                sys.stderr.write(line)
+
+    threading.Thread(target=relay, daemon=True).start()
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
+    for _ in range(workers):
+        while not started.acquire(timeout=0.25):
+            if proc.poll() is not None:
+                raise RuntimeError(f"server exited with {proc.returncode}")
+            if time.monotonic() > deadline:
+                stop(proc)
+                raise RuntimeError("server did not start")
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise RuntimeError(f"server exited with {proc.returncode}")
@@ -339,6 +362,12 @@ def _tree_cpu(table: dict[int, tuple[int, str, float]], pid: int) -> float:
         total += table.get(current, (0, "", 0.0))[2]
         todo.extend(child for child, (parent, _, _) in table.items() if parent == current)
     return total
+
+
+def children_cpu_seconds(pid: int) -> dict[int, float]:
+    """CPU seconds used so far by each direct child of a process (the workers of a multi-process server)."""
+    table = _process_table()
+    return {child: _tree_cpu(table, child) for child, (parent, _, _) in table.items() if parent == pid}
 
 
 def process_tree_cpu_seconds(pid: int) -> float:

@@ -155,7 +155,11 @@ def main(argv=None) -> int:
             sampler = ConnectionSampler()
             sampler.start()
             cpu_before = common.process_tree_cpu_seconds(proc.pid)
+            workers_before = common.children_cpu_seconds(proc.pid)
             outcome = asyncio.run(load(base, token, seconds=seconds, concurrency=args.concurrency))
+            # How evenly the processes shared the load (1/workers when even; 1.0 when one served it all).
+            worker_cpu = [cpu - workers_before.get(pid, 0.0) for pid, cpu in common.children_cpu_seconds(proc.pid).items()]
+            busiest_share = max(worker_cpu) / sum(worker_cpu) if workers > 1 and sum(worker_cpu) > 0 else 1.0
             # Web-process CPU per call (warm-up included in both counts): what one call costs the server.
             cpu_ms = (common.process_tree_cpu_seconds(proc.pid) - cpu_before) * 1000 / max(1, outcome["requests"])
             sampler.done.set()
@@ -164,7 +168,7 @@ def main(argv=None) -> int:
             common.stop(proc)
         print(f"{workers} worker(s): {outcome['rate']:.0f} calls/s, p50 {outcome['p50_ms']:.1f} ms, "
               f"p99 {outcome['p99_ms']:.1f} ms, statuses {outcome['statuses']}, peak db connections {sampler.peak}, "
-              f"server CPU {cpu_ms:.2f} ms/call")
+              f"server CPU {cpu_ms:.2f} ms/call, busiest process's share {busiest_share:.2f}")
         suffix = f"{workers}proc"
         results += [
             {"name": f"ingest.calls_per_s.{suffix}", "value": round(outcome["rate"], 1), "unit": "calls/s",
@@ -175,6 +179,9 @@ def main(argv=None) -> int:
             {"name": f"ingest.db_connections_peak.{suffix}", "value": sampler.peak, "unit": "connections"},
             {"name": f"ingest.server_cpu_per_call.{suffix}", "value": round(cpu_ms, 2), "unit": "ms"},
         ]
+        if workers > 1:
+            results.append({"name": f"ingest.busiest_process_share.{suffix}", "value": round(busiest_share, 2),
+                            "unit": f"of the web CPU (even: {1 / workers:.2f})"})
     common.write_json(args.json, results)
     return 0
 
