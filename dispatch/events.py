@@ -278,7 +278,9 @@ def atomic():
     when the block ends and the outer transaction commits them, as with `stored_together()`.
     """
     with transaction.atomic():
-        if _held.get() is not None:  # inside a block that already holds events: it stores and commits them
+        if _held.get() is not None:
+            # Called by a service whose block holds events: that block commits. This one is a
+            # savepoint, so events emitted here are stored at once and its rollback takes them back.
             yield
             return
         held: list[_Held] = []
@@ -287,9 +289,10 @@ def atomic():
             yield
         finally:
             _held.reset(token)
-        if held:
-            outermost = len(connection.atomic_blocks) == 1 and connection.vendor == "postgresql"
-            _store_and_publish_after_commit(held, commit=outermost)
+        if held and not connection.needs_rollback:  # marked for rollback (set_rollback): nothing to store
+            # Outermost, and Django would commit at its end (not so when autocommit was already off).
+            commits_here = len(connection.atomic_blocks) == 1 and connection.commit_on_exit
+            _store_and_publish_after_commit(held, commit=commits_here and connection.vendor == "postgresql")
 
 
 # A broadcast waits at most this long for Redis; past it the request goes on and clients resync by seq.

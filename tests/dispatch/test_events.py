@@ -527,6 +527,44 @@ def test_atomic_that_fails_commits_nothing_and_stores_none_of_its_events(ref, op
 
 
 @pytest.mark.django_db(transaction=True)
+def test_atomic_marked_for_rollback_commits_nothing_and_stores_none_of_its_events(ref, operator):
+    from django.db import transaction
+
+    from calls.models import Call
+
+    calls_before, events_before = Call.objects.count(), Event.objects.count()
+    with events.atomic():
+        Call.objects.create(operator=operator, notes="undone", received_at=timezone.now())
+        events.emit(events.ALERT, {"kind": "x", "message": "y"})
+        transaction.set_rollback(True)
+
+    assert (Call.objects.count(), Event.objects.count()) == (calls_before, events_before)
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True)
+def test_atomic_with_autocommit_already_off_leaves_the_commit_to_its_caller(ref, operator):
+    """Django does not commit an outermost block when autocommit was turned off before it; neither does this."""
+    if connection.vendor != "postgresql":
+        pytest.skip("the combined commit is PostgreSQL's (SQLite's own RELEASE SAVEPOINT commits here)")
+    from django.db import transaction
+
+    from calls.models import Call
+
+    calls_before, events_before = Call.objects.count(), Event.objects.count()
+    transaction.set_autocommit(False)
+    try:
+        with events.atomic():
+            Call.objects.create(operator=operator, notes="left to the caller", received_at=timezone.now())
+            events.emit(events.ALERT, {"kind": "x", "message": "y"})
+        transaction.rollback()
+    finally:
+        transaction.set_autocommit(True)
+
+    assert (Call.objects.count(), Event.objects.count()) == (calls_before, events_before)
+
+
+@pytest.mark.django_db(transaction=True)
 def test_atomic_numbers_on_from_the_stored_events_when_the_counter_row_is_gone(ref):
     """A flushed database (the test suite) has no counter row: the statement that stores and commits makes
     it again, so no change is ever committed without its events."""
