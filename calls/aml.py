@@ -298,31 +298,48 @@ def aml_attach_pending(*, call: Call, now: datetime | None = None) -> AmlLocatio
     """
     if call.caller_id is None:
         return None
-    now = now or timezone.now()
-    window = _window()
-    pending = _pending_fix_id(call.caller.number, call.received_at - window, call.received_at + window)
-    if pending is None:
+    start, end = pending_fix_window(call.received_at)
+    return aml_attach_fix(call=call, fix_id=pending_fix_id(call.caller.number, start, end), now=now)
+
+
+def aml_attach_fix(*, call: Call, fix_id: int | None, now: datetime | None = None) -> AmlLocation | None:
+    """Attach a fix found (and locked) by `pending_fix_query` to the call, in the call's transaction."""
+    if fix_id is None:
         return None
-    aml = AmlLocation.objects.get(pk=pending)
-    _attach(aml, call, now=now)
+    aml = AmlLocation.objects.get(pk=fix_id)
+    _attach(aml, call, now=now or timezone.now())
     return aml
 
 
-def _pending_fix_id(number: str, start: datetime, end: datetime) -> int | None:
-    """The newest unmatched fix of the number in [start, end], locked (skipping one another call holds).
+def pending_fix_window(received_at: datetime) -> tuple[datetime, datetime]:
+    """The fixes a call received at `received_at` takes: those received within the window either side."""
+    window = _window()
+    return received_at - window, received_at + window
 
-    Every new call asks this and almost always finds nothing, so it is one plain statement (served by
-    the partial index `calls_aml_pending`): the ORM spent several times the query's own cost building it.
-    """
+
+def pending_fix_query(number: str, start: datetime, end: datetime) -> tuple[str, list]:
+    """The statement that finds the newest unmatched fix of the number in [start, end] and locks it
+    (skipping one that another call holds), with its parameters. Served by the partial index
+    `calls_aml_pending`. The intake runs it inside its caller statement on PostgreSQL."""
     lock = " FOR UPDATE SKIP LOCKED" if connection.features.has_select_for_update_skip_locked else ""
     adapt = connection.ops.adapt_datetimefield_value
+    return (
+        f"SELECT id FROM {connection.ops.quote_name(AmlLocation._meta.db_table)}"  # nosec B608 - names from the model
+        " WHERE call_id IS NULL AND caller_number = %s AND received_at >= %s AND received_at <= %s"
+        f" ORDER BY received_at DESC LIMIT 1{lock}",
+        [number, adapt(start), adapt(end)],
+    )
+
+
+def pending_fix_id(number: str, start: datetime, end: datetime) -> int | None:
+    """The newest unmatched fix of the number in [start, end], locked; None when there is none.
+
+    Every new call asks this and almost always finds nothing, so it is one plain statement: the ORM
+    spent several times the query's own cost building it.
+    """
+    sql, params = pending_fix_query(number, start, end)
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT id FROM {connection.ops.quote_name(AmlLocation._meta.db_table)}"  # nosec B608 - names from the model
-            " WHERE call_id IS NULL AND caller_number = %s AND received_at >= %s AND received_at <= %s"
-            f" ORDER BY received_at DESC LIMIT 1{lock}",
-            [number, adapt(start), adapt(end)],
-        )
+        cursor.execute(sql, params)
         row = cursor.fetchone()
     return row[0] if row else None
 

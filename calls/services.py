@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError
+from django.db import IntegrityError, connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -105,6 +105,35 @@ def _get_or_create_caller(e164: str | None, now: datetime) -> tuple[Caller | Non
     return caller, caller.first_seen_at == now
 
 
+def _caller_and_pending_fix(e164: str | None, now: datetime, received_at: datetime) -> tuple[Caller | None, bool, int | None]:
+    """The intake's caller (stored now if it is the first call from the number) and the newest
+    unmatched AML fix of the number around `received_at`, locked: (caller, created, fix id or None).
+
+    On PostgreSQL one statement, the fix's lookup riding in the caller's; elsewhere two.
+    """
+    from calls.aml import pending_fix_id, pending_fix_query, pending_fix_window
+
+    if e164 is None:
+        return None, False, None
+    start, end = pending_fix_window(received_at)
+    if connection.vendor != "postgresql":
+        caller, created = _get_or_create_caller(e164, now)
+        return caller, created, pending_fix_id(e164, start, end)
+    fix_sql, fix_params = pending_fix_query(e164, start, end)
+    caller = next(
+        iter(
+            Caller.objects.raw(
+                f"WITH pending_fix AS ({fix_sql})"  # nosec B608 - the lookup's text is built from the model's names
+                " INSERT INTO calls_caller (number, first_seen_at) VALUES (%s, %s)"
+                " ON CONFLICT (number) DO UPDATE SET number = EXCLUDED.number"
+                " RETURNING id, number, first_seen_at, pseudonymised_at, (SELECT id FROM pending_fix) AS pending_fix_id",
+                [*fix_params, e164, now],
+            )
+        )
+    )
+    return caller, caller.first_seen_at == now, caller.pending_fix_id
+
+
 def _transition_row(call: Call, *, by, from_status: str, to_status: str, reason: str = "", at: datetime | None = None) -> CallTransition:
     return CallTransition(call=call, at=at or timezone.now(), by=by, from_status=from_status, to_status=to_status, reason=reason)
 
@@ -158,7 +187,7 @@ def call_intake(
     now = timezone.now()
     try:
         with events.atomic():
-            caller, new_caller = _get_or_create_caller(parsed.e164, now)
+            caller, new_caller, pending_fix = _caller_and_pending_fix(parsed.e164, now, received_at or now)
             # Read before the call is stored: the block decides `caller_blocked`.
             history = caller_history(caller, now=now, new_caller=new_caller)
             call = Call(
@@ -188,9 +217,9 @@ def call_intake(
                 from calls.blocking import note_call_from_blocked_number
 
                 note_call_from_blocked_number(caller, call, now=now)
-            from calls.aml import aml_attach_pending
+            from calls.aml import aml_attach_fix
 
-            aml_attach_pending(call=call, now=now)
+            aml_attach_fix(call=call, fix_id=pending_fix, now=now)
             events.emit(events.CALL_CREATED, call_event_data(call))
     except IntegrityError:
         existing = _existing_call(idempotency_key, external_id, pbx_call_id, request_hash)

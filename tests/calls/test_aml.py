@@ -139,6 +139,20 @@ def test_aml_before_the_call_is_202_and_attached_when_the_call_rings(pbx_api):
     assert AmlLocation.objects.get().call_id == ringing.json()["id"]
 
 
+def test_a_pending_fix_is_attached_to_the_call_an_operator_records_from_its_number(pbx_api, api):
+    """The intake looks the fix up in the statement that stores the caller (on PostgreSQL)."""
+    assert pbx_api.post("/api/v1/aml/", {"sms": SMS, "from": "+6281234567890"}, format="json").status_code == 202
+    other = api.post("/api/v1/calls/", {"caller_number": "081299990000"}, format="json").json()
+    call = api.post("/api/v1/calls/", {"caller_number": "0812 3456 7890", "notes": "asap"}, format="json").json()
+
+    assert other["location"]["kelurahan_code"] is None
+    assert call["location"]["kelurahan_code"] == "17.71.01.1001"
+    aml = AmlLocation.objects.get()
+    assert aml.call_id == call["id"] and aml.applied
+    again = api.post("/api/v1/calls/", {"caller_number": "081234567890"}, format="json").json()
+    assert again["location"]["kelurahan_code"] is None  # a fix goes to one call only
+
+
 def test_aml_outside_the_window_does_not_match(pbx_api):
     with time_machine.travel(T0, tick=False):
         ring(pbx_api)
