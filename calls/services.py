@@ -84,24 +84,24 @@ def _resolve_location(location: Location | None) -> dict[str, Any]:
     return fields
 
 
-def _get_or_create_caller(e164: str | None, now: datetime) -> tuple[Caller | None, bool]:
-    """The caller with this number, stored now if it is the first call from it. Returns (caller, created).
+# One statement whoever wins a race between two first calls from a number; the row it returns is the
+# stored one, so `first_seen_at` tells a new caller.
+_CALLER_UPSERT = (
+    "INSERT INTO calls_caller (number, first_seen_at) VALUES (%s, %s)"
+    " ON CONFLICT (number) DO UPDATE SET number = EXCLUDED.number"
+    " RETURNING id, number, first_seen_at, pseudonymised_at"
+)
 
-    One statement whoever wins a race between two first calls from a number; the
-    row it returns is the stored one, so `first_seen_at` tells a new caller.
-    """
+
+def _upserted_caller(sql: str, params: list) -> Caller:
+    return next(iter(Caller.objects.raw(sql, params)))
+
+
+def _get_or_create_caller(e164: str | None, now: datetime) -> tuple[Caller | None, bool]:
+    """The caller with this number, stored now if it is the first call from it. Returns (caller, created)."""
     if e164 is None:
         return None, False
-    caller = next(
-        iter(
-            Caller.objects.raw(
-                "INSERT INTO calls_caller (number, first_seen_at) VALUES (%s, %s)"
-                " ON CONFLICT (number) DO UPDATE SET number = EXCLUDED.number"
-                " RETURNING id, number, first_seen_at, pseudonymised_at",
-                [e164, now],
-            )
-        )
-    )
+    caller = _upserted_caller(_CALLER_UPSERT, [e164, now])
     return caller, caller.first_seen_at == now
 
 
@@ -120,16 +120,9 @@ def _caller_and_pending_fix(e164: str | None, now: datetime, received_at: dateti
         caller, created = _get_or_create_caller(e164, now)
         return caller, created, pending_fix_id(e164, start, end)
     fix_sql, fix_params = pending_fix_query(e164, start, end)
-    caller = next(
-        iter(
-            Caller.objects.raw(
-                f"WITH pending_fix AS ({fix_sql})"  # nosec B608 - the lookup's text is built from the model's names
-                " INSERT INTO calls_caller (number, first_seen_at) VALUES (%s, %s)"
-                " ON CONFLICT (number) DO UPDATE SET number = EXCLUDED.number"
-                " RETURNING id, number, first_seen_at, pseudonymised_at, (SELECT id FROM pending_fix) AS pending_fix_id",
-                [*fix_params, e164, now],
-            )
-        )
+    caller = _upserted_caller(
+        f"WITH pending_fix AS ({fix_sql}) {_CALLER_UPSERT}, (SELECT id FROM pending_fix) AS pending_fix_id",  # nosec B608 - model names
+        [*fix_params, e164, now],
     )
     return caller, caller.first_seen_at == now, caller.pending_fix_id
 

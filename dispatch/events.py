@@ -240,6 +240,23 @@ def emit(event_type: str, data: dict[str, Any], *, agency_code: str = "") -> Env
 
 
 @contextlib.contextmanager
+def _holding():
+    """Hold the events emitted at the current atomic depth while the block runs; yields their list.
+
+    Inside a block that already holds events it yields None: that block stores them (and events
+    of a savepoint opened in between are stored at once, so its rollback takes them back)."""
+    if _held.get() is not None:
+        yield None
+        return
+    held: list[_Held] = []
+    token = _held.set((len(connection.atomic_blocks), held))
+    try:
+        yield held
+    finally:
+        _held.reset(token)
+
+
+@contextlib.contextmanager
 def stored_together():
     """Hold the events emitted inside the block; store them, in order, when it ends without error.
 
@@ -249,17 +266,10 @@ def stored_together():
     would hold up every other writer's event. Put the block around the whole change,
     directly inside the transaction, so the events are the last statement before COMMIT.
     """
-    if _held.get() is not None:  # already holding: the outer block stores them
-        yield
-        return
-    if not connection.in_atomic_block:
+    if _held.get() is None and not connection.in_atomic_block:
         raise RuntimeError("events are stored inside the transaction that makes the change")
-    held: list[_Held] = []
-    token = _held.set((len(connection.atomic_blocks), held))
-    try:
+    with _holding() as held:
         yield
-    finally:
-        _held.reset(token)
     if held:
         _store_and_publish_after_commit(held)
 
@@ -278,17 +288,8 @@ def atomic():
     when the block ends and the outer transaction commits them, as with `stored_together()`.
     """
     with transaction.atomic():
-        if _held.get() is not None:
-            # Called by a service whose block holds events: that block commits. This one is a
-            # savepoint, so events emitted here are stored at once and its rollback takes them back.
+        with _holding() as held:
             yield
-            return
-        held: list[_Held] = []
-        token = _held.set((len(connection.atomic_blocks), held))
-        try:
-            yield
-        finally:
-            _held.reset(token)
         if held and not connection.needs_rollback:  # marked for rollback (set_rollback): nothing to store
             # Outermost, and Django would commit at its end (not so when autocommit was already off).
             commits_here = len(connection.atomic_blocks) == 1 and connection.commit_on_exit

@@ -12,7 +12,6 @@ import logging
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
 from django.utils import timezone
 
 from dispatch import events
@@ -68,7 +67,7 @@ def _announce_stand_in(*, last_task: datetime | None, now: datetime) -> None:
     Whichever process first moves the stand-in's mark past the last task sweep (or stores the
     first mark ever) announces it: a conditional UPDATE, else get_or_create, so several processes
     standing in at once raise one alert."""
-    with transaction.atomic():
+    with events.atomic():
         first = bool(last_task) and bool(
             SweepRun.objects.filter(runner="web", finished_at__lte=last_task).update(finished_at=now)
         )
@@ -86,7 +85,7 @@ def _announce_stand_in(*, last_task: datetime | None, now: datetime) -> None:
 
 def _record(runner: str) -> None:
     """Mark the sweep finished. The first task sweep after the web processes stood in tells the floor."""
-    with transaction.atomic():
+    with events.atomic():
         marks = sweep_marks()
         SweepRun.objects.update_or_create(runner=runner, defaults={"finished_at": timezone.now()})
         last_task, last_web = marks.get("task"), marks.get("web")

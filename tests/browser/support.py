@@ -13,3 +13,22 @@ def lose_the_answer(route) -> None:
     """The request reaches the server, which applies it; its answer never reaches the page."""
     route.fetch()
     route.abort("connectionreset")
+
+
+class FaultOnFirstTry:
+    """A route handler: the first request (of `method`, when given) meets `fault` (`answer_busy`,
+    `lose_the_answer`), the later ones reach the server. `sent` holds each such request's body."""
+
+    def __init__(self, fault, method: str | None = None) -> None:
+        self.fault, self.method = fault, method
+        self.sent: list[str] = []
+
+    def __call__(self, route, request) -> None:
+        if self.method and request.method != self.method:
+            route.continue_()
+            return
+        self.sent.append(request.post_data or "")
+        if len(self.sent) == 1:
+            self.fault(route)
+        else:
+            route.continue_()

@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 from calls import services as call_services
 from dispatch import services as dispatch_services
 from dispatch.models import DispatchTransition
-from tests.browser.support import answer_busy, lose_the_answer
+from tests.browser.support import FaultOnFirstTry, answer_busy, lose_the_answer
 from tests.factories import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.services, pytest.mark.django_db(transaction=True)]
@@ -26,21 +26,7 @@ def test_an_acknowledgement_whose_answer_was_lost_and_a_report_met_by_a_503_are_
     page = login("damkar_retry", PASSWORD)
     card = page.locator(f"article[data-dispatch-id='{dispatch.pk}']")
     expect(card).to_have_attribute("data-status", "dispatched")
-    sent: dict[str, int] = {"acknowledge": 0, "status": 0}
-
-    def answer_lost_once(route, request):
-        sent["acknowledge"] += 1
-        if sent["acknowledge"] == 1:
-            lose_the_answer(route)
-        else:
-            route.continue_()
-
-    def busy_once(route, request):
-        sent["status"] += 1
-        if sent["status"] == 1:
-            answer_busy(route)
-        else:
-            route.continue_()
+    answer_lost_once, busy_once = FaultOnFirstTry(lose_the_answer), FaultOnFirstTry(answer_busy)
 
     page.route(f"**/api/v1/dispatches/{dispatch.pk}/acknowledge/", answer_lost_once)
     page.route(f"**/api/v1/dispatches/{dispatch.pk}/status/", busy_once)
@@ -51,6 +37,7 @@ def test_an_acknowledgement_whose_answer_was_lost_and_a_report_met_by_a_503_are_
     expect(page.locator(f"[data-error-for='{dispatch.pk}']")).to_contain_text("dikirim ulang")
     expect(card).to_have_attribute("data-status", "en_route", timeout=15_000)
 
+    sent = {"acknowledge": len(answer_lost_once.sent), "status": len(busy_once.sent)}
     assert sent == {"acknowledge": 2, "status": 2}
     transitions = list(DispatchTransition.objects.filter(dispatch=dispatch).values_list("to_status", flat=True))
     assert transitions.count("acknowledged") == 1 and transitions.count("en_route") == 1

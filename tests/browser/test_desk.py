@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from calls.models import Call
-from tests.browser.support import answer_busy, lose_the_answer
+from tests.browser.support import FaultOnFirstTry, answer_busy, lose_the_answer
 from tests.factories import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.services, pytest.mark.django_db(transaction=True)]
@@ -96,24 +96,10 @@ def test_notes_and_a_classification_the_server_did_not_answer_are_sent_again_and
     page.keyboard.press("Enter")
     expect(page.locator("#form-status")).to_contain_text("tersimpan")
     call = Call.objects.get(caller__number="+6281270004321")
-    patches: list[str] = []
-    classifications: list[str] = []
+    busy_once, answer_lost_once = FaultOnFirstTry(answer_busy, method="PATCH"), FaultOnFirstTry(lose_the_answer)
+    classifications = answer_lost_once.sent
 
-    def busy_once(route, request):
-        patches.append(request.post_data or "")
-        if len(patches) == 1:
-            answer_busy(route)
-        else:
-            route.continue_()
-
-    def answer_lost_once(route, request):
-        classifications.append(request.post_data or "")
-        if len(classifications) == 1:
-            lose_the_answer(route)
-        else:
-            route.continue_()
-
-    page.route(f"**/api/v1/calls/{call.pk}/", lambda route, request: busy_once(route, request) if request.method == "PATCH" else route.continue_())
+    page.route(f"**/api/v1/calls/{call.pk}/", busy_once)
     page.route(f"**/api/v1/calls/{call.pk}/classify/", answer_lost_once)
     page.fill("#notes", "rumah terbakar di belakang pasar")
     page.select_option("#incident-type", "kebakaran_bangunan")

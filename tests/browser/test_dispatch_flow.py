@@ -16,7 +16,7 @@ from calls import services as call_services
 from calls.models import Call
 from dispatch.models import Dispatch, DispatchTransition, Incident
 from dispatch.sweep import run_sweep
-from tests.browser.support import lose_the_answer
+from tests.browser.support import FaultOnFirstTry, lose_the_answer
 from tests.factories import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.services, pytest.mark.django_db(transaction=True)]
@@ -147,14 +147,7 @@ def test_a_dispatch_whose_answer_was_lost_is_sent_again_and_the_agency_gets_it_o
     operator = make_user("operator", username="op_dispatch_retry")
     call, _ = call_services.call_create(operator=operator, caller_number="081234567777", notes="gudang terbakar")
     call = call_services.call_classify(call_id=call.pk, user=operator, call_type="emergency", incident_type="kebakaran_bangunan")
-    sent: list[str] = []
-
-    def answer_lost_once(route, request):
-        sent.append(request.post_data or "")
-        if len(sent) == 1:
-            lose_the_answer(route)
-        else:
-            route.continue_()
+    answer_lost_once = FaultOnFirstTry(lose_the_answer)
 
     op = login("op_dispatch_retry", PASSWORD)
     op.route(f"**/api/v1/incidents/{call.incident_id}/dispatch/", answer_lost_once)
@@ -165,6 +158,7 @@ def test_a_dispatch_whose_answer_was_lost_is_sent_again_and_the_agency_gets_it_o
     expect(op.locator("#incident-dispatches tbody tr[data-dispatch-id]")).to_have_count(1, timeout=15_000)
     expect(op.locator("#dispatch-status")).to_have_text("Terkirim ke DAMKAR")
 
+    sent = answer_lost_once.sent
     assert len(sent) == 2 and sent[0] == sent[1]
     assert list(Dispatch.objects.filter(incident_id=call.incident_id).values_list("agency__code", flat=True)) == ["DAMKAR"]
 
@@ -179,14 +173,7 @@ def test_a_reopening_whose_answer_was_lost_is_sent_again_and_the_ticket_reopens_
     call, _ = call_services.call_create(operator=operator, caller_number="081234568888", notes="pohon tumbang")
     call = call_services.call_classify(call_id=call.pk, user=operator, call_type="emergency", incident_type="pohon_tumbang")
     dispatch_services.incident_close(incident_id=call.incident_id, user=operator)
-    sent: list[str] = []
-
-    def answer_lost_once(route, request):
-        sent.append(request.post_data or "")
-        if len(sent) == 1:
-            lose_the_answer(route)
-        else:
-            route.continue_()
+    answer_lost_once = FaultOnFirstTry(lose_the_answer)
 
     op = login("op_reopen_retry", PASSWORD)
     op.route(f"**/api/v1/incidents/{call.incident_id}/reopen/", answer_lost_once)
@@ -199,6 +186,7 @@ def test_a_reopening_whose_answer_was_lost_is_sent_again_and_the_ticket_reopens_
     expect(op.locator("#incident-status")).to_have_attribute("data-status", "open")
     expect(op.locator("#ticket-status")).to_have_text("")
 
+    sent = answer_lost_once.sent
     assert len(sent) == 2 and sent[0] == sent[1]
     reopenings = IncidentTransition.objects.filter(incident_id=call.incident_id, from_status="closed", to_status="open")
     assert list(reopenings.values_list("reason", flat=True)) == ["pohon kedua masih menutup jalan"]
