@@ -1,34 +1,109 @@
-"""Django's ASGI handler, with the middleware chain and the view run in one thread hop.
+"""Django's ASGI handler, with each request served in one trip to a reused thread.
 
-Django's own handler builds the chain for async use. Where a middleware is synchronous only (five
-of ours and WhiteNoise), every request crosses from the event loop into a thread for the outer
-part of the chain, back into the event loop for the inner part, and into a thread again for
-the view: two round trips, each through asgiref's thread executors. Every view here is
-synchronous, so this handler builds the chain the way the WSGI handler does and runs it whole
-in one `sync_to_async` call: one round trip. Body reading, the response and client disconnects
-are Django's own code, unchanged. Measured in `docs/scaling.md`.
+Every view here is synchronous, and five of our middlewares (and WhiteNoise) are synchronous
+only. Django's own handler, for each request:
+- starts a new thread (a fresh one-thread executor per request, for thread sensitivity);
+- crosses into it for `request_started`, for the middleware chain and the view (its async chain
+  crosses back and forth around each sync-only middleware), and once more for `response.close()`
+  with `request_finished`.
+
+Each crossing costs the event loop and the thread a wake-up, and the thread's start and end cost
+more than the crossings. This handler:
+- builds the chain the way the WSGI handler does (synchronous throughout);
+- lends each request a one-thread executor from a free list (asgiref's
+  `ThreadSensitiveContext(executor=...)`), so its thread outlives the request and serves the
+  next one;
+- runs `request_started`, the chain, the view and, for an ordinary response, `response.close()`
+  (`request_finished`, which hands the database connection back to the pool) in one crossing.
+
+The thread-sensitive contract is unchanged: everything one request runs synchronously runs on
+its one thread, in order, and no two requests share a thread at the same time. A streaming
+response (the CSV exports) is iterated and closed on that same thread by Django's own code,
+which also stops the stream when the client goes away. Measured in `docs/scaling.md`.
 """
 
 from __future__ import annotations
 
-from asgiref.sync import sync_to_async
-from django.core.handlers.asgi import ASGIHandler
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
+
+from asgiref.sync import ThreadSensitiveContext, sync_to_async
+from django.core import signals
+from django.core.handlers.asgi import ASGIHandler, get_script_prefix
+from django.core.exceptions import RequestAborted
 from django.http import FileResponse
+from django.urls import set_script_prefix
 
 
 class SyncChainASGIHandler(ASGIHandler):
     def __init__(self):
         super(ASGIHandler, self).__init__()
         self.load_middleware(is_async=False)
-        # Built once: the wrapper holds no per-request state (the thread is chosen per call).
-        self._response_in_thread = sync_to_async(self._get_response_in_thread, thread_sensitive=True)
+        # Built once: the wrappers hold no per-request state (the thread comes from the context).
+        self._serve_in_thread = sync_to_async(self._serve, thread_sensitive=True)
+        self._close_in_thread = sync_to_async(self._close, thread_sensitive=True)
+        # Idle one-thread executors. At most as many exist as requests were ever in flight at once.
+        self._idle_threads: list[ThreadPoolExecutor] = []
 
-    async def run_get_response(self, request):
-        return await self._response_in_thread(request)
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            raise ValueError(f"Django can only handle ASGI/HTTP connections, not {scope['type']}.")
+        # The loop runs one coroutine step at a time, so a plain list is a safe free list.
+        thread = self._idle_threads.pop() if self._idle_threads else ThreadPoolExecutor(1, thread_name_prefix="http")
+        try:
+            async with ThreadSensitiveContext(executor=thread):
+                await self.handle(scope, receive, send)
+        finally:
+            # Even if this request was cancelled while its view still runs, the executor runs one call
+            # at a time: the next request's work waits behind it on the same thread.
+            self._idle_threads.append(thread)
 
-    def _get_response_in_thread(self, request):
-        response = self.get_response(request)
-        response._handler_class = self.__class__
-        if isinstance(response, FileResponse):
-            response.block_size = self.chunk_size  # the ASGI server chunks the file itself
+    async def handle(self, scope, receive, send):
+        try:
+            body_file = await self.read_body(receive)
+        except RequestAborted:
+            return
+        try:
+            response = await self._serve_in_thread(scope, body_file)
+            if response.streaming:
+                await self._stream(response, receive, send)
+            else:
+                await self.send_response(response, send)
+        finally:
+            body_file.close()
+
+    def _serve(self, scope, body_file):
+        """`request_started`, the request, the chain and the view; an ordinary response is also closed."""
+        set_script_prefix(get_script_prefix(scope))
+        signals.request_started.send(sender=self.__class__, scope=scope)
+        request, response = self.create_request(scope, body_file)
+        if request is not None:
+            response = self.get_response(request)
+            response._handler_class = self.__class__
+            if isinstance(response, FileResponse):
+                response.block_size = self.chunk_size  # the ASGI server chunks the file itself
+        if not response.streaming:
+            # Its content is in memory: `request_finished` (the connection back to its pool) need not
+            # wait for the client to read it.
+            response.close()
         return response
+
+    @staticmethod
+    def _close(response):
+        response.close()
+
+    async def _stream(self, response, receive, send):
+        """Django's way: send while listening for a disconnect, which stops the stream; then close."""
+        sending = asyncio.create_task(self.send_response(response, send))
+        listening = asyncio.create_task(self.listen_for_disconnect(receive))
+        try:
+            await asyncio.wait([sending, listening], return_when=asyncio.FIRST_COMPLETED)
+            for task in (listening, sending):
+                if not task.done():
+                    task.cancel()
+                try:
+                    await task
+                except (asyncio.CancelledError, RequestAborted):
+                    pass
+        finally:
+            await self._close_in_thread(response)

@@ -1,4 +1,4 @@
-"""HTTP through the real ASGI application: the chain and the view run in one thread hop."""
+"""HTTP through the real ASGI application: each request is served in one trip to a reused thread."""
 
 import asyncio
 import json
@@ -7,6 +7,7 @@ import threading
 import pytest
 from asgiref.sync import sync_to_async
 from asgiref.testing import ApplicationCommunicator
+from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
 from calls.models import Call
@@ -19,9 +20,10 @@ def _application():
 
 
 async def _request(method: str, path: str, *, body: bytes = b"", headers=(), app=None):
+    path, _, query = path.partition("?")
     scope = {
         "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method, "scheme": "http",
-        "path": path, "raw_path": path.encode(), "query_string": b"", "root_path": "",
+        "path": path, "raw_path": path.encode(), "query_string": query.encode(), "root_path": "",
         "headers": [(b"host", b"testserver"), (b"content-length", str(len(body)).encode()), *headers], "client": ("127.0.0.1", 5000), "server": ("testserver", 80),
     }
     communicator = ApplicationCommunicator(app or _application(), scope)
@@ -105,3 +107,119 @@ async def test_errors_keep_their_status_through_asgi(operator):
     assert missing == 404
     assert malformed == 400 and json.loads(body)["detail"]
     assert anonymous in (401, 403)
+
+
+def _token_headers(token):
+    return [(b"authorization", f"Token {token.key}".encode()), (b"content-type", b"application/json")]
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_the_request_signals_run_on_the_views_thread_and_the_thread_serves_the_next_request(operator, monkeypatch):
+    from django.core import signals
+
+    from calls import api
+    from dispatch.asgi_handler import SyncChainASGIHandler
+
+    token = await sync_to_async(Token.objects.create)(user=operator)
+    seen = []
+    original_get = api.CallListCreateApi.get
+
+    def spy_get(self, request):
+        seen.append(("view", threading.get_ident()))
+        return original_get(self, request)
+
+    def started(**kwargs):
+        seen.append(("started", threading.get_ident()))
+
+    def finished(**kwargs):
+        # request_finished hands the database connection back: it must run where the view used it.
+        seen.append(("finished", threading.get_ident()))
+
+    monkeypatch.setattr(api.CallListCreateApi, "get", spy_get)
+    signals.request_started.connect(started)
+    signals.request_finished.connect(finished)
+    handler = SyncChainASGIHandler()
+    try:
+        threads_before = threading.active_count()
+        first, _, _ = await _request("GET", "/api/v1/calls/", headers=_token_headers(token), app=handler)
+        threads_after_first = threading.active_count()
+        second, _, _ = await _request("GET", "/api/v1/calls/", headers=_token_headers(token), app=handler)
+        threads_after_second = threading.active_count()
+    finally:
+        signals.request_started.disconnect(started)
+        signals.request_finished.disconnect(finished)
+
+    assert first == second == 200
+    assert [step for step, _ in seen] == ["started", "view", "finished"] * 2
+    assert len({thread for _, thread in seen}) == 1
+    assert seen[0][1] != threading.get_ident()
+    # The second request started no thread: it was served by the first one's.
+    assert threads_after_first <= threads_before + 1
+    assert threads_after_second == threads_after_first
+    assert len(handler._idle_threads) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_requests_in_flight_at_once_never_share_a_thread(operator, monkeypatch):
+    from calls import api
+    from dispatch.asgi_handler import SyncChainASGIHandler
+
+    token = await sync_to_async(Token.objects.create)(user=operator)
+    inside = threading.Barrier(3, timeout=10)
+    threads = []
+    original_get = api.CallListCreateApi.get
+
+    def waiting_get(self, request):
+        threads.append(threading.get_ident())
+        inside.wait()  # only passes once all three views run at the same time
+        return original_get(self, request)
+
+    monkeypatch.setattr(api.CallListCreateApi, "get", waiting_get)
+    handler = SyncChainASGIHandler()
+    answers = await asyncio.gather(*(
+        _request("GET", "/api/v1/calls/", headers=_token_headers(token), app=handler) for _ in range(3)
+    ))
+
+    assert [status for status, _, _ in answers] == [200, 200, 200]
+    assert len(set(threads)) == 3
+    assert len(handler._idle_threads) == 3
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_a_streamed_export_is_read_and_closed_on_the_requests_thread(supervisor, monkeypatch):
+    from django.core import signals
+
+    from calls.models import Call as CallModel
+    from dispatch import exports
+    from dispatch.asgi_handler import SyncChainASGIHandler
+
+    await sync_to_async(CallModel.objects.create)(notes="ekspor", received_at=timezone.now())
+    token = await sync_to_async(Token.objects.create)(user=supervisor)
+    seen = []
+    original_rows = exports.call_rows
+
+    def spy_rows(period):
+        for row in original_rows(period):
+            seen.append(("row", threading.get_ident()))
+            yield row
+
+    def finished(**kwargs):
+        seen.append(("finished", threading.get_ident()))
+
+    monkeypatch.setattr(exports, "call_rows", spy_rows)
+    signals.request_finished.connect(finished)
+    handler = SyncChainASGIHandler()
+    try:
+        day = timezone.localdate().isoformat()
+        status, headers, body = await _request(
+            "GET", f"/api/v1/reports/daily/?date={day}&format=csv", headers=_token_headers(token), app=handler,
+        )
+    finally:
+        signals.request_finished.disconnect(finished)
+
+    assert status == 200, body
+    assert headers[b"content-type"].startswith(b"text/csv")
+    lines = body.decode("utf-8-sig").strip().splitlines()
+    assert lines[0].startswith("external_id,") and len(lines) == 2
+    assert [step for step, _ in seen] == ["row", "finished"]
+    assert len({thread for _, thread in seen}) == 1 and seen[0][1] != threading.get_ident()
