@@ -375,6 +375,12 @@ def process_tree_cpu_seconds(pid: int) -> float:
     return _tree_cpu(_process_table(), pid)
 
 
+def command_cpu_seconds(command: str, table: dict[int, tuple[int, str, float]] | None = None) -> float:
+    """CPU seconds used so far by every process of one command name (`postgres`: the server and its backends)."""
+    table = _process_table() if table is None else table
+    return sum(cpu for _, comm, cpu in table.values() if comm == command)
+
+
 class CpuByParty(threading.Thread):
     """Samples, every `every` seconds, the CPU seconds used so far by each party on the machine: named
     process trees (the server...), single processes (the benchmark itself, whose tree holds the
@@ -393,7 +399,7 @@ class CpuByParty(threading.Thread):
         parties = {name: _tree_cpu(table, pid) for name, pid in list(self.trees.items())}
         parties.update({name: table.get(pid, (0, "", 0.0))[2] for name, pid in self.processes.items()})
         for name, command in (("postgresql", "postgres"), ("redis", "redis-server")):
-            parties[name] = sum(cpu for _, comm, cpu in table.values() if comm == command)
+            parties[name] = command_cpu_seconds(command, table)
         self.samples.append((time.time(), parties))
 
     def run(self) -> None:

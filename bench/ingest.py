@@ -155,6 +155,7 @@ def main(argv=None) -> int:
             sampler = ConnectionSampler()
             sampler.start()
             cpu_before = common.process_tree_cpu_seconds(proc.pid)
+            db_cpu_before = common.command_cpu_seconds("postgres")
             workers_before = common.children_cpu_seconds(proc.pid)
             outcome = asyncio.run(load(base, token, seconds=seconds, concurrency=args.concurrency))
             # How evenly the processes shared the load (1/workers when even; 1.0 when one served it all).
@@ -162,13 +163,16 @@ def main(argv=None) -> int:
             busiest_share = max(worker_cpu) / sum(worker_cpu) if workers > 1 and sum(worker_cpu) > 0 else 1.0
             # Web-process CPU per call (warm-up included in both counts): what one call costs the server.
             cpu_ms = (common.process_tree_cpu_seconds(proc.pid) - cpu_before) * 1000 / max(1, outcome["requests"])
+            # The same for PostgreSQL (its pooled backends live through the load; the sampler's own
+            # once-a-half-second query is a rounding error).
+            db_cpu_ms = (common.command_cpu_seconds("postgres") - db_cpu_before) * 1000 / max(1, outcome["requests"])
             sampler.done.set()
             sampler.join()
         finally:
             common.stop(proc)
         print(f"{workers} worker(s): {outcome['rate']:.0f} calls/s, p50 {outcome['p50_ms']:.1f} ms, "
               f"p99 {outcome['p99_ms']:.1f} ms, statuses {outcome['statuses']}, peak db connections {sampler.peak}, "
-              f"server CPU {cpu_ms:.2f} ms/call, busiest process's share {busiest_share:.2f}")
+              f"server CPU {cpu_ms:.2f} ms/call, PostgreSQL CPU {db_cpu_ms:.2f} ms/call, busiest process's share {busiest_share:.2f}")
         suffix = f"{workers}proc"
         results += [
             {"name": f"ingest.calls_per_s.{suffix}", "value": round(outcome["rate"], 1), "unit": "calls/s",
@@ -178,6 +182,7 @@ def main(argv=None) -> int:
             {"name": f"ingest.errors.{suffix}", "value": sum(v for k, v in outcome["statuses"].items() if k != 201), "unit": "requests"},
             {"name": f"ingest.db_connections_peak.{suffix}", "value": sampler.peak, "unit": "connections"},
             {"name": f"ingest.server_cpu_per_call.{suffix}", "value": round(cpu_ms, 2), "unit": "ms"},
+            {"name": f"ingest.db_cpu_per_call.{suffix}", "value": round(db_cpu_ms, 2), "unit": "ms"},
         ]
         if workers > 1:
             results.append({"name": f"ingest.busiest_process_share.{suffix}", "value": round(busiest_share, 2),
