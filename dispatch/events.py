@@ -25,6 +25,7 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
+from psycopg import ClientCursor
 
 from dispatch.models import Event
 
@@ -182,18 +183,22 @@ def _store_in_one_statement(items: list[_Held], now, *, commit: bool = False) ->
     params: list[Any] = [n, n, now]
     for index, (event_type, data, agency_code) in enumerate(items, start=1):
         params += [index, event_type, connection.ops.adapt_json_value(data, None), agency_code]
+    # Only the number of events (an int) and a row of placeholders per event go into the text.
+    sql = (
+        "WITH counter AS (INSERT INTO dispatch_eventcounter (id, value)"  # nosec B608
+        " SELECT 1, coalesce(max(seq), 0) + %s FROM dispatch_event"
+        " ON CONFLICT (id) DO UPDATE SET value = dispatch_eventcounter.value + %s RETURNING value)"
+        " INSERT INTO dispatch_event (seq, type, data, agency_code, created_at)"
+        f" SELECT counter.value - {n} + held.n, held.type, held.data, held.agency_code, %s"
+        f" FROM counter, (VALUES {rows}) AS held (n, type, data, agency_code) RETURNING seq"
+    )
     with connection.cursor() as cursor:
-        # Only the number of events (an int) and a row of placeholders per event go into the text.
-        cursor.execute(
-            "WITH counter AS (INSERT INTO dispatch_eventcounter (id, value)"  # nosec B608
-            " SELECT 1, coalesce(max(seq), 0) + %s FROM dispatch_event"
-            " ON CONFLICT (id) DO UPDATE SET value = dispatch_eventcounter.value + %s RETURNING value)"
-            " INSERT INTO dispatch_event (seq, type, data, agency_code, created_at)"
-            f" SELECT counter.value - {n} + held.n, held.type, held.data, held.agency_code, %s"
-            f" FROM counter, (VALUES {rows}) AS held (n, type, data, agency_code) RETURNING seq"
-            + ("; COMMIT" if commit else ""),
-            params,
-        )
+        if commit:
+            # Two commands in one round trip go only as one text without parameters (PostgreSQL's
+            # simple protocol), so psycopg quotes the values into it, as a client-side cursor does.
+            cursor.execute(ClientCursor(connection.connection).mogrify(sql, params) + "; COMMIT")
+        else:
+            cursor.execute(sql, params)
         seqs = sorted(int(row[0]) for row in cursor.fetchall())
     return seqs
 

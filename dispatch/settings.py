@@ -124,6 +124,14 @@ if DATABASE_URL:
     DATABASES["default"]["OPTIONS"].setdefault("connect_timeout", env_int("DB_CONNECT_TIMEOUT", 3))
     if env_str("DB_SESSION_OPTIONS"):
         DATABASES["default"]["OPTIONS"]["options"] = env_str("DB_SESSION_OPTIONS")
+    # DB_SERVER_SIDE_BINDING (on by default): parameters travel apart from the SQL text, and psycopg
+    # prepares a statement once a connection has run it 5 times (its prepare_threshold). PostgreSQL
+    # then plans each hot statement once per pooled connection instead of on every request
+    # (measured in docs/scaling.md). Turn it off only behind a pooler that cannot carry prepared
+    # statements (PgBouncer before 1.21, or without max_prepared_statements).
+    if env_bool("DB_SERVER_SIDE_BINDING", True):
+        DATABASES["default"]["OPTIONS"]["server_side_binding"] = True
+        DATABASES["default"]["OPTIONS"]["prepare_threshold"] = env_int("DB_PREPARE_THRESHOLD", 5)
     # DB_POOL (on by default): one psycopg pool per process (Django 5.2), so the connection count is bounded by
     # processes x DB_POOL_MAX_SIZE however many threads serve requests. Pools exclude persistent connections.
     if env_bool("DB_POOL", True):

@@ -75,3 +75,27 @@ def test_a_role_change_is_seen_by_the_next_request(ref, make_user):
     user_read, _ = TokenAuthentication().authenticate_credentials(key)
 
     assert actor_for_user(user_read).agency_code == "BPBD"
+
+
+@pytest.mark.services
+def test_on_postgresql_the_token_lookup_is_prepared_once_the_connection_has_run_it_a_few_times(ref, make_user):
+    """Server-side binding with psycopg's prepare threshold: PostgreSQL plans the hot statement once per connection."""
+    from django.db import connection
+
+    from dispatch.authentication import _token_query
+
+    token = Token.objects.create(user=make_user("operator"))
+    threshold = connection.settings_dict["OPTIONS"]["prepare_threshold"]
+
+    def prepared() -> list:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT statement FROM pg_prepared_statements")
+            return [row[0] for row in cursor.fetchall() if row[0] == _token_query().sql.replace("%s", "$1")]
+
+    assert not prepared()
+    for _ in range(threshold + 1):
+        assert token_with_user_and_role(token.key).user_id == token.user_id
+    assert len(prepared()) == 1
+    # And the prepared statement answers as the unprepared one did.
+    assert token_with_user_and_role(token.key).user.membership.role == "operator"
+    assert token_with_user_and_role("0" * 40) is None
