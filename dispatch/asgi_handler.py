@@ -35,15 +35,20 @@ from django.http import FileResponse
 from django.urls import set_script_prefix
 
 
+# Idle threads kept for the next requests; beyond this (after a burst), a returned one is let go.
+MAX_IDLE_THREADS = 64
+
+
 class SyncChainASGIHandler(ASGIHandler):
-    def __init__(self):
+    def __init__(self, *, max_idle_threads: int = MAX_IDLE_THREADS):
         super(ASGIHandler, self).__init__()
         self.load_middleware(is_async=False)
         # Built once: the wrappers hold no per-request state (the thread comes from the context).
         self._serve_in_thread = sync_to_async(self._serve, thread_sensitive=True)
         self._close_in_thread = sync_to_async(self._close, thread_sensitive=True)
-        # Idle one-thread executors. At most as many exist as requests were ever in flight at once.
+        # Idle one-thread executors, at most `max_idle_threads` of them.
         self._idle_threads: list[ThreadPoolExecutor] = []
+        self._max_idle_threads = max_idle_threads
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
@@ -56,7 +61,10 @@ class SyncChainASGIHandler(ASGIHandler):
         finally:
             # Even if this request was cancelled while its view still runs, the executor runs one call
             # at a time: the next request's work waits behind it on the same thread.
-            self._idle_threads.append(thread)
+            if len(self._idle_threads) < self._max_idle_threads:
+                self._idle_threads.append(thread)
+            else:
+                thread.shutdown(wait=False)  # its thread ends once its work is done
 
     async def handle(self, scope, receive, send):
         try:

@@ -223,3 +223,40 @@ async def test_a_streamed_export_is_read_and_closed_on_the_requests_thread(super
     assert lines[0].startswith("external_id,") and len(lines) == 2
     assert [step for step, _ in seen] == ["row", "finished"]
     assert len({thread for _, thread in seen}) == 1 and seen[0][1] != threading.get_ident()
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_after_a_burst_only_so_many_idle_threads_are_kept(operator, monkeypatch):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from calls import api
+    from dispatch import asgi_handler
+
+    created = []
+
+    class Recorded(ThreadPoolExecutor):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            created.append(self)
+
+    token = await sync_to_async(Token.objects.create)(user=operator)
+    inside = threading.Barrier(3, timeout=10)
+    original_get = api.CallListCreateApi.get
+
+    def waiting_get(self, request):
+        inside.wait()  # three requests in flight at once: three threads
+        return original_get(self, request)
+
+    monkeypatch.setattr(api.CallListCreateApi, "get", waiting_get)
+    monkeypatch.setattr(asgi_handler, "ThreadPoolExecutor", Recorded)
+    handler = asgi_handler.SyncChainASGIHandler(max_idle_threads=2)
+    answers = await asyncio.gather(*(
+        _request("GET", "/api/v1/calls/", headers=_token_headers(token), app=handler) for _ in range(3)
+    ))
+
+    assert [status for status, _, _ in answers] == [200, 200, 200]
+    assert len(created) == 3 and len(handler._idle_threads) == 2
+    [let_go] = [executor for executor in created if executor not in handler._idle_threads]
+    with pytest.raises(RuntimeError):
+        let_go.submit(print)  # shut down: its thread has ended
+    assert handler._idle_threads[0].submit(int).result(timeout=5) == 0  # the kept ones still serve
