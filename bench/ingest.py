@@ -132,6 +132,37 @@ async def load(base: str, token: str, *, seconds: float, concurrency: int, warmu
     }
 
 
+# A 2-process figure counts only if no process did more than this share of the web work.
+UNEVEN_SHARE, UNEVEN_ATTEMPTS = 0.75, 3
+
+
+def measure(workers: int, pool_env: dict, seconds: float, concurrency: int):
+    """One server with `workers` processes under the load: the outcome, peak connections, CPU per
+    call of the web processes and of PostgreSQL, and the busiest process's share of the web CPU."""
+    proc, base = common.start_server(workers=workers, **pool_env)
+    try:
+        token = common.token(base)
+        sampler = ConnectionSampler()
+        sampler.start()
+        cpu_before = common.process_tree_cpu_seconds(proc.pid)
+        db_cpu_before = common.command_cpu_seconds("postgres")
+        workers_before = common.children_cpu_seconds(proc.pid)
+        outcome = asyncio.run(load(base, token, seconds=seconds, concurrency=concurrency))
+        # How evenly the processes shared the load (1/workers when even; 1.0 when one served it all).
+        worker_cpu = [cpu - workers_before.get(pid, 0.0) for pid, cpu in common.children_cpu_seconds(proc.pid).items()]
+        busiest_share = max(worker_cpu) / sum(worker_cpu) if workers > 1 and sum(worker_cpu) > 0 else 1.0
+        # Web-process CPU per call (warm-up included in both counts): what one call costs the server.
+        cpu_ms = (common.process_tree_cpu_seconds(proc.pid) - cpu_before) * 1000 / max(1, outcome["requests"])
+        # The same for PostgreSQL (its pooled backends live through the load; the sampler's own
+        # once-a-half-second query is a rounding error).
+        db_cpu_ms = (common.command_cpu_seconds("postgres") - db_cpu_before) * 1000 / max(1, outcome["requests"])
+        sampler.done.set()
+        sampler.join()
+    finally:
+        common.stop(proc)
+    return outcome, sampler.peak, cpu_ms, db_cpu_ms, busiest_share
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--json")
@@ -149,30 +180,17 @@ def main(argv=None) -> int:
     results = []
     pool_env = {} if args.no_pool else {"DB_POOL": "1", "DB_POOL_MIN_SIZE": "2", "DB_POOL_MAX_SIZE": "8"}
     for workers in [int(w) for w in args.workers.split(",")]:
-        proc, base = common.start_server(workers=workers, **pool_env)
-        try:
-            token = common.token(base)
-            sampler = ConnectionSampler()
-            sampler.start()
-            cpu_before = common.process_tree_cpu_seconds(proc.pid)
-            db_cpu_before = common.command_cpu_seconds("postgres")
-            workers_before = common.children_cpu_seconds(proc.pid)
-            outcome = asyncio.run(load(base, token, seconds=seconds, concurrency=args.concurrency))
-            # How evenly the processes shared the load (1/workers when even; 1.0 when one served it all).
-            worker_cpu = [cpu - workers_before.get(pid, 0.0) for pid, cpu in common.children_cpu_seconds(proc.pid).items()]
-            busiest_share = max(worker_cpu) / sum(worker_cpu) if workers > 1 and sum(worker_cpu) > 0 else 1.0
-            # Web-process CPU per call (warm-up included in both counts): what one call costs the server.
-            cpu_ms = (common.process_tree_cpu_seconds(proc.pid) - cpu_before) * 1000 / max(1, outcome["requests"])
-            # The same for PostgreSQL (its pooled backends live through the load; the sampler's own
-            # once-a-half-second query is a rounding error).
-            db_cpu_ms = (common.command_cpu_seconds("postgres") - db_cpu_before) * 1000 / max(1, outcome["requests"])
-            sampler.done.set()
-            sampler.join()
-        finally:
-            common.stop(proc)
-        print(f"{workers} worker(s): {outcome['rate']:.0f} calls/s, p50 {outcome['p50_ms']:.1f} ms, "
-              f"p99 {outcome['p99_ms']:.1f} ms, statuses {outcome['statuses']}, peak db connections {sampler.peak}, "
-              f"server CPU {cpu_ms:.2f} ms/call, PostgreSQL CPU {db_cpu_ms:.2f} ms/call, busiest process's share {busiest_share:.2f}")
+        attempts = 1 if args.quick else UNEVEN_ATTEMPTS  # the quick run is a smoke test, under 2 minutes in all
+        for attempt in range(1, attempts + 1):
+            outcome, peak, cpu_ms, db_cpu_ms, busiest_share = measure(workers, pool_env, seconds, args.concurrency)
+            print(f"{workers} worker(s): {outcome['rate']:.0f} calls/s, p50 {outcome['p50_ms']:.1f} ms, "
+                  f"p99 {outcome['p99_ms']:.1f} ms, statuses {outcome['statuses']}, peak db connections {peak}, "
+                  f"server CPU {cpu_ms:.2f} ms/call, PostgreSQL CPU {db_cpu_ms:.2f} ms/call, busiest process's share {busiest_share:.2f}")
+            if workers == 1 or busiest_share <= UNEVEN_SHARE:
+                break
+            # The workers accept from one shared socket: when the 32 connections arrive at once, one
+            # process can take them all and the figure is a 1-process figure. Measured again.
+            print(f"  uneven: one process did {busiest_share:.0%} of the work (attempt {attempt} of {attempts})")
         suffix = f"{workers}proc"
         results += [
             {"name": f"ingest.calls_per_s.{suffix}", "value": round(outcome["rate"], 1), "unit": "calls/s",
@@ -180,7 +198,7 @@ def main(argv=None) -> int:
             {"name": f"ingest.latency_p50.{suffix}", "value": round(outcome["p50_ms"], 1), "unit": "ms"},
             {"name": f"ingest.latency_p99.{suffix}", "value": round(outcome["p99_ms"], 1), "unit": "ms"},
             {"name": f"ingest.errors.{suffix}", "value": sum(v for k, v in outcome["statuses"].items() if k != 201), "unit": "requests"},
-            {"name": f"ingest.db_connections_peak.{suffix}", "value": sampler.peak, "unit": "connections"},
+            {"name": f"ingest.db_connections_peak.{suffix}", "value": peak, "unit": "connections"},
             {"name": f"ingest.server_cpu_per_call.{suffix}", "value": round(cpu_ms, 2), "unit": "ms"},
             {"name": f"ingest.db_cpu_per_call.{suffix}", "value": round(db_cpu_ms, 2), "unit": "ms"},
         ]
