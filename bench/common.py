@@ -288,8 +288,6 @@ class LeanApiClient:
     """
 
     def __init__(self, base: str, headers: dict[str, str], *, timeout: float = 30.0) -> None:
-        import asyncio
-
         self.base, self.headers, self.timeout = base, headers, timeout
         self.idle: list[tuple[float, HttpConnection]] = []  # (when it was last used, connection), oldest first
 
