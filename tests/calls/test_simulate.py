@@ -66,6 +66,44 @@ def test_a_refused_call_is_not_sent_again():
     assert answer.status_code == 400 and Refusing.tries == 1
 
 
+class _OneAtATimeServer:
+    """Answers each call's creation after `seconds`, everything else at once."""
+
+    def __init__(self, seconds: float):
+        self.seconds, self.created = seconds, 0
+
+    async def post(self, path, json=None, headers=None):
+        if path == "/api/v1/calls/":
+            await asyncio.sleep(self.seconds)
+            self.created += 1
+            answer = _Answer(201)
+            answer.json = lambda n=self.created: {"id": n}
+            return answer
+        return _Answer(200)
+
+    async def get(self, path, params=None):
+        answer = _Answer(200)
+        answer.json = lambda: {"candidates": []}
+        return answer
+
+    async def __aenter__(self):
+        return self
+
+    async def __aexit__(self, *exc):
+        return None
+
+
+def test_a_call_held_back_by_the_in_flight_cap_counts_the_wait_in_its_creation_time():
+    simulator = simulate.Simulator(base_url="http://unused", token="t", seed=3, think=0.0)
+    # Three calls arrive at once; one at a time in flight, each created 0.2 s after it is sent.
+    stats = asyncio.run(simulator.run(rate=1000, duration=0.004, surge_factor=1, surge_at=99, surge_seconds=0,
+                                      max_in_flight=1, client=_OneAtATimeServer(0.2)))
+    assert stats.created >= 2
+    times = sorted(stats.create_ms)
+    # The last one waited for the ones before it: its time is its wait plus its own 0.2 s.
+    assert times[0] >= 195 and times[-1] >= 200 * stats.created - 10
+
+
 @pytest.mark.services
 @pytest.mark.django_db(transaction=True)
 def test_the_command_plays_a_normal_mix_then_a_surge_and_every_call_is_stored_and_classified(ref, make_user, tmp_path):
