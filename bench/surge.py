@@ -158,6 +158,9 @@ def main(argv=None) -> int:
         {"name": "surge.create_p99", "value": round(sim["surge_create_p99_ms"], 1), "unit": "ms"},
         {"name": "surge.classify_p50", "value": round(sim["surge_classify_p50_ms"], 1), "unit": "ms"},
         {"name": "surge.classify_p99", "value": round(sim["surge_classify_p99_ms"], 1), "unit": "ms"},
+        # From the call's arrival to its classification's answer, the wait for an operator's place included.
+        {"name": "surge.classified_after_p50", "value": round(sim["surge_classified_after_p50_ms"], 1), "unit": "ms"},
+        {"name": "surge.classified_after_p99", "value": round(sim["surge_classified_after_p99_ms"], 1), "unit": "ms"},
         {"name": "surge.commit_to_screen_p50", "value": round(common.percentile(surge_delays, 50) * 1000, 1), "unit": "ms"},
         {"name": "surge.commit_to_screen_p99", "value": round(common.percentile(surge_delays, 99) * 1000, 1), "unit": "ms"},
         {"name": "surge.ws_clients", "value": clients, "unit": "sockets"},

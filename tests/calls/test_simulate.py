@@ -66,19 +66,19 @@ def test_a_refused_call_is_not_sent_again():
     assert answer.status_code == 400 and Refusing.tries == 1
 
 
-class _OneAtATimeServer:
-    """Answers each call's creation after `seconds`, everything else at once."""
+class _SlowClassifyServer:
+    """Creates at once; answers each classification after `seconds`."""
 
     def __init__(self, seconds: float):
         self.seconds, self.created = seconds, 0
 
     async def post(self, path, json=None, headers=None):
         if path == "/api/v1/calls/":
-            await asyncio.sleep(self.seconds)
             self.created += 1
             answer = _Answer(201)
             answer.json = lambda n=self.created: {"id": n}
             return answer
+        await asyncio.sleep(self.seconds)
         return _Answer(200)
 
     async def get(self, path, params=None):
@@ -93,15 +93,17 @@ class _OneAtATimeServer:
         return None
 
 
-def test_a_call_held_back_by_the_in_flight_cap_counts_the_wait_in_its_creation_time():
+def test_calls_ring_in_while_earlier_ones_wait_for_a_desk_and_the_wait_counts_until_classified():
     simulator = simulate.Simulator(base_url="http://unused", token="t", seed=3, think=0.0)
-    # Three calls arrive at once; one at a time in flight, each created 0.2 s after it is sent.
-    stats = asyncio.run(simulator.run(rate=1000, duration=0.004, surge_factor=1, surge_at=99, surge_seconds=0,
-                                      max_in_flight=1, client=_OneAtATimeServer(0.2)))
-    assert stats.created >= 2
-    times = sorted(stats.create_ms)
-    # The last one waited for the ones before it: its time is its wait plus its own 0.2 s.
-    assert times[0] >= 195 and times[-1] >= 200 * stats.created - 10
+    # Calls arrive together, all in the surge; one desk, each classification takes 0.2 s.
+    stats = asyncio.run(simulator.run(rate=1000, duration=0.004, surge_factor=1, surge_at=0, surge_seconds=1,
+                                      max_in_flight=1, client=_SlowClassifyServer(0.2)))
+    assert stats.created >= 2 and len(stats.surge_classified_after_ms) == stats.created
+    # Every call was recorded as it rang, not after the classifications before it.
+    assert max(stats.surge_create_ms) < 100
+    # The last one classified waited for the desk: the classifications before it, then its own.
+    after = sorted(stats.surge_classified_after_ms)
+    assert after[0] >= 195 and after[-1] >= 200 * stats.created - 10
 
 
 @pytest.mark.services
