@@ -20,6 +20,14 @@ The thread-sensitive contract is unchanged: everything one request runs synchron
 its one thread, in order, and no two requests share a thread at the same time. A streaming
 response (the CSV exports) is iterated and closed on that same thread by Django's own code,
 which also stops the stream when the client goes away. Measured in `docs/scaling.md`.
+
+Calls come first. A new call (`POST` to one of `INTAKE_PATHS`: the operator's or the phone
+system's) always starts at once. Every other request (classification, lookups, pages, reports,
+exports) waits for one of `settings.WEB_OTHER_REQUESTS` places per process before its view runs,
+and gives it back when its response is built (a streamed export streams after that). Under
+normal load nothing waits. When the machine is full, as in a disaster surge, the calls that ring
+are still recorded at once, and the rest queues here, holding no thread and no database
+connection, instead of all of it slowing down together.
 """
 
 from __future__ import annotations
@@ -28,6 +36,7 @@ import asyncio
 from concurrent.futures import ThreadPoolExecutor
 
 from asgiref.sync import ThreadSensitiveContext, sync_to_async
+from django.conf import settings
 from django.core import signals
 from django.core.handlers.asgi import ASGIHandler, get_script_prefix
 from django.core.exceptions import RequestAborted
@@ -38,9 +47,16 @@ from django.urls import set_script_prefix
 # Idle threads kept for the next requests; beyond this (after a burst), a returned one is let go.
 MAX_IDLE_THREADS = 64
 
+# The requests that record a new call: never held back (see the module's docstring).
+INTAKE_PATHS = frozenset({"/api/v1/calls/", "/api/v1/telephony/events/", "/api/v1/aml/"})
+
+
+def is_intake(scope) -> bool:
+    return scope["method"] == "POST" and scope["path"] in INTAKE_PATHS
+
 
 class SyncChainASGIHandler(ASGIHandler):
-    def __init__(self, *, max_idle_threads: int = MAX_IDLE_THREADS):
+    def __init__(self, *, max_idle_threads: int = MAX_IDLE_THREADS, other_requests: int | None = None):
         super(ASGIHandler, self).__init__()
         self.load_middleware(is_async=False)
         # Built once: the wrappers hold no per-request state (the thread comes from the context).
@@ -49,6 +65,22 @@ class SyncChainASGIHandler(ASGIHandler):
         # Idle one-thread executors, at most `max_idle_threads` of them.
         self._idle_threads: list[ThreadPoolExecutor] = []
         self._max_idle_threads = max_idle_threads
+        # The places for requests other than intake, one semaphore per event loop (one per process
+        # under uvicorn; tests may run several loops one after another).
+        self._other_places = settings.WEB_OTHER_REQUESTS if other_requests is None else other_requests
+        self._gates: dict[asyncio.AbstractEventLoop, asyncio.Semaphore] = {}
+
+    def _gate(self, scope) -> asyncio.Semaphore | None:
+        """The semaphore this request must pass before its view runs, or None for intake."""
+        if is_intake(scope) or not self._other_places:
+            return None
+        loop = asyncio.get_running_loop()
+        gate = self._gates.get(loop)
+        if gate is None:
+            for old in [old for old in self._gates if old.is_closed()]:
+                del self._gates[old]
+            gate = self._gates[loop] = asyncio.Semaphore(self._other_places)
+        return gate
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
@@ -72,7 +104,12 @@ class SyncChainASGIHandler(ASGIHandler):
         except RequestAborted:
             return
         try:
-            response = await self._serve_in_thread(scope, body_file)
+            gate = self._gate(scope)
+            if gate is None:
+                response = await self._serve_in_thread(scope, body_file)
+            else:
+                async with gate:
+                    response = await self._serve_in_thread(scope, body_file)
             if response.streaming:
                 await self._stream(response, receive, send)
             else:

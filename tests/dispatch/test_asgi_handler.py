@@ -175,7 +175,7 @@ async def test_requests_in_flight_at_once_never_share_a_thread(operator, monkeyp
         return original_get(self, request)
 
     monkeypatch.setattr(api.CallListCreateApi, "get", waiting_get)
-    handler = SyncChainASGIHandler()
+    handler = SyncChainASGIHandler(other_requests=0)  # no limit: three views at once
     answers = await asyncio.gather(*(
         _request("GET", "/api/v1/calls/", headers=_token_headers(token), app=handler) for _ in range(3)
     ))
@@ -249,7 +249,7 @@ async def test_after_a_burst_only_so_many_idle_threads_are_kept(operator, monkey
 
     monkeypatch.setattr(api.CallListCreateApi, "get", waiting_get)
     monkeypatch.setattr(asgi_handler, "ThreadPoolExecutor", Recorded)
-    handler = asgi_handler.SyncChainASGIHandler(max_idle_threads=2)
+    handler = asgi_handler.SyncChainASGIHandler(max_idle_threads=2, other_requests=0)
     answers = await asyncio.gather(*(
         _request("GET", "/api/v1/calls/", headers=_token_headers(token), app=handler) for _ in range(3)
     ))
@@ -260,3 +260,50 @@ async def test_after_a_burst_only_so_many_idle_threads_are_kept(operator, monkey
     with pytest.raises(RuntimeError):
         let_go.submit(print)  # shut down: its thread has ended
     assert handler._idle_threads[0].submit(int).result(timeout=5) == 0  # the kept ones still serve
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_a_new_call_is_recorded_while_every_place_for_other_requests_is_taken(operator, monkeypatch):
+    from calls import api
+    from dispatch.asgi_handler import SyncChainASGIHandler
+
+    token = await sync_to_async(Token.objects.create)(user=operator)
+    inside, release = threading.Event(), threading.Event()
+    entered = []
+    original_get = api.CallListCreateApi.get
+
+    def held_get(self, request):
+        entered.append(request.GET.get("n"))
+        inside.set()
+        release.wait(10)
+        return original_get(self, request)
+
+    monkeypatch.setattr(api.CallListCreateApi, "get", held_get)
+    handler = SyncChainASGIHandler(other_requests=1)
+    first = asyncio.ensure_future(_request("GET", "/api/v1/calls/?n=1", headers=_token_headers(token), app=handler))
+    await asyncio.get_running_loop().run_in_executor(None, inside.wait, 10)
+    second = asyncio.ensure_future(_request("GET", "/api/v1/calls/?n=2", headers=_token_headers(token), app=handler))
+    await asyncio.sleep(0.2)
+
+    # The one place is taken and the second lookup waits for it; a ringing call does not.
+    status, _, body = await _request(
+        "POST", "/api/v1/calls/", body=json.dumps({"caller_number": "081273009876"}).encode(),
+        headers=[*_token_headers(token), (b"idempotency-key", b"lane-1")], app=handler,
+    )
+    assert status == 201, body
+    assert entered == ["1"] and not second.done()
+
+    release.set()
+    assert [answer[0] for answer in await asyncio.gather(first, second)] == [200, 200]
+    assert entered == ["1", "2"]
+
+
+def test_only_a_new_calls_post_is_intake():
+    from dispatch.asgi_handler import is_intake
+
+    assert is_intake({"method": "POST", "path": "/api/v1/calls/"})
+    assert is_intake({"method": "POST", "path": "/api/v1/telephony/events/"})
+    assert is_intake({"method": "POST", "path": "/api/v1/aml/"})
+    assert not is_intake({"method": "GET", "path": "/api/v1/calls/"})
+    assert not is_intake({"method": "POST", "path": "/api/v1/calls/7/classify/"})
+    assert not is_intake({"method": "POST", "path": "/api/v1/incidents/3/dispatch/"})
