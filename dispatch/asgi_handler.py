@@ -49,10 +49,17 @@ MAX_IDLE_THREADS = 64
 
 # The requests that record a new call: never held back (see the module's docstring).
 INTAKE_PATHS = frozenset({"/api/v1/calls/", "/api/v1/telephony/events/", "/api/v1/aml/"})
+# Health probes never wait either: a load balancer must not take a process that still records
+# calls out of rotation because its other requests queue in a surge.
+PROBE_PATHS = frozenset({"/health/live", "/health/ready"})
 
 
 def is_intake(scope) -> bool:
     return scope["method"] == "POST" and scope["path"] in INTAKE_PATHS
+
+
+def never_waits(scope) -> bool:
+    return is_intake(scope) or scope["path"] in PROBE_PATHS
 
 
 class SyncChainASGIHandler(ASGIHandler):
@@ -71,8 +78,8 @@ class SyncChainASGIHandler(ASGIHandler):
         self._gates: dict[asyncio.AbstractEventLoop, asyncio.Semaphore] = {}
 
     def _gate(self, scope) -> asyncio.Semaphore | None:
-        """The semaphore this request must pass before its view runs, or None for intake."""
-        if is_intake(scope) or not self._other_places:
+        """The semaphore this request must pass before its view runs, or None for intake and probes."""
+        if never_waits(scope) or not self._other_places:
             return None
         loop = asyncio.get_running_loop()
         gate = self._gates.get(loop)

@@ -291,6 +291,9 @@ async def test_a_new_call_is_recorded_while_every_place_for_other_requests_is_ta
         headers=[*_token_headers(token), (b"idempotency-key", b"lane-1")], app=handler,
     )
     assert status == 201, body
+    # Nor does the load balancer's probe.
+    probe, _, _ = await _request("GET", "/health/ready", app=handler)
+    assert probe == 200
     assert entered == ["1"] and not second.done()
 
     release.set()
@@ -298,8 +301,8 @@ async def test_a_new_call_is_recorded_while_every_place_for_other_requests_is_ta
     assert entered == ["1", "2"]
 
 
-def test_only_a_new_calls_post_is_intake():
-    from dispatch.asgi_handler import is_intake
+def test_only_a_new_calls_post_is_intake_and_only_it_and_the_probes_never_wait():
+    from dispatch.asgi_handler import is_intake, never_waits
 
     assert is_intake({"method": "POST", "path": "/api/v1/calls/"})
     assert is_intake({"method": "POST", "path": "/api/v1/telephony/events/"})
@@ -307,3 +310,7 @@ def test_only_a_new_calls_post_is_intake():
     assert not is_intake({"method": "GET", "path": "/api/v1/calls/"})
     assert not is_intake({"method": "POST", "path": "/api/v1/calls/7/classify/"})
     assert not is_intake({"method": "POST", "path": "/api/v1/incidents/3/dispatch/"})
+    assert never_waits({"method": "GET", "path": "/health/ready"}) and never_waits({"method": "GET", "path": "/health/live"})
+    assert never_waits({"method": "POST", "path": "/api/v1/calls/"})
+    assert not never_waits({"method": "GET", "path": "/api/v1/calls/"})
+    assert not never_waits({"method": "GET", "path": "/"})
