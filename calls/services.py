@@ -24,7 +24,6 @@ from calls.selectors import CallerHistory, caller_history
 from dispatch import events, rows
 from dispatch.audit import audit, audit_row
 from dispatch.errors import Conflict, InvalidInput
-from dispatch.models import Incident
 from dispatch.reports import amend_if_signed_off
 from dispatch.rollups import rollup_mark_stale
 

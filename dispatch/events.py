@@ -213,8 +213,8 @@ def _store_and_publish_after_commit(items: list[_Held], *, commit: bool = False)
     return envelopes
 
 
-# Inside `stored_together()`: the atomic depth of its transaction, and the (event type, data,
-# agency code) of the events emitted at that depth, in order.
+# Inside `atomic()`: the atomic depth of its transaction, and the (event type, data, agency code)
+# of the events emitted at that depth, in order.
 _held: contextvars.ContextVar[tuple[int, list[_Held]] | None] = contextvars.ContextVar(
     "held_events", default=None
 )
@@ -224,9 +224,8 @@ def emit(event_type: str, data: dict[str, Any], *, agency_code: str = "") -> Env
     """Store an event in the current transaction and broadcast it after commit.
 
     The counter row stays locked from the moment an event is numbered until commit, which is
-    what keeps `seq` in commit order. Inside `events.atomic()` (the services' transactions) or
-    `stored_together()` the event is held and stored when that block ends (and None is
-    returned), unless it is emitted in a savepoint inside the block: that one is stored at once,
+    what keeps `seq` in commit order. Inside `events.atomic()` (the services' transactions) the
+    event is held and stored when that block ends (and None is returned), unless it is emitted in a savepoint inside the block: that one is stored at once,
     so rolling the savepoint back takes it too. Anywhere else, call it last in the transaction.
     """
     if event_type not in EVENT_TYPES:
@@ -262,35 +261,18 @@ def _holding():
 
 
 @contextlib.contextmanager
-def stored_together():
-    """Hold the events emitted inside the block; store them, in order, when it ends without error.
-
-    For a service whose change emits several events, some from the services it calls
-    (a classification that links its call to an incident): the first stored event locks
-    the counter row until COMMIT, and every write between an early event and the commit
-    would hold up every other writer's event. Put the block around the whole change,
-    directly inside the transaction, so the events are the last statement before COMMIT.
-    """
-    if _held.get() is None and not connection.in_atomic_block:
-        raise RuntimeError("events are stored inside the transaction that makes the change")
-    with _holding() as held:
-        yield
-    if held:
-        _store_and_publish_after_commit(held)
-
-
-@contextlib.contextmanager
 def atomic():
     """A service's transaction, whose events are stored by the statement that commits it.
 
-    Events emitted inside are held, as in `stored_together()`, and stored when the block ends
-    without error. When this is the outermost transaction on PostgreSQL, the same round trip
+    Events emitted inside are held and stored, in order, when the block ends without error: a
+    change that emits several events (a classification that joins its call to an incident, some
+    from the services it calls) stores them together, as the last statement. When this is the outermost transaction on PostgreSQL, the same round trip
     commits: the counter row, which every writer's events wait for, is then locked only inside
     the server for the increment and the commit, never while this process waits for the network
     or for its interpreter lock, and the change costs one round trip less. Django's own commit at
     the end of the block then finds nothing left to commit and runs the on-commit hooks (the
     broadcast). Inside another transaction (another service's, a test's) the events are stored
-    when the block ends and the outer transaction commits them, as with `stored_together()`.
+    when the block ends and the outer transaction commits them.
     """
     with transaction.atomic():
         with _holding() as held:

@@ -10,7 +10,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import time_machine
 from django.db import connection
-from django.utils import timezone
 
 from agencies.models import DutyRoster, Membership
 from dispatch import services

@@ -3,7 +3,6 @@ that fail without failing the request, and a schema for every event type."""
 
 from __future__ import annotations
 
-import contextlib
 import threading
 import time
 from datetime import timedelta
@@ -75,24 +74,15 @@ def test_seq_is_gapless_and_in_commit_order_under_concurrent_writers(ref, make_u
     assert seqs == list(range(start_max + 1, start_max + 1 + 6 * 15))
 
 
-def _atomic_and_stored_together():
-    from django.db import transaction
-
-    with transaction.atomic(), events.stored_together():
-        yield
-
-
 @pytest.mark.services
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.parametrize("block", [contextlib.contextmanager(_atomic_and_stored_together), events.atomic],
-                         ids=["stored_together", "committed_with_the_events"])
-def test_seq_stays_gapless_when_writers_store_several_events_at_once(ref, block):
-    """Each transaction stores three held events in one statement (with its COMMIT, in `events.atomic`);
+def test_seq_stays_gapless_when_writers_store_several_events_at_once(ref):
+    """Each transaction stores three held events in one statement, with its COMMIT (`events.atomic`);
     they take consecutive seqs in order."""
 
     def write(n):
         for i in range(10):
-            with block():
+            with events.atomic():
                 for k in range(3):
                     events.emit(events.ALERT, {"kind": f"{n}.{i}.{k}", "message": "m"})
 
@@ -107,9 +97,10 @@ def test_seq_stays_gapless_when_writers_store_several_events_at_once(ref, block)
 
 @pytest.mark.django_db(transaction=True)
 def test_held_events_are_stored_in_one_statement_and_published_with_their_seqs(
-    ref, monkeypatch, django_assert_max_num_queries, django_capture_on_commit_callbacks
+    ref, monkeypatch, django_capture_on_commit_callbacks
 ):
     from django.db import transaction
+    from django.test.utils import CaptureQueriesContext
 
     published: list[events.Envelope] = []
     monkeypatch.setattr(events, "publish_after_commit", published.append)
@@ -117,10 +108,13 @@ def test_held_events_are_stored_in_one_statement_and_published_with_their_seqs(
         events.emit(events.ALERT, {"kind": "zero", "message": "m"})
     published.clear()
     with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
-        # Held while the block runs, stored when it ends: one statement on PostgreSQL.
-        with django_assert_max_num_queries(1 if connection.vendor == "postgresql" else 6), events.stored_together():
+        # Held while the block runs, stored when it ends: one statement on PostgreSQL (besides the
+        # savepoint events.atomic() makes inside the test's transaction).
+        with CaptureQueriesContext(connection) as captured, events.atomic():
             for kind in ("one", "two", "three"):
                 events.emit(events.ALERT, {"kind": kind, "message": "m"})
+        statements = [q["sql"] for q in captured.captured_queries if "SAVEPOINT" not in q["sql"]]
+        assert len(statements) <= (1 if connection.vendor == "postgresql" else 6), statements
         stored = list(Event.objects.order_by("-seq").values_list("seq", "data__kind")[:3])[::-1]
     assert [kind for _, kind in stored] == ["one", "two", "three"]
     assert [(e.seq, e.data["kind"]) for e in published] == stored
@@ -356,15 +350,14 @@ def test_every_event_of_a_full_flow_matches_its_schema(ref, operator, supervisor
 
 
 @pytest.mark.django_db
-def test_events_held_by_stored_together_are_stored_in_order_when_the_block_ends(ref):
+def test_events_held_by_a_services_transaction_are_stored_in_order_when_it_ends(ref):
     from django.db import transaction
 
     with transaction.atomic():
         before = Event.objects.count()
-        with events.stored_together():
+        with events.atomic():
             events.emit(events.ALERT, {"kind": "first", "message": "a"})
-            with events.stored_together():  # a nested block leaves the storing to the outer one
-                events.emit(events.ALERT, {"kind": "second", "message": "b"})
+            events.emit(events.ALERT, {"kind": "second", "message": "b"})
             assert Event.objects.count() == before
         stored = list(Event.objects.order_by("-seq").values_list("seq", "data__kind")[:2])
     assert [kind for _, kind in reversed(stored)] == ["first", "second"]
@@ -373,13 +366,11 @@ def test_events_held_by_stored_together_are_stored_in_order_when_the_block_ends(
 
 @pytest.mark.django_db
 def test_a_block_that_fails_stores_none_of_its_events(ref):
-    from django.db import transaction
-
     before = Event.objects.count()
-    with pytest.raises(ZeroDivisionError), transaction.atomic(), events.stored_together():
+    with pytest.raises(ZeroDivisionError), events.atomic():
         events.emit(events.ALERT, {"kind": "x", "message": "y"})
         1 / 0  # noqa: B018
-    with transaction.atomic(), events.stored_together():
+    with events.atomic():
         pass
     assert Event.objects.count() == before
 
@@ -412,19 +403,13 @@ def test_an_event_of_a_savepoint_rolled_back_inside_the_block_is_not_stored(ref)
 
     with transaction.atomic():
         before = Event.objects.count()
-        with events.stored_together():
+        with events.atomic():
             events.emit(events.ALERT, {"kind": "kept", "message": "a"})
             with pytest.raises(ZeroDivisionError), transaction.atomic():
                 events.emit(events.ALERT, {"kind": "undone", "message": "b"})
                 1 / 0  # noqa: B018
         kinds = list(Event.objects.order_by("seq").values_list("data__kind", flat=True)[before:])
     assert kinds == ["kept"]
-
-
-@pytest.mark.django_db(transaction=True)
-def test_stored_together_outside_a_transaction_is_refused(ref):
-    with pytest.raises(RuntimeError), events.stored_together():
-        pass
 
 
 def _transaction_status_after_the_events_are_stored(monkeypatch) -> list[str]:
