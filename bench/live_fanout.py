@@ -1,6 +1,6 @@
 """Live fan-out: commit-to-screen latency over `/ws/live/` with many sockets, against raw Redis pub/sub.
 
-Starts its own uvicorn (2 workers) on PostgreSQL + Redis, connects N WebSocket
+Starts its own uvicorn (2 workers, then 1) on PostgreSQL + Redis, connects N WebSocket
 clients (operators, supervisors and agency staff; `Authorization: Token` and an
 `Origin` header), then posts calls through the API at R per second (every
 `--dispatch-every`-th call is also classified as a fire and dispatched to an
@@ -253,22 +253,9 @@ async def redis_round(n: int, rate: float, seconds: float, frame_size: int) -> d
     return {"p50": common.percentile(latencies, 50), "p99": common.percentile(latencies, 99), "delivered": received, "expected": sent * n}
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--clients", type=int, default=200)
-    parser.add_argument("--rates", default="20,80", help="calls per second, comma separated")
-    parser.add_argument("--seconds", type=float, default=10.0, help="load duration per rate")
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--dispatch-every", type=int, default=5, help="every k-th call is also classified and dispatched (0: never)")
-    parser.add_argument("--json", dest="json_out")
-    parser.add_argument("--quick", action="store_true", help="fewer clients, one short round")
-    args = parser.parse_args()
-    if args.quick:
-        args.clients, args.rates, args.seconds = min(args.clients, 50), args.rates.split(",")[0], min(args.seconds, 4)
-
-    common.ensure_database()
-    toks = tokens()
-    proc, base = common.start_server(workers=args.workers, CHANNEL_PREFIX=f"bench{uuid.uuid4().hex[:6]}")
+def measure(workers: int, toks, args) -> list[dict]:
+    """Both rates against a server with `workers` processes: `live_fanout.*` for 2, `live_fanout.Nproc.*` else."""
+    proc, base = common.start_server(workers=workers, CHANNEL_PREFIX=f"bench{uuid.uuid4().hex[:6]}")
     results: list[dict] = []
     try:
         for rate in (float(r) for r in args.rates.split(",")):
@@ -278,7 +265,7 @@ def main() -> None:
             server_cores = (common.process_tree_cpu_seconds(proc.pid) - cpu_before) / (time.monotonic() - wall_before)
             with common.client_gc_paused():
                 raw = asyncio.run(redis_round(args.clients, rate, args.seconds, ws["frame"]))
-            label = f"live_fanout.{args.clients}c.{int(rate)}cps"
+            label = f"live_fanout.{args.clients}c.{int(rate)}cps" if workers == 2 else f"live_fanout.{workers}proc.{args.clients}c.{int(rate)}cps"
             print(f"{label}: posted {ws['posted']} calls -> {ws['events']} events; delivered {ws['delivered']}/{ws['expected']}"
                   f" (not allowed: {ws['wrong']}); raw redis delivered {raw['delivered']}/{raw['expected']}")
             results += [
@@ -293,6 +280,28 @@ def main() -> None:
             ]
     finally:
         common.stop(proc)
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clients", type=int, default=200)
+    parser.add_argument("--rates", default="20,80", help="calls per second, comma separated")
+    parser.add_argument("--seconds", type=float, default=10.0, help="load duration per rate")
+    parser.add_argument("--workers", default="2,1", help="web processes, comma separated (quick: the first only)")
+    parser.add_argument("--dispatch-every", type=int, default=5, help="every k-th call is also classified and dispatched (0: never)")
+    parser.add_argument("--json", dest="json_out")
+    parser.add_argument("--quick", action="store_true", help="fewer clients, one short round")
+    args = parser.parse_args()
+    if args.quick:
+        args.clients, args.rates, args.seconds = min(args.clients, 50), args.rates.split(",")[0], min(args.seconds, 4)
+
+    common.ensure_database()
+    toks = tokens()
+    results: list[dict] = []
+    counts = [int(w) for w in str(args.workers).split(",")]
+    for workers in counts[:1] if args.quick else counts:
+        results += measure(workers, toks, args)
     common.write_json(args.json_out, results)
 
 

@@ -25,7 +25,7 @@ import common  # noqa: E402
 # Order matters a little: cheap, CPU-only figures first. Unknown scripts run after these.
 ORDER = ["triage_accuracy", "ingest", "dispatch_latency", "live_fanout", "surge", "reports", "ringing"]
 NOT_BENCHMARKS = {"run", "common", "surge_traffic"}  # surge_traffic: the surge benchmark's load generator
-TIMEOUTS = {"ingest": 210, "surge": 240, "live_fanout": 120, "reports": 200}  # seconds, full run
+TIMEOUTS = {"ingest": 210, "surge": 420, "live_fanout": 220, "reports": 200}  # seconds, full run
 QUICK_TIMEOUTS = {"ingest": 40, "surge": 40}
 DEFAULT_TIMEOUT, DEFAULT_QUICK_TIMEOUT = 90, 25
 TOTAL_BUDGET = 570 if os.environ.get("BENCH_QUICK") != "1" else 115

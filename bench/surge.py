@@ -1,4 +1,4 @@
-"""An earthquake surge against a 2-worker server, watched by N live sockets.
+"""An earthquake surge against a 2-worker server (then a 1-worker one), watched by N live sockets.
 
 Runs `manage.py simulate` (normal mix, then a 20x surge where most calls
 report a few incidents and are joined to them through the duplicates API)
@@ -8,7 +8,7 @@ commit-to-screen p99 over all sockets (event `ts`, stamped right after
 commit, to arrival), duplicate suggestions offered, and losses: calls
 (database count == sent) and events (every socket got every seq after its hello).
 
-    python bench/surge.py [--json OUT] [--quick] [--clients 200] [--rate 4] [--surge-factor 20] [--duration 40]
+    python bench/surge.py [--json OUT] [--quick] [--clients 200] [--rate 4] [--surge-factor 20] [--duration 40] [--workers 2,1]
 """
 
 from __future__ import annotations
@@ -93,23 +93,10 @@ def stored_last_seq() -> int:
         return conn.execute("SELECT coalesce(max(seq), 0) FROM dispatch_event").fetchone()[0]
 
 
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--json")
-    parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--clients", type=int)
-    parser.add_argument("--rate", type=float, default=4.0)
-    parser.add_argument("--surge-factor", type=float, default=20.0)
-    parser.add_argument("--duration", type=float)
-    parser.add_argument("--workers", type=int, default=2)
-    args = parser.parse_args(argv)
-    clients = args.clients or (30 if args.quick else 200)
-    duration = args.duration or (5.0 if args.quick else 30.0)
-    rate = args.rate if not args.quick else min(args.rate, 1.0)
-
-    common.ensure_database()
+def measure(*, workers: int, clients: int, rate: float, surge_factor: float, duration: float, prefix: str) -> list[dict]:
+    """One surge against a server with `workers` processes; figures named `prefix.*`."""
     close_earlier_incidents()
-    proc, base = common.start_server(workers=args.workers, DB_POOL="1", DB_POOL_MIN_SIZE="2", DB_POOL_MAX_SIZE="8")
+    proc, base = common.start_server(workers=workers, DB_POOL="1", DB_POOL_MIN_SIZE="2", DB_POOL_MAX_SIZE="8")
     sim_out = tempfile.NamedTemporaryFile(suffix=".json", delete=False).name
     # Where the two cores go during the surge: the server, the database, Redis, and the load
     # generator (the traffic and the 200 watching sockets, which in life run on other machines).
@@ -120,7 +107,7 @@ def main(argv=None) -> int:
 
         async def run_simulation():
             cmd = [common.PYTHON, "bench/surge_traffic.py", "--rate", str(rate), "--duration", str(duration),
-                   "--surge-factor", str(args.surge_factor), "--base-url", base, "--token", token, "--json-out", sim_out]
+                   "--surge-factor", str(surge_factor), "--base-url", base, "--token", token, "--json-out", sim_out]
             sim = await asyncio.create_subprocess_exec(*cmd, cwd=str(common.ROOT), env=common.bench_env(),
                                                        stdout=subprocess.DEVNULL)
             cpu.trees["traffic"] = sim.pid
@@ -148,31 +135,56 @@ def main(argv=None) -> int:
     surge_rate = sim["surge_calls"] / surge_seconds
     lost_calls = sim["sent"] - stored
     cores = cpu.cores(sim["surge_started"], sim["surge_ended"])
+    print(f"{workers} worker(s):")
     print(json.dumps({k: v for k, v in sim.items() if k != "call_ids"}, indent=2))
     print(f"clients {clients}, stored {stored}/{sim['sent']}, lost events {lost_events}, surge {surge_rate:.1f} calls/s")
     print("cores used during the surge: " + ", ".join(f"{name} {value}" for name, value in cores.items()))
     duplicates = sim["duplicate_suggestions"] if sim["duplicates_api"] else None
     results = [
-        {"name": "surge.offered_calls_per_s", "value": round(surge_rate, 1), "unit": "calls/s (offered; all must complete)"},
-        {"name": "surge.create_p50", "value": round(sim["surge_create_p50_ms"], 1), "unit": "ms"},
-        {"name": "surge.create_p99", "value": round(sim["surge_create_p99_ms"], 1), "unit": "ms"},
-        {"name": "surge.classify_p50", "value": round(sim["surge_classify_p50_ms"], 1), "unit": "ms"},
-        {"name": "surge.classify_p99", "value": round(sim["surge_classify_p99_ms"], 1), "unit": "ms"},
+        {"name": "offered_calls_per_s", "value": round(surge_rate, 1), "unit": "calls/s (offered; all must complete)"},
+        {"name": "create_p50", "value": round(sim["surge_create_p50_ms"], 1), "unit": "ms"},
+        {"name": "create_p99", "value": round(sim["surge_create_p99_ms"], 1), "unit": "ms"},
+        {"name": "classify_p50", "value": round(sim["surge_classify_p50_ms"], 1), "unit": "ms"},
+        {"name": "classify_p99", "value": round(sim["surge_classify_p99_ms"], 1), "unit": "ms"},
         # From the call's arrival to its classification's answer, the wait for an operator's place included.
-        {"name": "surge.classified_after_p50", "value": round(sim["surge_classified_after_p50_ms"], 1), "unit": "ms"},
-        {"name": "surge.classified_after_p99", "value": round(sim["surge_classified_after_p99_ms"], 1), "unit": "ms"},
-        {"name": "surge.commit_to_screen_p50", "value": round(common.percentile(surge_delays, 50) * 1000, 1), "unit": "ms"},
-        {"name": "surge.commit_to_screen_p99", "value": round(common.percentile(surge_delays, 99) * 1000, 1), "unit": "ms"},
-        {"name": "surge.ws_clients", "value": clients, "unit": "sockets"},
-        {"name": "surge.duplicate_suggestions", "value": duplicates if duplicates is not None else "n/a", "unit": "calls"},
-        {"name": "surge.joined_existing_incident", "value": sim["joined_existing"], "unit": "calls"},
-        {"name": "surge.incidents_opened", "value": sim["incidents_opened"], "unit": "incidents"},
-        {"name": "surge.calls_lost", "value": lost_calls, "unit": "calls"},
-        {"name": "surge.events_lost", "value": lost_events, "unit": "events (all sockets)"},
-        {"name": "surge.request_errors", "value": sum(sim["errors"].values()), "unit": "requests"},
+        {"name": "classified_after_p50", "value": round(sim["surge_classified_after_p50_ms"], 1), "unit": "ms"},
+        {"name": "classified_after_p99", "value": round(sim["surge_classified_after_p99_ms"], 1), "unit": "ms"},
+        {"name": "commit_to_screen_p50", "value": round(common.percentile(surge_delays, 50) * 1000, 1), "unit": "ms"},
+        {"name": "commit_to_screen_p99", "value": round(common.percentile(surge_delays, 99) * 1000, 1), "unit": "ms"},
+        {"name": "ws_clients", "value": clients, "unit": "sockets"},
+        {"name": "duplicate_suggestions", "value": duplicates if duplicates is not None else "n/a", "unit": "calls"},
+        {"name": "joined_existing_incident", "value": sim["joined_existing"], "unit": "calls"},
+        {"name": "incidents_opened", "value": sim["incidents_opened"], "unit": "incidents"},
+        {"name": "calls_lost", "value": lost_calls, "unit": "calls"},
+        {"name": "events_lost", "value": lost_events, "unit": "events (all sockets)"},
+        {"name": "request_errors", "value": sum(sim["errors"].values()), "unit": "requests"},
     ]
-    results += [{"name": f"surge.cores.{name}", "value": value, "unit": "cores (average during the surge)"}
+    results += [{"name": f"cores.{name}", "value": value, "unit": "cores (average during the surge)"}
                 for name, value in cores.items()]
+    return [dict(r, name=f"{prefix}.{r['name']}") for r in results]
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--json")
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--clients", type=int)
+    parser.add_argument("--rate", type=float, default=4.0)
+    parser.add_argument("--surge-factor", type=float, default=20.0)
+    parser.add_argument("--duration", type=float)
+    parser.add_argument("--workers", default="2,1",
+                        help="web processes, comma separated; 2 gives surge.*, any other N surge.Nproc.* (quick: the first only)")
+    args = parser.parse_args(argv)
+    clients = args.clients or (30 if args.quick else 200)
+    duration = args.duration or (5.0 if args.quick else 30.0)
+    rate = args.rate if not args.quick else min(args.rate, 1.0)
+    counts = [int(w) for w in args.workers.split(",")]
+
+    common.ensure_database()
+    results = []
+    for workers in counts[:1] if args.quick else counts:
+        results += measure(workers=workers, clients=clients, rate=rate, surge_factor=args.surge_factor, duration=duration,
+                           prefix="surge" if workers == 2 else f"surge.{workers}proc")
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2))
     for r in results:
