@@ -22,7 +22,7 @@ response (the CSV exports) is iterated and closed on that same thread by Django'
 which also stops the stream when the client goes away. Measured in `docs/scaling.md`.
 
 Calls come first. A new call (`POST` to one of `INTAKE_PATHS`: the operator's or the phone
-system's) always starts at once. Every other request (classification, lookups, pages, reports,
+system's) and an operator answering a ringing one (its claim) always start at once. Every other request (classification, lookups, pages, reports,
 exports) waits for one of `settings.WEB_OTHER_REQUESTS` places per process before its view runs,
 and gives it back when its response is built (a streamed export streams after that). Under
 normal load nothing waits. When the machine is full, as in a disaster surge, the calls that ring
@@ -33,6 +33,7 @@ connection, instead of all of it slowing down together.
 from __future__ import annotations
 
 import asyncio
+import re
 from concurrent.futures import ThreadPoolExecutor
 
 from asgiref.sync import ThreadSensitiveContext, sync_to_async
@@ -47,15 +48,17 @@ from django.urls import set_script_prefix
 # Idle threads kept for the next requests; beyond this (after a burst), a returned one is let go.
 MAX_IDLE_THREADS = 64
 
-# The requests that record a new call: never held back (see the module's docstring).
+# The requests that record a new call or answer a ringing one: never held back (see the module's
+# docstring). The caller is on the line for these; everything else can wait a moment.
 INTAKE_PATHS = frozenset({"/api/v1/calls/", "/api/v1/telephony/events/", "/api/v1/aml/"})
+CLAIM_PATH = re.compile(r"/api/v1/calls/[0-9]+/claim/")
 # Health probes never wait either: a load balancer must not take a process that still records
 # calls out of rotation because its other requests queue in a surge.
 PROBE_PATHS = frozenset({"/health/live", "/health/ready"})
 
 
 def is_intake(scope) -> bool:
-    return scope["method"] == "POST" and scope["path"] in INTAKE_PATHS
+    return scope["method"] == "POST" and (scope["path"] in INTAKE_PATHS or CLAIM_PATH.fullmatch(scope["path"]) is not None)
 
 
 def never_waits(scope) -> bool:
