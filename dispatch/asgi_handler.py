@@ -22,17 +22,19 @@ response (the CSV exports) is iterated and closed on that same thread by Django'
 which also stops the stream when the client goes away. Measured in `docs/scaling.md`.
 
 Calls come first. A new call (`POST` to one of `INTAKE_PATHS`: the operator's or the phone
-system's) and an operator answering a ringing one (its claim) always start at once. Every other request (classification, lookups, pages, reports,
-exports) waits for one of `settings.WEB_OTHER_REQUESTS` places per process before its view runs,
-and gives it back when its response is built (a streamed export streams after that). Under
-normal load nothing waits. When the machine is full, as in a disaster surge, the calls that ring
-are still recorded at once, and the rest queues here, holding no thread and no database
-connection, instead of all of it slowing down together.
+system's), an operator answering a ringing one (its claim) and the health probes always start at
+once. Every other request (classification, lookups, pages, reports, exports) waits for one of
+`settings.WEB_OTHER_REQUESTS` places per process before its view runs, and gives it back when its
+response is built (a streamed export streams after that). Under normal load nothing waits. When
+the machine is full, as in a disaster surge, the calls that ring are still recorded at once, and
+the rest queues here, holding no thread and no database connection, instead of all of it slowing
+down together.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 from concurrent.futures import ThreadPoolExecutor
 
@@ -114,12 +116,8 @@ class SyncChainASGIHandler(ASGIHandler):
         except RequestAborted:
             return
         try:
-            gate = self._gate(scope)
-            if gate is None:
+            async with self._gate(scope) or contextlib.nullcontext():
                 response = await self._serve_in_thread(scope, body_file)
-            else:
-                async with gate:
-                    response = await self._serve_in_thread(scope, body_file)
             if response.streaming:
                 await self._stream(response, receive, send)
             else:

@@ -225,8 +225,9 @@ def emit(event_type: str, data: dict[str, Any], *, agency_code: str = "") -> Env
 
     The counter row stays locked from the moment an event is numbered until commit, which is
     what keeps `seq` in commit order. Inside `events.atomic()` (the services' transactions) the
-    event is held and stored when that block ends (and None is returned), unless it is emitted in a savepoint inside the block: that one is stored at once,
-    so rolling the savepoint back takes it too. Anywhere else, call it last in the transaction.
+    event is held and stored when that block ends (and None is returned), unless it is emitted in
+    a savepoint inside the block: that one is stored at once, so rolling the savepoint back takes
+    it too. Anywhere else, call it last in the transaction.
     """
     if event_type not in EVENT_TYPES:
         raise ValueError(f"unknown event type {event_type}")
@@ -266,10 +267,11 @@ def atomic():
 
     Events emitted inside are held and stored, in order, when the block ends without error: a
     change that emits several events (a classification that joins its call to an incident, some
-    from the services it calls) stores them together, as the last statement. When this is the outermost transaction on PostgreSQL, the same round trip
-    commits: the counter row, which every writer's events wait for, is then locked only inside
-    the server for the increment and the commit, never while this process waits for the network
-    or for its interpreter lock, and the change costs one round trip less. Django's own commit at
+    from the services it calls) stores them together, as the last statement. When this is the
+    outermost transaction on PostgreSQL, the same round trip commits: the counter row, which every
+    writer's events wait for, is then locked only inside the server for the increment and the
+    commit, never while this process waits for the network or for its interpreter lock, and the
+    change costs one round trip less. Django's own commit at
     the end of the block then finds nothing left to commit and runs the on-commit hooks (the
     broadcast). Inside another transaction (another service's, a test's) the events are stored
     when the block ends and the outer transaction commits them.

@@ -153,8 +153,8 @@ USING_POSTGRES = DATABASES["default"]["ENGINE"].endswith("postgresql")
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# Requests other than a new call's that one web process serves at once (dispatch/asgi_handler.py):
-# a new call never waits behind them. 0 turns the limit off.
+# Requests that one web process serves at once besides new calls, claims of ringing calls and
+# health probes, which never wait behind them (dispatch/asgi_handler.py). 0 turns the limit off.
 WEB_OTHER_REQUESTS = env_int("WEB_OTHER_REQUESTS", 2)
 
 # Redis: channel layer and Celery broker. Embedded default: in memory, in process.
