@@ -3,7 +3,9 @@
 1. The operator's dispatch action: POST /api/v1/incidents/{id}/dispatch/ to two agencies,
    measured from the request to the answer (the dispatches are committed before the answer),
    through Django's test client in this process (no HTTP server, no network: the figure is
-   the application + PostgreSQL cost, without uvicorn and the browser).
+   the application + PostgreSQL cost, without uvicorn and the browser); then the same action
+   over HTTP against uvicorn with 2 and with 1 web processes (`dispatch_action.<N>proc.*`),
+   one request at a time on a keep-alive connection, Token auth.
 2. Escalation lateness: dispatches whose acknowledgement deadlines fall over the next few
    seconds, a sweep loop at SWEEP_SECONDS (as beat runs it), and escalated_at - ack_deadline
    per dispatch. Expected bound: one sweep period plus the sweep's own duration.
@@ -12,7 +14,7 @@ Runs on a scratch database `bench_<name of DATABASE_URL's database>` (created an
 when missing, kept afterwards). Needs DATABASE_URL (PostgreSQL); REDIS_URL optional.
 
     DATABASE_URL=postgres://... python bench/dispatch_latency.py [--incidents 200] [--dispatches 100]
-        [--spread 10] [--period SECONDS] [--json OUT]
+        [--spread 10] [--period SECONDS] [--workers 2,1] [--json OUT]
 """
 
 from __future__ import annotations
@@ -89,17 +91,56 @@ def bench_dispatch(n: int) -> dict[str, float]:
     operator = user("operator", "bench_operator")
     client = Client()
     client.force_login(operator)
+    # The first actions import and cache what later ones reuse (as the HTTP figures' warm-up).
+    warm = open_incidents(min(10, n), operator)
     ids = open_incidents(n, operator)
     durations = []
-    for incident_id in ids:
+    for index, incident_id in enumerate(warm + ids):
         started = time.perf_counter()
         response = client.post(
             f"/api/v1/incidents/{incident_id}/dispatch/", {"agencies": ["DAMKAR", "POLRESTA"]}, content_type="application/json"
         )
-        durations.append((time.perf_counter() - started) * 1000)
+        if index >= len(warm):
+            durations.append((time.perf_counter() - started) * 1000)
         if response.status_code != 201:
             sys.exit(f"dispatch failed: {response.status_code} {response.content[:200]!r}")
     return {"p50": percentile(durations, 0.5), "p99": percentile(durations, 0.99), "n": len(durations)}
+
+
+def bench_dispatch_http(n: int, workers: int) -> dict[str, float]:
+    """The dispatch action over HTTP: `n` incidents, one request at a time, against `workers` processes."""
+    import asyncio
+    from urllib.parse import urlparse, urlunparse
+
+    from django.db import connection
+    from rest_framework.authtoken.models import Token
+
+    operator = user("operator", "bench_operator")
+    token = Token.objects.get_or_create(user=operator)[0].key
+    ids = open_incidents(n, operator)
+    scratch = urlunparse(urlparse(common.database_url())._replace(path="/" + connection.settings_dict["NAME"]))
+    proc, base = common.start_server(workers=workers, DATABASE_URL=scratch)
+    try:
+        # The first requests of a fresh process import and cache what later ones reuse.
+        warm = open_incidents(min(10, n), operator)
+        asyncio.run(timed_dispatches(base, token, warm))
+        durations = asyncio.run(timed_dispatches(base, token, ids))
+    finally:
+        common.stop(proc)
+    return {"p50": percentile(durations, 0.5), "p99": percentile(durations, 0.99), "n": len(durations)}
+
+
+async def timed_dispatches(base: str, token: str, ids: list[int]) -> list[float]:
+    """Dispatch each incident to two agencies over HTTP, one request at a time; each request's milliseconds."""
+    durations = []
+    async with common.LeanApiClient(base, {"Authorization": f"Token {token}"}) as client:
+        for incident_id in ids:
+            started = time.perf_counter()
+            response = await client.post(f"/api/v1/incidents/{incident_id}/dispatch/", json={"agencies": ["DAMKAR", "POLRESTA"]})
+            durations.append((time.perf_counter() - started) * 1000)
+            if response.status_code != 201:
+                sys.exit(f"dispatch over HTTP failed: {response.status_code} {response.body[:200]!r}")
+    return durations
 
 
 def bench_escalation(n: int, spread: float, period: float) -> dict[str, float]:
@@ -146,6 +187,7 @@ def main() -> None:
     parser.add_argument("--dispatches", type=int, default=100, help="dispatches whose escalation is timed")
     parser.add_argument("--spread", type=float, default=10.0, help="seconds over which their deadlines fall")
     parser.add_argument("--period", type=float, default=None, help="sweep period in seconds (default SWEEP_SECONDS)")
+    parser.add_argument("--workers", default="2,1", help="web processes for the HTTP figures, comma separated (quick: the first only)")
     parser.add_argument("--json", dest="json_out")
     parser.add_argument("--quick", action="store_true", help="60 actions and 30 dispatches over 5 s (same sweep period)")
     args = parser.parse_args()
@@ -158,16 +200,24 @@ def main() -> None:
 
     period = args.period if args.period is not None else float(settings.SWEEP_SECONDS)
     d = bench_dispatch(args.incidents)
+    counts = [int(w) for w in args.workers.split(",")]
+    over_http = {workers: bench_dispatch_http(args.incidents, workers) for workers in (counts[:1] if args.quick else counts)}
     e = bench_escalation(args.dispatches, args.spread, period)
     results = [
         {"name": "dispatch_action_p50", "value": round(d["p50"], 2), "unit": "ms"},
         {"name": "dispatch_action_p99", "value": round(d["p99"], 2), "unit": "ms"},
+        *(row for workers, h in over_http.items() for row in (
+            {"name": f"dispatch_action.{workers}proc.p50", "value": round(h["p50"], 2), "unit": "ms"},
+            {"name": f"dispatch_action.{workers}proc.p99", "value": round(h["p99"], 2), "unit": "ms"},
+        )),
         {"name": "escalation_lateness_p50", "value": round(e["p50"], 1), "unit": "ms", "substrate": period * 1000, "substrate_unit": "ms sweep period", "ratio": round(e["p50"] / (period * 1000), 3)},
         {"name": "escalation_lateness_p99", "value": round(e["p99"], 1), "unit": "ms", "substrate": period * 1000, "substrate_unit": "ms sweep period", "ratio": round(e["p99"] / (period * 1000), 3)},
         {"name": "escalation_missed", "value": e["missed"], "unit": "dispatches"},
         {"name": "sweep_duration_p50", "value": round(e["sweep_p50"], 1), "unit": "ms"},
     ]
     print(f"dispatch action (test client, PostgreSQL, 2 agencies): n={d['n']} p50={d['p50']:.1f} ms p99={d['p99']:.1f} ms")
+    for workers, h in over_http.items():
+        print(f"dispatch action (HTTP, uvicorn, {workers} process(es)): n={h['n']} p50={h['p50']:.1f} ms p99={h['p99']:.1f} ms")
     print(f"escalation lateness (sweep every {period:g} s): n={e['n']} p50={e['p50']:.0f} ms p99={e['p99']:.0f} ms max={e['max']:.0f} ms missed={e['missed']}")
     if args.json_out:
         Path(args.json_out).write_text(json.dumps(results, indent=2))

@@ -171,57 +171,15 @@ async def websocket_round(base: str, toks: dict[str, str], n: int, rate: float, 
                  "caller_blocked": False, "version": 1}, "ts": time.time()}))}
 
 
-class RedisSubscriber:
-    """One raw Redis pub/sub subscriber, as lean as the WebSocket clients (`common.WebSocketReader`),
-    so that the substrate and our figure pay the same client cost: RESP read off the socket, the
-    arrival time taken once a message's bytes are in."""
-
-    def __init__(self, reader, writer):
-        self.reader, self.writer = reader, writer
-
-    @staticmethod
-    def command(*parts: str) -> bytes:
-        out = [f"*{len(parts)}\r\n".encode()]
-        for part in parts:
-            data = part.encode()
-            out.append(b"$%d\r\n%s\r\n" % (len(data), data))
-        return b"".join(out)
-
-    @classmethod
-    async def subscribe(cls, channel: str) -> "RedisSubscriber":
-        from urllib.parse import urlparse
-
-        url = urlparse(common.redis_url())
-        reader, writer = await asyncio.open_connection(url.hostname or "127.0.0.1", url.port or 6379)
-        sub = cls(reader, writer)
-        if url.password:
-            writer.write(cls.command("AUTH", url.password))
-            await reader.readuntil(b"\r\n")
-        writer.write(cls.command("SUBSCRIBE", channel))
-        await sub.next_push()
-        return sub
-
-    async def next_push(self) -> list[bytes]:
-        count = int((await self.reader.readuntil(b"\r\n"))[1:-2])
-        items = []
-        for _ in range(count):
-            line = await self.reader.readuntil(b"\r\n")
-            if line[:1] == b"$":
-                items.append((await self.reader.readexactly(int(line[1:-2]) + 2))[:-2])
-            else:
-                items.append(line[1:-2])
-        return items
-
-
 async def redis_round(n: int, rate: float, seconds: float, frame_size: int) -> dict:
     from redis import asyncio as aioredis
 
     channel = f"bench-fanout-{uuid.uuid4().hex[:8]}"
-    subscribers = [await RedisSubscriber.subscribe(channel) for _ in range(n)]
+    subscribers = [await common.RedisSubscriber.subscribe(channel) for _ in range(n)]
     latencies: list[float] = []
     received = 0
 
-    async def listen(sub: RedisSubscriber):
+    async def listen(sub: common.RedisSubscriber):
         nonlocal received
         try:
             while True:

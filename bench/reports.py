@@ -15,9 +15,11 @@ The bench starts without any roll-up, as a supervisor would after the calls were
 loaded: the first open of the daily KPIs and of the year builds what they need
 (cold, one sample each), later opens read it (warm, the median). Then it drops the
 roll-up again, builds it the way production does (the periodic task, every ended
-day since the first call) and times that and the year after it.
+day since the first call) and times that and the year after it. Last, the warm reports
+again over HTTP, against uvicorn with 2 and with 1 web processes (`reports.<N>proc.*`:
+the supervisor's session cookie on one keep-alive connection, the median of the repeats).
 
-    python bench/reports.py [--n 2000000] [--repeat 5] [--json OUT] [--keep] [--reuse] [--quick]
+    python bench/reports.py [--n 2000000] [--repeat 5] [--workers 2,1] [--json OUT] [--keep] [--reuse] [--quick]
 
 Needs DATABASE_URL pointing at a PostgreSQL server (its database is left alone;
 the bench database is `<that name>_bench_reports` unless --db is given).
@@ -219,6 +221,32 @@ def first_open(client, url: str) -> float:
     return (time.perf_counter() - started) * 1000
 
 
+def timed_over_http(workers: int, cookie: str, urls: dict[str, str], repeat: int) -> dict[str, float]:
+    """Median milliseconds of `repeat` GETs of each URL after one warm-up, against `workers` web processes."""
+    import asyncio
+
+    proc, base = common.start_server(workers=workers)
+
+    async def run() -> dict[str, float]:
+        medians = {}
+        async with common.LeanApiClient(base, {"Cookie": cookie}) as client:
+            for label, url in urls.items():
+                samples = []
+                for attempt in range(repeat + 1):
+                    started = time.perf_counter()
+                    response = await client.get(url)
+                    if attempt:
+                        samples.append((time.perf_counter() - started) * 1000)
+                    assert response.status_code == 200, (url, response.status_code)
+                medians[label] = statistics.median(samples)
+        return medians
+
+    try:
+        return asyncio.run(run())
+    finally:
+        common.stop(proc)
+
+
 def drop_rollups() -> None:
     from django.db import connection
 
@@ -238,6 +266,7 @@ def main(argv=None) -> int:
         "--reuse", action="store_true",
         help="reuse the bench database when it already holds generated calls (migrated, not regenerated); implies --keep",
     )
+    parser.add_argument("--workers", default="2,1", help="web processes for the HTTP figures, comma separated (quick: the first only)")
     parser.add_argument("--quick", action="store_true", help="smoke run: 20,000 calls, 3 repeats")
     args = parser.parse_args(argv)
     if args.quick:
@@ -321,6 +350,16 @@ def main(argv=None) -> int:
         report("reports.rollup_task_build", time.perf_counter() - started, "s", f"(the periodic task: {days} ended days)")
         report("reports.yearly_summary_after_task", first_open(client, yearly), target="(first open after the task)")
         report("reports.yearly_summary_after_task_warm", timed(client, yearly, args.repeat), target="(target < 1000 ms)")
+
+        from django.conf import settings
+
+        cookie = f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
+        urls = {"daily_log_first_page": daily_log, "daily_kpis": daily_kpis, "daily_api": f"/api/v1/reports/daily/?date={day}",
+                "yearly_summary": yearly}
+        counts = [int(w) for w in args.workers.split(",")]
+        for workers in counts[:1] if args.quick else counts:
+            for label, value in timed_over_http(workers, cookie, urls, args.repeat).items():
+                report(f"reports.{workers}proc.{label}", value, target=f"(HTTP, {workers} web process(es))")
     finally:
         from django.db import connections
 
