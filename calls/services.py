@@ -92,8 +92,18 @@ _CALLER_UPSERT = (
 )
 
 
+_CALLER_COLUMNS = ("id", "number", "first_seen_at", "pseudonymised_at")  # what _CALLER_UPSERT returns, in order
+
+
 def _upserted_caller(sql: str, params: list) -> Caller:
-    return next(iter(Caller.objects.raw(sql, params)))
+    """The caller the upsert returned; a column after the caller's own (the pending fix) becomes an attribute."""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    caller = rows.instance_from_row(Caller, _CALLER_COLUMNS, row[: len(_CALLER_COLUMNS)])
+    if len(row) > len(_CALLER_COLUMNS):
+        caller.pending_fix_id = row[len(_CALLER_COLUMNS)]
+    return caller
 
 
 def _get_or_create_caller(e164: str | None, now: datetime) -> tuple[Caller | None, bool]:

@@ -110,3 +110,26 @@ def _fill_new_id(obj: models.Model, new_id: int) -> None:
         value = getattr(obj, field.attname)
         if isinstance(value, _NewId):
             setattr(obj, field.attname, str(new_id) if value.cast else new_id)
+
+
+@lru_cache(maxsize=64)
+def _row_converters(vendor: str, model: type[models.Model], attnames: tuple[str, ...]) -> tuple:
+    """(index, expression, converters) for each of the fields `attnames` that this database's values need converted."""
+    out = []
+    for i, attname in enumerate(attnames):
+        field = next(f for f in model._meta.concrete_fields if f.attname == attname)
+        expression = field.get_col(model._meta.db_table)
+        found = connection.ops.get_db_converters(expression) + field.get_db_converters(connection)
+        if found:
+            out.append((i, expression, tuple(found)))
+    return tuple(out)
+
+
+def instance_from_row(model: type[models.Model], attnames: tuple[str, ...], values) -> models.Model:
+    """A model instance from a row's `values` for the fields `attnames`, as the ORM would load it
+    (the fields' converters for this database, `from_db`), without compiling a query to read it."""
+    values = list(values)
+    for i, expression, converters in _row_converters(connection.vendor, model, attnames):
+        for converter in converters:
+            values[i] = converter(values[i], expression, connection)
+    return model.from_db(connection.alias, list(attnames), values)

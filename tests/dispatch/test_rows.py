@@ -121,3 +121,16 @@ def test_a_trail_alone_stores_the_rows_saving_each_stores(operator, django_asser
     assert len(transitions) == len(entries) == 2
     for pair in (transitions, entries):
         assert {k: v for k, v in pair[0].items() if k != "id"} == {k: v for k, v in pair[1].items() if k != "id"}
+
+
+def test_instance_from_row_loads_what_the_orm_loads():
+    stored = Caller.objects.create(number="+6281234500001", first_seen_at=AT, pseudonymised_at=AT)
+    columns = ("id", "number", "first_seen_at", "pseudonymised_at")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT id, number, first_seen_at, pseudonymised_at FROM calls_caller WHERE id = %s", [stored.pk])
+        row = cursor.fetchone()
+    loaded = rows.instance_from_row(Caller, columns, row)
+    by_orm = Caller.objects.get(pk=stored.pk)
+    assert [getattr(loaded, c) for c in columns] == [getattr(by_orm, c) for c in columns]
+    assert loaded.first_seen_at == AT and loaded.first_seen_at.tzinfo is not None  # converted on SQLite, as the ORM does
+    assert not loaded._state.adding and loaded._state.db == "default"  # as loaded: a save() updates, never inserts
