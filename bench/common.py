@@ -140,6 +140,12 @@ def start_server(workers: int = 1, **extra_env: str) -> tuple[subprocess.Popen, 
     raise RuntimeError("server did not start")
 
 
+def worker_counts(spec: str, *, quick: bool = False) -> list[int]:
+    """`--workers 2,1` as a list of web-process counts; a quick run takes the first only."""
+    counts = [int(w) for w in str(spec).split(",")]
+    return counts[:1] if quick else counts
+
+
 def stop(proc: subprocess.Popen) -> None:
     if proc.poll() is None:
         proc.terminate()

@@ -200,8 +200,7 @@ def main() -> None:
 
     period = args.period if args.period is not None else float(settings.SWEEP_SECONDS)
     d = bench_dispatch(args.incidents)
-    counts = [int(w) for w in args.workers.split(",")]
-    over_http = {workers: bench_dispatch_http(args.incidents, workers) for workers in (counts[:1] if args.quick else counts)}
+    over_http = {workers: bench_dispatch_http(args.incidents, workers) for workers in common.worker_counts(args.workers, quick=args.quick)}
     e = bench_escalation(args.dispatches, args.spread, period)
     results = [
         {"name": "dispatch_action_p50", "value": round(d["p50"], 2), "unit": "ms"},

@@ -179,7 +179,7 @@ def main(argv=None) -> int:
     print(f"substrate: {raw:.0f} INSERT+COMMIT/s on one connection")
     results = []
     pool_env = {} if args.no_pool else {"DB_POOL": "1", "DB_POOL_MIN_SIZE": "2", "DB_POOL_MAX_SIZE": "8"}
-    for workers in [int(w) for w in args.workers.split(",")]:
+    for workers in common.worker_counts(args.workers):
         attempts = 1 if args.quick else UNEVEN_ATTEMPTS  # the quick run is a smoke test, under 2 minutes in all
         for attempt in range(1, attempts + 1):
             outcome, peak, cpu_ms, db_cpu_ms, busiest_share = measure(workers, pool_env, seconds, args.concurrency)

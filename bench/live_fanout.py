@@ -227,10 +227,10 @@ def measure(workers: int, toks, args) -> list[dict]:
             print(f"{label}: posted {ws['posted']} calls -> {ws['events']} events; delivered {ws['delivered']}/{ws['expected']}"
                   f" (not allowed: {ws['wrong']}); raw redis delivered {raw['delivered']}/{raw['expected']}")
             results += [
-                {"name": f"{label}.p50", "value": ws["p50"], "unit": "ms", "substrate": raw["p50"], "substrate_unit": "ms",
-                 "ratio": ws["p50"] / raw["p50"] if raw["p50"] else 0.0},
-                {"name": f"{label}.p99", "value": ws["p99"], "unit": "ms", "substrate": raw["p99"], "substrate_unit": "ms",
-                 "ratio": ws["p99"] / raw["p99"] if raw["p99"] else 0.0},
+                {"name": f"{label}.p50", "value": round(ws["p50"], 2), "unit": "ms", "substrate": round(raw["p50"], 2),
+                 "substrate_unit": "ms", "ratio": round(ws["p50"] / raw["p50"], 2) if raw["p50"] else 0.0},
+                {"name": f"{label}.p99", "value": round(ws["p99"], 2), "unit": "ms", "substrate": round(raw["p99"], 2),
+                 "substrate_unit": "ms", "ratio": round(ws["p99"] / raw["p99"], 2) if raw["p99"] else 0.0},
                 {"name": f"{label}.delivered_pct", "value": 100.0 * ws["delivered"] / max(1, ws["expected"]), "unit": "%"},
                 {"name": f"{label}.not_allowed_frames", "value": float(ws["wrong"]), "unit": "frames"},
                 # CPU of the web processes over the round (connect, load, drain): 1.0 is one core busy.
@@ -257,8 +257,7 @@ def main() -> None:
     common.ensure_database()
     toks = tokens()
     results: list[dict] = []
-    counts = [int(w) for w in str(args.workers).split(",")]
-    for workers in counts[:1] if args.quick else counts:
+    for workers in common.worker_counts(args.workers, quick=args.quick):
         results += measure(workers, toks, args)
     common.write_json(args.json_out, results)
 

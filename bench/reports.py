@@ -356,8 +356,7 @@ def main(argv=None) -> int:
         cookie = f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
         urls = {"daily_log_first_page": daily_log, "daily_kpis": daily_kpis, "daily_api": f"/api/v1/reports/daily/?date={day}",
                 "yearly_summary": yearly}
-        counts = [int(w) for w in args.workers.split(",")]
-        for workers in counts[:1] if args.quick else counts:
+        for workers in common.worker_counts(args.workers, quick=args.quick):
             for label, value in timed_over_http(workers, cookie, urls, args.repeat).items():
                 report(f"reports.{workers}proc.{label}", value, target=f"(HTTP, {workers} web process(es))")
     finally:

@@ -192,9 +192,8 @@ def main(argv=None) -> int:
         raise SystemExit("bench/ringing.py needs DATABASE_URL (PostgreSQL) and REDIS_URL")
     subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, check=True)
     tokens, pbx_token = prepare_accounts(args.operators)
-    counts = [int(w) for w in args.workers.split(",")]
     rows: list[dict] = []
-    for workers in counts[:1] if args.quick else counts:
+    for workers in common.worker_counts(args.workers, quick=args.quick):
         rows += measure(workers, tokens, pbx_token, args.rings)
     for row in rows:
         substrate = f"  (raw {row['substrate']} ms, ratio {row['ratio']})" if "substrate" in row else ""

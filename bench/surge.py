@@ -178,11 +178,10 @@ def main(argv=None) -> int:
     clients = args.clients or (30 if args.quick else 200)
     duration = args.duration or (5.0 if args.quick else 30.0)
     rate = args.rate if not args.quick else min(args.rate, 1.0)
-    counts = [int(w) for w in args.workers.split(",")]
 
     common.ensure_database()
     results = []
-    for workers in counts[:1] if args.quick else counts:
+    for workers in common.worker_counts(args.workers, quick=args.quick):
         results += measure(workers=workers, clients=clients, rate=rate, surge_factor=args.surge_factor, duration=duration,
                            prefix="surge" if workers == 2 else f"surge.{workers}proc")
     if args.json:
