@@ -78,6 +78,9 @@ async def operator_socket(base: str, token: str, inbox: asyncio.Queue, ready: as
     await common.live_socket(base, token, on_hello=hello, on_frame=frame)
 
 
+WARMUP_RINGS = 3
+
+
 async def run(base: str, tokens: list[str], pbx_token: str, rings: int) -> dict:
     import httpx
 
@@ -91,19 +94,23 @@ async def run(base: str, tokens: list[str], pbx_token: str, rings: int) -> dict:
     deliveries: list[float] = []
     posts: list[float] = []
     async with httpx.AsyncClient(base_url=base, headers={"Authorization": "Token " + pbx_token}, timeout=30) as client:
-        for i in range(rings):
+        # The first rings of a fresh server import and cache what later ones reuse: not timed (as the
+        # other benchmarks warm up). Measured, the first ring reached the last screen 2-3x later.
+        for i in range(-WARMUP_RINGS, rings):
             body = {"event": "ringing", "pbx_call_id": f"bench-{uuid.uuid4().hex}", "caller_number": f"0812{7000000 + i:07d}",
                     "at": datetime.now(UTC).isoformat()}
             started = time.perf_counter()
             response = await client.post("/api/v1/telephony/events/", json=body)
-            posts.append((time.perf_counter() - started) * 1000)
+            if i >= 0:
+                posts.append((time.perf_counter() - started) * 1000)
             response.raise_for_status()
             call_id = response.json()["id"]
             for inbox in inboxes:
                 while True:
                     received, got = await asyncio.wait_for(inbox.get(), timeout=30)
                     if got == call_id:
-                        deliveries.append((received - started) * 1000)
+                        if i >= 0:
+                            deliveries.append((received - started) * 1000)
                         break
     for task in tasks:
         task.cancel()
