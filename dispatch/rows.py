@@ -6,6 +6,9 @@ surge. On PostgreSQL `insert_with_trail` sends them as one statement, the trail
 rows reading the new id from the first INSERT's RETURNING. The columns and
 values come from the models' own fields (`pre_save`, `get_db_prep_save`), as
 the ORM's INSERT takes them; elsewhere each row is saved in turn.
+
+`instance_from_row` goes the other way, for a hot plain statement that returns a model's
+row (the intake's caller upsert): the instance the ORM would load, without a query compiled.
 """
 
 from __future__ import annotations
