@@ -30,6 +30,11 @@ def database_url() -> str:
     return os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
 
 
+def database_url_named(name: str, url: str | None = None) -> str:
+    """`url` (the bench database's by default) with its database name replaced by `name`."""
+    return urlparse(url or database_url())._replace(path="/" + name).geturl()
+
+
 def redis_url() -> str:
     return os.environ.get("REDIS_URL") or DEFAULT_REDIS_URL
 
@@ -73,10 +78,8 @@ def ensure_database(*, prepare: bool = True) -> None:
     if os.environ.get("BENCH_DB_READY") == "1":
         return
 
-    url = urlparse(database_url())
-    name = url.path.lstrip("/")
-    admin_url = url._replace(path="/postgres").geturl()
-    with psycopg.connect(admin_url, autocommit=True) as conn:
+    name = urlparse(database_url()).path.lstrip("/")
+    with psycopg.connect(database_url_named("postgres"), autocommit=True) as conn:
         if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is None:
             conn.execute(f'CREATE DATABASE "{name}"')
     if prepare:

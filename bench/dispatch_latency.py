@@ -110,7 +110,6 @@ def bench_dispatch(n: int) -> dict[str, float]:
 def bench_dispatch_http(n: int, workers: int) -> dict[str, float]:
     """The dispatch action over HTTP: `n` incidents, one request at a time, against `workers` processes."""
     import asyncio
-    from urllib.parse import urlparse, urlunparse
 
     from django.db import connection
     from rest_framework.authtoken.models import Token
@@ -118,7 +117,7 @@ def bench_dispatch_http(n: int, workers: int) -> dict[str, float]:
     operator = user("operator", "bench_operator")
     token = Token.objects.get_or_create(user=operator)[0].key
     ids = open_incidents(n, operator)
-    scratch = urlunparse(urlparse(common.database_url())._replace(path="/" + connection.settings_dict["NAME"]))
+    scratch = common.database_url_named(connection.settings_dict["NAME"])
     proc, base = common.start_server(workers=workers, DATABASE_URL=scratch)
     try:
         # The first requests of a fresh process import and cache what later ones reuse.

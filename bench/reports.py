@@ -39,7 +39,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import common  # noqa: E402
-from urllib.parse import urlparse, urlunparse
+from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
@@ -49,15 +49,10 @@ if str(ROOT) not in sys.path:
 MIX = [("emergency", 0.008), ("information", 0.20), ("complaint", 0.05), ("ghost", 0.36), ("prank", 0.36)]
 
 
-def _with_db(url: str, name: str) -> str:
-    parts = urlparse(url)
-    return urlunparse(parts._replace(path="/" + name))
-
-
 def create_database(server_url: str, name: str) -> None:
     import psycopg
 
-    with psycopg.connect(_with_db(server_url, "postgres"), autocommit=True) as conn:
+    with psycopg.connect(common.database_url_named("postgres", server_url), autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{name}"')
 
@@ -66,10 +61,10 @@ def has_generated_calls(server_url: str, name: str) -> bool:
     """Whether the bench database exists and already holds generated calls (for --reuse)."""
     import psycopg
 
-    with psycopg.connect(_with_db(server_url, "postgres"), autocommit=True) as conn:
+    with psycopg.connect(common.database_url_named("postgres", server_url), autocommit=True) as conn:
         if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is None:
             return False
-    with psycopg.connect(_with_db(server_url, name), autocommit=True) as conn:
+    with psycopg.connect(common.database_url_named(name, server_url), autocommit=True) as conn:
         if conn.execute("SELECT to_regclass('calls_call')").fetchone()[0] is None:
             return False
         return conn.execute("SELECT EXISTS (SELECT 1 FROM calls_call)").fetchone()[0]
@@ -78,7 +73,7 @@ def has_generated_calls(server_url: str, name: str) -> bool:
 def drop_database(server_url: str, name: str) -> None:
     import psycopg
 
-    with psycopg.connect(_with_db(server_url, "postgres"), autocommit=True) as conn:
+    with psycopg.connect(common.database_url_named("postgres", server_url), autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
@@ -280,7 +275,7 @@ def main(argv=None) -> int:
     args.keep = args.keep or args.reuse
     if not reuse:
         create_database(server_url, name)
-    os.environ["DATABASE_URL"] = _with_db(server_url, name)
+    os.environ["DATABASE_URL"] = common.database_url_named(name, server_url)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dispatch.settings")
     os.environ.setdefault("AXES_ENABLED", "0")
     import logging

@@ -23,15 +23,13 @@ from rest_framework import authentication, exceptions
 from rest_framework.authtoken.models import Token
 
 from agencies.models import Agency, Membership
+from dispatch import rows
 
 
 @dataclass(frozen=True)
 class _Part:
     model: type
-    alias: str
-    attnames: list[str]
-    # (index in the part, the field's column expression, its converters) for fields that have any
-    converters: list[tuple]
+    attnames: tuple[str, ...]
     start: int
     end: int
 
@@ -60,13 +58,7 @@ def _token_query() -> _TokenQuery:
         fields = model._meta.concrete_fields
         start = len(columns)
         columns += [f"{alias}.{quote(f.column)}" for f in fields]
-        converters = []
-        for i, field in enumerate(fields):
-            expression = field.get_col(alias)
-            found = connection.ops.get_db_converters(expression) + field.get_db_converters(connection)
-            if found:
-                converters.append((i, expression, found))
-        parts.append(_Part(model, alias, [f.attname for f in fields], converters, start, len(columns)))
+        parts.append(_Part(model, tuple(f.attname for f in fields), start, len(columns)))
     token_fk = Token._meta.get_field("user")
     membership_user = Membership._meta.get_field("user")
     membership_agency = Membership._meta.get_field("agency")
@@ -84,11 +76,7 @@ def _token_query() -> _TokenQuery:
 
 
 def _instance(part: _Part, row):
-    values = list(row[part.start : part.end])
-    for i, expression, converters in part.converters:
-        for converter in converters:
-            values[i] = converter(values[i], expression, connection)
-    return part.model.from_db(connection.alias, part.attnames, values)
+    return rows.instance_from_row(part.model, part.attnames, row[part.start : part.end])
 
 
 def token_with_user_and_role(key: str) -> Token | None:

@@ -8,7 +8,8 @@ values come from the models' own fields (`pre_save`, `get_db_prep_save`), as
 the ORM's INSERT takes them; elsewhere each row is saved in turn.
 
 `instance_from_row` goes the other way, for a hot plain statement that returns a model's
-row (the intake's caller upsert): the instance the ORM would load, without a query compiled.
+row (the token check, the intake's caller upsert): the instance the ORM would load, without a
+query compiled.
 """
 
 from __future__ import annotations
@@ -120,7 +121,7 @@ def _row_converters(vendor: str, model: type[models.Model], attnames: tuple[str,
     """(index, expression, converters) for each of the fields `attnames` that this database's values need converted."""
     out = []
     for i, attname in enumerate(attnames):
-        field = next(f for f in model._meta.concrete_fields if f.attname == attname)
+        field = model._meta.get_field(attname)  # found by attname too (`caller_id`)
         expression = field.get_col(model._meta.db_table)
         found = connection.ops.get_db_converters(expression) + field.get_db_converters(connection)
         if found:
