@@ -43,12 +43,8 @@ def sweep_marks() -> dict[str, datetime]:
 
 
 def _stalled(last_task: datetime | None, *, since: datetime, now: datetime, stalled_after: timedelta) -> bool:
-    return max(last_task or since, since) <= now - stalled_after
-
-
-def task_sweep_stalled(*, since: datetime, now: datetime, stalled_after: timedelta) -> bool:
     """Whether no task sweep has finished in the last `stalled_after`, counting from `since` at the earliest."""
-    return _stalled(sweep_marks().get("task"), since=since, now=now, stalled_after=stalled_after)
+    return max(last_task or since, since) <= now - stalled_after
 
 
 def sweep_if_stalled(*, since: datetime, stalled_after: timedelta, now: datetime | None = None) -> dict | None:

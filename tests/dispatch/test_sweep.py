@@ -9,7 +9,7 @@ import time_machine
 
 from dispatch import services
 from dispatch.models import Dispatch, SweepRun
-from dispatch.sweep import run_sweep, sweep_if_stalled, task_sweep_stalled
+from dispatch.sweep import run_sweep, sweep_if_stalled
 
 pytestmark = pytest.mark.django_db
 
@@ -38,11 +38,16 @@ def test_a_sweep_records_when_and_where_it_finished(ref):
         (START - timedelta(hours=1), START - timedelta(seconds=10), False),  # an old sweep, a new watcher
     ],
 )
-def test_the_task_sweep_is_stalled_once_none_has_finished_for_the_whole_wait(ref, last_task_sweep, watching_since, stalled):
+def test_a_web_process_stands_in_once_no_task_sweep_has_finished_for_the_whole_wait(ref, last_task_sweep, watching_since, stalled):
     if last_task_sweep:
         SweepRun.objects.create(runner="task", finished_at=last_task_sweep)
-    SweepRun.objects.create(runner="web", finished_at=START)  # a stand-in's own sweeps do not count
-    assert task_sweep_stalled(since=watching_since, now=START, stalled_after=STALLED_AFTER) is stalled
+    SweepRun.objects.create(runner="web", finished_at=START - timedelta(seconds=1))  # a stand-in's own sweeps do not count
+
+    with time_machine.travel(START, tick=False):
+        result = sweep_if_stalled(since=watching_since, stalled_after=STALLED_AFTER)
+
+    assert (result is not None) is stalled
+    assert SweepRun.objects.get(runner="web").finished_at == (START if stalled else START - timedelta(seconds=1))
 
 
 def _overdue_dispatch(open_incident, operator) -> Dispatch:
