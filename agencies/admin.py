@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from agencies.models import Agency, DutyRoster, IncidentType, Kecamatan, Kelurahan, Membership, RoutingRule, Station
+from agencies.models import Agency, DutyRoster, IncidentType, Kecamatan, Kelurahan, Landmark, Membership, RoutingRule, Station
 
 
 class StationInline(admin.TabularInline):
@@ -65,3 +65,21 @@ class RoutingRuleAdmin(admin.ModelAdmin):
     list_display = ["incident_type", "primary_agency", "updated_at"]
     list_filter = ["primary_agency"]
     filter_horizontal = ["supporting_agencies"]
+
+
+@admin.register(Landmark)
+class LandmarkAdmin(admin.ModelAdmin):
+    """Places callers name; the desk offers them as the location (agencies/places.py reads them again within a minute)."""
+
+    list_display = ["name", "aliases", "kelurahan", "lat", "lon"]
+    search_fields = ["name"]
+    list_filter = ["kelurahan__kecamatan"]
+
+    def save_model(self, request, obj, form, change):
+        from agencies.geo import kelurahan_at
+        from agencies.places import reset_places
+
+        if obj.kelurahan_id is None:
+            obj.kelurahan = kelurahan_at(obj.lat, obj.lon)  # left empty: the boundary the point falls in
+        super().save_model(request, obj, form, change)
+        reset_places()

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
 
-from agencies.models import Agency, IncidentType, Kecamatan, Kelurahan, RoutingRule
+from agencies.models import Agency, IncidentType, Kecamatan, Kelurahan, Landmark, RoutingRule
 
 
 def _read(name: str, data_dir: Path | None = None):
@@ -61,12 +62,33 @@ def load_bengkulu(*, data_dir: Path | None = None, overwrite_routing: bool = Fal
                 incident_type=itype, defaults={"primary_agency": agencies[t["primary_agency"]]}
             )
             rule.supporting_agencies.set([agencies[c] for c in t["supporting_agencies"] if c in agencies])
-    from agencies.geo import reset_index
+    from agencies.geo import kelurahan_at, reset_index
 
-    reset_index()
+    reset_index()  # the boundaries may have changed: the landmarks' kelurahan are looked up afresh
+    for mark in city.get("landmarks", []):
+        Landmark.objects.update_or_create(
+            name=mark["name"],
+            defaults={
+                "aliases": mark.get("aliases") or landmark_aliases(mark["name"]),
+                "lat": mark["lat"],
+                "lon": mark["lon"],
+                "kelurahan": kelurahan_at(mark["lat"], mark["lon"]),
+            },
+        )
+    from agencies.places import reset_places
+
+    reset_places()
     return {
         "agencies": Agency.objects.count(),
         "kecamatan": Kecamatan.objects.count(),
         "kelurahan": kelurahan_count,
         "incident_types": IncidentType.objects.count(),
+        "landmarks": Landmark.objects.count(),
     }
+
+
+def landmark_aliases(name: str) -> list[str]:
+    """Other names a landmark's own name gives: a parenthesis of capitalised words is one
+    ("Universitas Bengkulu (UNIB)", "Simpang Lima (Ratu Samban)"), a lower-case one only
+    describes the place ("Pantai Panjang (north end)")."""
+    return [inner for inner in re.findall(r"\(([^)]*)\)", name) if inner and all(w[:1].isupper() for w in inner.split())]

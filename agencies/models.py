@@ -153,6 +153,25 @@ class Kelurahan(models.Model):
         return self.name
 
 
+class Landmark(models.Model):
+    """A place callers name instead of an address ("dekat Mega Mall"): the desk offers it as the location."""
+
+    name = models.CharField(max_length=120, unique=True)
+    aliases = models.JSONField(default=list, blank=True, help_text=_("Other names callers use, e.g. UNIB."))
+    lat = models.FloatField()
+    lon = models.FloatField()
+    kelurahan = models.ForeignKey(Kelurahan, on_delete=models.SET_NULL, null=True, blank=True, related_name="landmarks")
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(lat__gte=-90, lat__lte=90, lon__gte=-180, lon__lte=180), name="agencies_landmark_coordinates_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class IncidentType(models.Model):
     code = models.CharField(max_length=48, unique=True)
     label_id = models.CharField(max_length=120)

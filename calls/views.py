@@ -9,6 +9,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from agencies.models import IncidentType
+from agencies.places import places_mentioned
 from agencies.selectors import actor_for_user, kelurahan_options
 from calls.models import CallType
 from calls.selectors import calls_of_day
@@ -52,7 +53,10 @@ def today_calls(request):
 @floor_required
 @require_GET
 def suggest_view(request):
+    """The triage suggestion for the notes so far, and the places they name (`agencies.places`)."""
     text = request.GET.get("text", "")[:4000]
     if not text.strip():
-        return JsonResponse({"call_type": None, "incident_type": None, "primary_agency": None, "agencies": [], "confidence": 0.0})
-    return JsonResponse(suggest(text).as_dict())
+        return JsonResponse(
+            {"call_type": None, "incident_type": None, "primary_agency": None, "agencies": [], "confidence": 0.0, "places": []}
+        )
+    return JsonResponse({**suggest(text).as_dict(), "places": [place.as_dict() for place in places_mentioned(text)]})

@@ -62,7 +62,7 @@
       const list = document.createElement("ul");
       caller.recent.forEach(function (r) {
         const li = document.createElement("li");
-        li.textContent = new Date(r.received_at).toLocaleString("id-ID", { timeZone: "Asia/Jakarta" }) + " · " + (r.call_type || "—") + " · " + (r.notes || "");
+        li.textContent = new Date(r.received_at).toLocaleString("id-ID", { timeZone: "Asia/Jakarta" }) + " · " + callTypeLabel(r.call_type) + " · " + (r.notes || "");
         list.appendChild(li);
       });
       box.appendChild(list);
@@ -71,7 +71,7 @@
 
   function enable(on) {
     fields.forEach(function (id) { $(id).disabled = !on; });
-    document.querySelectorAll("[data-call-type]").forEach(function (b) { b.disabled = !on; });
+    document.querySelectorAll("button[data-call-type]").forEach(function (b) { b.disabled = !on; });
     $("start-call").disabled = on;
     $("caller-number").readOnly = on;
   }
@@ -149,18 +149,65 @@
   async function suggestNow() {
     const text = $("notes").value;
     const box = $("suggestion");
-    if (!text.trim()) { box.hidden = true; return; }
+    if (!text.trim()) { box.hidden = true; showPlaces([]); return; }
     try {
       const s = await App.api("GET", "/desk/suggest/?text=" + encodeURIComponent(text));
       box.hidden = false;
       box.dataset.callType = s.call_type || "";
       box.dataset.incidentType = s.incident_type || "";
       box.textContent = interpolate(gettext("Saran: %(suggestion)s"), {
-        suggestion: (s.call_type || "—") + (s.incident_type ? " · " + s.incident_type : "") +
+        suggestion: callTypeLabel(s.call_type) + (s.incident_type ? " · " + incidentTypeLabel(s.incident_type) : "") +
           (s.agencies && s.agencies.length ? " → " + s.agencies.join(", ") : "") + " (" + Math.round(s.confidence * 100) + "%)",
       }, true);
       if (s.incident_type && !$("incident-type").dataset.touched) $("incident-type").value = s.incident_type;
-    } catch (e) { box.hidden = true; }
+      showPlaces(s.places || []);
+    } catch (e) { box.hidden = true; showPlaces([]); }
+  }
+
+  // The suggestion in the words of the form: the classify buttons' and the incident types' own labels.
+  function callTypeLabel(code) {
+    const button = code && document.querySelector("button[data-call-type='" + code + "']");
+    return button ? button.dataset.label : (code || "—");
+  }
+
+  function incidentTypeLabel(code) {
+    const option = Array.from($("incident-type").options).find(function (o) { return o.value === code; });
+    return option ? option.textContent.trim() : code;
+  }
+
+  // --- Places the notes name (landmarks, kelurahan): offered, set only when the operator picks one.
+  function showPlaces(places) {
+    const box = $("places");
+    box.replaceChildren();
+    box.hidden = !places.length;
+    if (!places.length) return;
+    const label = document.createElement("span");
+    label.textContent = gettext("Lokasi disebut:");
+    box.append(label);
+    places.forEach(function (place) {
+      const button = document.createElement("button");
+      button.type = "button";
+      button.dataset.place = place.name;
+      button.textContent = place.kind === "landmark"
+        ? (place.kelurahan ? interpolate(gettext("%(name)s (Kel. %(kelurahan)s)"), { name: place.name, kelurahan: place.kelurahan.name }, true) : place.name)
+        : interpolate(gettext("Kel. %(name)s"), { name: place.name }, true);
+      button.addEventListener("click", function () { usePlace(place); scheduleSave(); });
+      box.append(button);
+    });
+  }
+
+  function usePlace(place) {
+    if (place.kelurahan) {
+      const option = Array.from($("kelurahan-list").options).find(function (o) { return o.dataset.code === place.kelurahan.code; });
+      if (option) $("kelurahan").value = option.value;
+    }
+    if (place.kind !== "landmark") return;  // a kelurahan is an area: no point on the map for it
+    if (!$("address").value.trim()) $("address").value = place.name;
+    if (!city) return;
+    const ll = L.latLng(place.lat, place.lon);
+    if (state.marker) state.marker.setLatLng(ll); else state.marker = L.marker(ll).addTo(city.map);
+    city.map.setView(ll, Math.max(city.map.getZoom(), 15));
+    $("location-text").textContent = place.kelurahan ? place.kelurahan.name + ", " + place.kecamatan : place.name;
   }
 
   async function classify(callType) {
@@ -179,7 +226,7 @@
     try {
       await untilTaken(function () { return App.api("PATCH", "/api/v1/calls/" + id + "/", edit); }, "notes");
       const call = await untilTaken(function () { return App.api("POST", "/api/v1/calls/" + id + "/classify/", body); }, "classify");
-      const button = document.querySelector("[data-call-type='" + callType + "']");
+      const button = document.querySelector("button[data-call-type='" + callType + "']");
       const type = button ? button.dataset.label : callType;
       say(call.incident
         ? interpolate(gettext("Panggilan #%(id)s diklasifikasi: %(type)s · kejadian #%(incident)s"), { id: call.id, type: type, incident: call.incident.id }, true)
@@ -198,6 +245,7 @@
     $("call-id").textContent = "";
     $("caller-history").hidden = true;
     $("suggestion").hidden = true;
+    showPlaces([]);
     delete $("incident-type").dataset.touched;
     if (state.marker) { state.marker.remove(); state.marker = null; }
     $("location-text").textContent = "";
@@ -215,7 +263,7 @@
   });
   ["kelurahan", "address"].forEach(function (id) { $(id).addEventListener("change", scheduleSave); });
   $("incident-type").addEventListener("change", function () { $("incident-type").dataset.touched = "1"; });
-  document.querySelectorAll("[data-call-type]").forEach(function (b) {
+  document.querySelectorAll("button[data-call-type]").forEach(function (b) {
     b.addEventListener("click", function () { classify(b.dataset.callType); });
   });
   document.addEventListener("keydown", function (e) {

@@ -24,8 +24,10 @@ def test_operator_takes_a_call_and_sees_it_in_todays_list(ref, make_user, login,
     assert call.status == "active" and call.call_type == ""
     page.fill("#notes", "rumah terbakar di dekat pasar, api besar")
     page.select_option("#incident-type", "kebakaran_bangunan")
+    expect(page.locator("#suggestion")).to_contain_text("Darurat")  # the suggestion box also carries the call type
     page.keyboard.press("Alt+1")
-    expect(page.locator("#form-status")).to_contain_text("diklasifikasi")
+    # Named by the classify button's label, not by the suggestion box that carries the same type.
+    expect(page.locator("#form-status")).to_contain_text("diklasifikasi: Darurat")
     call.refresh_from_db()
     assert call.call_type == "emergency" and call.incident is not None
     assert call.notes.startswith("rumah terbakar")
@@ -137,3 +139,34 @@ def test_an_operator_whose_browser_is_in_english_works_in_bahasa_indonesia_until
     expect(page.locator("#incident-type option:checked")).to_contain_text("Structure fire")
     page.keyboard.press("Alt+1")
     expect(page.locator("#form-status")).to_contain_text(f"Call #{call_id} classified: Emergency · incident #")
+
+
+def test_a_landmark_in_the_notes_is_offered_and_one_click_makes_it_the_calls_location(ref, make_user, login, asgi_server):
+    from agencies.models import Landmark
+
+    make_user("operator", username="op_place")
+    page = login("op_place", PASSWORD)
+    page.fill("#caller-number", "0812 7000 4321")
+    page.keyboard.press("Enter")
+    expect(page.locator("#form-status")).to_contain_text("tersimpan")
+    page.fill("#notes", "api besar di toko dekat mega mall, ada orang terjebak")
+    # The suggestion speaks the form's words, and the place the caller named is offered.
+    expect(page.locator("#suggestion")).to_contain_text("Darurat")
+    expect(page.locator("#suggestion")).to_contain_text("Kebakaran")
+    mall = Landmark.objects.select_related("kelurahan").get(name="Mega Mall")
+    offer = page.locator("#places button[data-place='Mega Mall']")
+    expect(offer).to_contain_text(mall.kelurahan.name)
+    offer.click()
+    expect(page.locator("#kelurahan")).to_have_value(f"{mall.kelurahan.name} — {mall.kelurahan.kecamatan.name}")
+    expect(page.locator("#address")).to_have_value("Mega Mall")
+    page.select_option("#incident-type", "kebakaran_bangunan")
+    page.keyboard.press("Alt+1")
+    expect(page.locator("#form-status")).to_contain_text("diklasifikasi: Darurat")
+    call = Call.objects.get(caller__number="+6281270004321")
+    assert (call.lat, call.lon) == (mall.lat, mall.lon)
+    assert call.kelurahan_id == mall.kelurahan_id and call.address == "Mega Mall"
+    assert call.incident.lat == mall.lat and call.incident.kelurahan_id == mall.kelurahan_id
+    # The same number calls again: its history names the earlier call's type in the form's words.
+    page.fill("#caller-number", "0812 7000 4321")
+    page.keyboard.press("Enter")
+    expect(page.locator("#caller-history li").last).to_contain_text("Darurat · api besar di toko dekat mega mall")

@@ -28,3 +28,16 @@ def test_desk_and_todays_list_render_for_operators_only(operator, make_user):
     staff = Client()
     staff.force_login(make_user("agency", "DAMKAR"))
     assert staff.get("/desk/").status_code == 403
+
+
+def test_the_suggestion_names_the_places_in_the_notes(operator, ref):
+    from agencies.models import Landmark
+
+    client = Client()
+    client.force_login(operator)
+    body = client.get("/desk/suggest/", {"text": "rumah roboh di ps. minggu setelah gempa, warga di Sawah Lebar juga"}).json()
+    market = Landmark.objects.select_related("kelurahan").get(name="Pasar Minggu")
+    assert [(p["kind"], p["name"]) for p in body["places"]] == [("landmark", "Pasar Minggu"), ("kelurahan", "Sawah Lebar")]
+    assert body["places"][0]["kelurahan"] == {"code": market.kelurahan.code, "name": market.kelurahan.name}
+    assert (body["places"][0]["lat"], body["places"][0]["lon"]) == (market.lat, market.lon)
+    assert client.get("/desk/suggest/", {"text": "  "}).json()["places"] == []

@@ -1,0 +1,105 @@
+"""The places named in an operator's notes: landmarks first, then kelurahan, whole words only."""
+
+from __future__ import annotations
+
+import pytest
+
+from agencies.loader import landmark_aliases
+from agencies.models import Kelurahan, Landmark
+from agencies.places import normalise, places_mentioned, reset_places
+
+pytestmark = pytest.mark.django_db
+
+
+def _names(text: str) -> list[tuple[str, str]]:
+    return [(p.kind, p.name) for p in places_mentioned(text)]
+
+
+def test_the_landmarks_are_loaded_with_their_kelurahan_from_the_boundaries(ref):
+    mall = Landmark.objects.select_related("kelurahan").get(name="Mega Mall")
+    assert (mall.lat, mall.lon) == (-3.79346, 102.26683)
+    assert mall.kelurahan is not None
+    from agencies.geo import kelurahan_at
+
+    assert mall.kelurahan == kelurahan_at(mall.lat, mall.lon)
+    assert Landmark.objects.get(name="Universitas Bengkulu (UNIB)").aliases == ["UNIB"]
+    assert Landmark.objects.get(name="Pantai Panjang (north end)").aliases == []
+    assert Landmark.objects.filter(kelurahan__isnull=True).count() < Landmark.objects.count()
+
+
+def test_a_parenthesis_of_capitalised_words_is_another_name_a_lower_case_one_describes():
+    assert landmark_aliases("Simpang Lima (Ratu Samban)") == ["Ratu Samban"]
+    assert landmark_aliases("Kampus UIN Fatmawati (IAIN)") == ["IAIN"]
+    assert landmark_aliases("Pantai Panjang (north end)") == []
+    assert landmark_aliases("Mega Mall") == []
+
+
+def test_short_forms_read_as_the_words_they_stand_for():
+    assert normalise("Kebakaran di RS. Raflesia, Jl.Suprapto!") == " kebakaran di rumah sakit raflesia jalan suprapto "
+    assert normalise("Ps. Minggu") == normalise("pasar minggu")
+
+
+def test_a_landmark_named_in_the_notes_comes_with_its_place_and_kelurahan(ref):
+    [place] = places_mentioned("tolong api besar di toko dekat MEGA MALL, ada orang terjebak")
+    mall = Landmark.objects.select_related("kelurahan__kecamatan").get(name="Mega Mall")
+    assert place.as_dict() == {
+        "kind": "landmark", "name": "Mega Mall", "lat": mall.lat, "lon": mall.lon,
+        "kelurahan": {"code": mall.kelurahan.code, "name": mall.kelurahan.name},
+        "kecamatan": mall.kelurahan.kecamatan.name,
+    }
+
+
+def test_a_landmark_is_found_by_its_other_name_and_short_form(ref):
+    assert _names("mahasiswa pingsan di kampus unib") == [("landmark", "Universitas Bengkulu (UNIB)")]
+    assert _names("kecelakaan depan rumah sakit raflesia") == [("landmark", "RS Raflesia")]
+
+
+def test_landmarks_come_first_then_kelurahan_each_in_the_order_named(ref):
+    mall = Landmark.objects.get(name="Mega Mall")
+    other = Kelurahan.objects.exclude(pk=mall.kelurahan_id).get(name="Sawah Lebar")
+    text = "pohon tumbang di Sawah Lebar, ada juga banjir dekat Fort Marlborough dan Mega Mall"
+    assert _names(text) == [("landmark", "Fort Marlborough"), ("landmark", "Mega Mall"), ("kelurahan", other.name)]
+
+
+def test_a_kelurahan_in_a_longer_name_is_not_offered_twice(ref):
+    assert _names("pohon tumbang di sawah lebar baru") == [("kelurahan", "Sawah Lebar Baru")]
+    assert _names("banjir di rawa makmur permai") == [("kelurahan", "Rawa Makmur Permai")]
+    assert _names("banjir di rawa makmur dan rawa makmur permai") == [
+        ("kelurahan", "Rawa Makmur"), ("kelurahan", "Rawa Makmur Permai"),
+    ]
+
+
+def test_whole_words_only_and_everyday_words_need_the_word_kelurahan(ref):
+    assert _names("ada ular masuk kandang ayam warga") == []
+    assert _names("ada penurunan tekanan air") == []
+    assert _names("ular masuk rumah di kelurahan kandang") == [("kelurahan", "Kandang")]
+    assert _names("ular di kel. Kandang Mas") == [("kelurahan", "Kandang Mas")]
+    assert _names("sumur dewan") == []  # "Sumur Dewa" only as whole words
+    assert _names("") == [] and _names("   ") == []
+
+
+def test_a_landmark_added_later_is_found_once_the_places_are_read_again(ref):
+    assert _names("kebakaran di Masjid Raya Baitul Izzah") == []
+    Landmark.objects.create(name="Masjid Raya Baitul Izzah", aliases=["Baitul Izzah"], lat=-3.8196, lon=102.2832)
+    reset_places()
+    assert _names("kebakaran dekat baitul izzah") == [("landmark", "Masjid Raya Baitul Izzah")]
+
+
+def test_a_landmark_added_in_the_admin_gets_its_kelurahan_and_is_offered_at_once(ref, make_user):
+    from django.test import Client
+
+    from agencies.geo import kelurahan_at
+
+    assert _names("asap tebal dari gudang dekat Tugu Thomas Parr") == []  # read (and kept) before the admin adds it
+    admin_user = make_user("admin")
+    admin_user.is_staff = admin_user.is_superuser = True
+    admin_user.save()
+    client = Client()
+    client.force_login(admin_user)
+    answer = client.post("/admin/agencies/landmark/add/", {
+        "name": "Tugu Thomas Parr", "aliases": '["Thomas Parr"]', "lat": "-3.7876", "lon": "102.2534", "kelurahan": "",
+    })
+    assert answer.status_code == 302, answer.content.decode()[:2000]
+    mark = Landmark.objects.get(name="Tugu Thomas Parr")
+    assert mark.kelurahan is not None and mark.kelurahan == kelurahan_at(-3.7876, 102.2534)
+    assert _names("asap tebal dari gudang dekat thomas parr") == [("landmark", "Tugu Thomas Parr")]
