@@ -25,6 +25,23 @@ class Transition(models.Model):
         abstract = True
         ordering = ["at", "id"]
 
+    # The statuses of what changed (set by each concrete class), so the timeline shows their labels.
+    STATUSES: type[models.TextChoices]
+
+    def _label(self, code: str) -> str:
+        try:
+            return str(self.STATUSES(code).label) if code else ""
+        except ValueError:  # a status no longer in the choices: shown as stored
+            return code
+
+    @property
+    def from_label(self) -> str:
+        return self._label(self.from_status)
+
+    @property
+    def to_label(self) -> str:
+        return self._label(self.to_status)
+
 
 class Incident(models.Model):
     class Status(models.TextChoices):
@@ -74,6 +91,7 @@ class Incident(models.Model):
 
 class IncidentTransition(Transition):
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="transitions")
+    STATUSES = Incident.Status
 
     class Meta(Transition.Meta):
         pass
@@ -175,6 +193,7 @@ class Dispatch(models.Model):
 
 class DispatchTransition(Transition):
     dispatch = models.ForeignKey(Dispatch, on_delete=models.CASCADE, related_name="transitions")
+    STATUSES = Dispatch.Status
 
     class Meta(Transition.Meta):
         pass

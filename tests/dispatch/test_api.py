@@ -155,6 +155,20 @@ def test_incident_page_shows_calls_suggestions_and_dispatches(fire, operator, st
     assert client.get("/incidents/999999/").status_code == 404
 
 
+def test_incident_page_names_statuses_by_their_labels_and_says_when_there_is_no_location(fire, open_incident, operator):
+    import re
+
+    html = _login(operator).get(f"/incidents/{fire.incident_id}/").content.decode()
+    timeline = re.search(r'<ol id="incident-timeline".*?</ol>', html, re.S).group(0)
+    assert "— → Terbuka" in timeline and "DAMKAR: — → Dikirim" in timeline and "Terbuka → Dikirim" in timeline
+    assert "open" not in timeline and "dispatched" not in timeline
+    assert "Lokasi belum ditentukan" not in html  # the fire has a place
+    assert "berlangsung" in html  # an open incident: how long it has been open
+    nowhere = open_incident("kebakaran_bangunan", number="081200077700", lat=None, lon=None)
+    assert nowhere.kelurahan is None and not nowhere.address and nowhere.lat is None
+    assert "Lokasi belum ditentukan" in _login(operator).get(f"/incidents/{nowhere.pk}/").content.decode()
+
+
 def test_incident_page_prechecks_the_primary_before_dispatch(open_incident, operator):
     incident = open_incident("kebakaran_bangunan")
     html = _login(operator).get(f"/incidents/{incident.pk}/").content.decode()
