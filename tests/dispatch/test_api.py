@@ -242,3 +242,14 @@ def test_a_duplicates_lookup_costs_two_statements_after_authentication(fire, api
     with django_assert_num_queries(2):
         response = api.get(f"/api/v1/calls/{call.pk}/duplicates/?incident_type=kebakaran_bangunan")
     assert [c["id"] for c in response.json()["candidates"]] == [fire.incident_id]
+
+
+def test_the_board_shows_an_incidents_kelurahan_and_address_apart_and_a_dash_for_none(open_incident, operator):
+    placed = open_incident("kebakaran_bangunan")
+    nowhere = open_incident("kebakaran_bangunan", number="081200077701", lat=None, lon=None)
+    html = _login(operator).get("/board/").content.decode()
+    assert placed.kelurahan is not None
+    assert f"<td>{placed.kelurahan.name} · Jl. Pagar Dewa dekat masjid</td>" in html
+    assert f'<tr data-incident-id="{nowhere.pk}"' in html
+    row = html.split(f'<tr data-incident-id="{nowhere.pk}"', 1)[1].split("</tr>", 1)[0]
+    assert '<td><span class="muted">—</span></td>' in row
