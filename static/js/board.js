@@ -43,7 +43,7 @@
     p.dataset.seq = ev.seq;
     p.dataset.type = ev.type;
     const time = document.createElement("time");
-    time.textContent = new Date().toLocaleTimeString("id-ID", { hour: "2-digit", minute: "2-digit" }) + " ";
+    time.textContent = App.wibTime(new Date()) + " ";
     p.appendChild(time);
     p.appendChild(document.createTextNode((ev.type === "dispatch.escalated" ? "⚠ " : "") + alertText(ev)));
     if (ev.type === "dispatch.escalated" || (ev.data && ev.data.incident_id)) {

@@ -75,6 +75,12 @@
   function wibTime(iso) {
     return new Date(iso).toLocaleTimeString("en-GB", { hour: "2-digit", minute: "2-digit", hour12: false, timeZone: "Asia/Jakarta" });
   }
+  // Day and time in WIB whatever the browser's own time zone (a date, or an ISO string).
+  function wibDateTime(iso) {
+    return new Date(iso).toLocaleString("en-GB", {
+      day: "2-digit", month: "2-digit", year: "numeric", hour: "2-digit", minute: "2-digit", hour12: false, timeZone: "Asia/Jakarta",
+    }) + " WIB";
+  }
   function alertMessage(data) {
     switch (data.kind) {
       case "callback_overdue":
@@ -108,6 +114,6 @@
   document.addEventListener("htmx:afterSwap", tickTimers);
   window.App = {
     api: api, untilTaken: untilTaken, retryNotice: retryNotice, cookie: cookie, since: since, tickTimers: tickTimers,
-    alertMessage: alertMessage,
+    alertMessage: alertMessage, wibTime: wibTime, wibDateTime: wibDateTime,
   };
 })();

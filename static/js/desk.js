@@ -62,7 +62,7 @@
       const list = document.createElement("ul");
       caller.recent.forEach(function (r) {
         const li = document.createElement("li");
-        li.textContent = new Date(r.received_at).toLocaleString("id-ID", { timeZone: "Asia/Jakarta" }) + " · " + callTypeLabel(r.call_type) + " · " + (r.notes || "");
+        li.textContent = App.wibDateTime(r.received_at) + " · " + callTypeLabel(r.call_type) + " · " + (r.notes || "");
         list.appendChild(li);
       });
       box.appendChild(list);
@@ -437,7 +437,7 @@
       number.textContent = cb.caller_number;
       number.href = "tel:" + cb.caller_number;
       li.querySelector(".deadline").textContent = callbacks.dataset.deadline + " " +
-        new Date(cb.deadline).toLocaleTimeString("id-ID", { timeZone: "Asia/Jakarta", hour: "2-digit", minute: "2-digit" }) + " · #" + cb.call_id;
+        App.wibTime(cb.deadline) + " · #" + cb.call_id;
       const overdue = li.querySelector(".overdue");
       overdue.hidden = !cb.overdue;
       overdue.textContent = callbacks.dataset.overdue;

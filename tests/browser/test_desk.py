@@ -170,3 +170,25 @@ def test_a_landmark_in_the_notes_is_offered_and_one_click_makes_it_the_calls_loc
     page.fill("#caller-number", "0812 7000 4321")
     page.keyboard.press("Enter")
     expect(page.locator("#caller-history li").last).to_contain_text("Darurat · api besar di toko dekat mega mall")
+
+
+def test_the_callers_history_shows_wib_times_whatever_the_browsers_own_time_zone(ref, make_user, chromium, asgi_server):
+    from zoneinfo import ZoneInfo
+
+    make_user("operator", username="op_utc")
+    context = chromium.new_context(locale="id-ID", timezone_id="Europe/London")  # a workstation not set to WIB
+    try:
+        page = context.new_page()
+        page.goto(asgi_server + "/login/")
+        page.fill("input[name=username]", "op_utc")
+        page.fill("input[name=password]", PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_load_state("networkidle")
+        page.fill("#caller-number", "0812 7000 8765")
+        page.keyboard.press("Enter")
+        expect(page.locator("#form-status")).to_contain_text("tersimpan")
+        call = Call.objects.get(caller__number="+6281270008765")
+        shown = call.received_at.astimezone(ZoneInfo("Asia/Jakarta")).strftime("%d/%m/%Y, %H:%M WIB")
+        expect(page.locator("#caller-history li").first).to_contain_text(shown)
+    finally:
+        context.close()
