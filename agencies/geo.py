@@ -1,8 +1,13 @@
-"""Reverse geocoding inside Kota Bengkulu from the kelurahan boundary polygons."""
+"""Reverse geocoding inside Kota Bengkulu from the kelurahan boundary polygons, and the checked
+location of a call or an incident."""
 
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass
+from typing import Any
+
+from django.utils.translation import gettext as _
 
 from shapely.geometry import Point, shape
 from shapely.strtree import STRtree
@@ -49,3 +54,41 @@ def kelurahan_at(lat: float, lon: float) -> Kelurahan | None:
             return kelurahan
         reset_index()  # the reference data was reloaded or edited since the index was built
     return None
+
+
+@dataclass(frozen=True)
+class Location:
+    """A place as an operator gives it: a point, an address or landmark, a kelurahan; any of them."""
+
+    lat: float | None = None
+    lon: float | None = None
+    address: str = ""
+    kelurahan_code: str = ""
+
+
+def resolve_location(location: Location | None) -> dict[str, Any]:
+    """The model fields of a checked location; its kelurahan from the point when none is given."""
+    from dispatch.errors import InvalidInput
+
+    if location is None:
+        return {}
+    fields: dict[str, Any] = {"address": (location.address or "")[:300]}
+    if (location.lat is None) != (location.lon is None):
+        raise InvalidInput(_("Lintang dan bujur harus diisi keduanya."), field="location")
+    kelurahan = None
+    if location.kelurahan_code:
+        kelurahan = Kelurahan.objects.filter(code=location.kelurahan_code).first()
+        if kelurahan is None:
+            raise InvalidInput(
+                _("Kode kelurahan tidak dikenal: %(code)s") % {"code": location.kelurahan_code}, field="location"
+            )
+    if location.lat is not None:
+        lat, lon = float(location.lat), float(location.lon)
+        if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+            raise InvalidInput(_("Koordinat tidak mungkin: lintang -90..90, bujur -180..180."), field="location")
+        found = kelurahan_at(lat, lon)
+        fields.update(lat=lat, lon=lon, outside_city=found is None)
+        if kelurahan is None:
+            kelurahan = found
+    fields["kelurahan"] = kelurahan
+    return fields

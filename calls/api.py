@@ -19,18 +19,11 @@ from calls.serializers import (
     CallSerializer,
     CallUpdateSerializer,
     ClassifySerializer,
+    location_from,
 )
 from dispatch.errors import InvalidInput
 from dispatch.permissions import IsFloor, IsIntake
 from dispatch.shifts import wib_day_bounds
-
-
-def _location(data) -> services.Location | None:
-    if not data:
-        return None
-    return services.Location(
-        lat=data.get("lat"), lon=data.get("lon"), address=data.get("address", ""), kelurahan_code=data.get("kelurahan_code", "")
-    )
 
 
 def _int_param(request, name: str, default: int) -> int:
@@ -99,7 +92,7 @@ class CallListCreateApi(APIView):
             caller_number=data.get("caller_number"),
             notes=data.get("notes", ""),
             channel=data.get("channel") or Call.Channel.VOICE,
-            location=_location(data.get("location")),
+            location=location_from(data.get("location")),
             external_id=data.get("external_id") or None,
             idempotency_key=key,
             request_hash=services.request_fingerprint(request.data) if key else "",
@@ -129,7 +122,7 @@ class CallDetailApi(APIView):
             call_id=call_id,
             user=request.user,
             notes=data.get("notes"),
-            location=_location(data.get("location")) if "location" in data else None,
+            location=location_from(data.get("location")) if "location" in data else None,
         )
         return Response(CallSerializer(call_for_user(request.user, call_id)).data)
 

@@ -3,6 +3,8 @@ from __future__ import annotations
 from django.conf import settings
 from rest_framework import serializers
 
+from agencies.geo import Location
+
 from calls.models import Call, CallType
 from calls.selectors import CallerHistory, caller_history
 
@@ -12,6 +14,15 @@ class LocationSerializer(serializers.Serializer):
     lon = serializers.FloatField(required=False, allow_null=True, min_value=-180, max_value=180)
     address = serializers.CharField(required=False, allow_blank=True, max_length=300, default="")
     kelurahan_code = serializers.CharField(required=False, allow_blank=True, max_length=20, default="")
+
+
+def location_from(data) -> Location | None:
+    """A LocationSerializer's validated data as the services' Location (None for none)."""
+    if not data:
+        return None
+    return Location(
+        lat=data.get("lat"), lon=data.get("lon"), address=data.get("address", ""), kelurahan_code=data.get("kelurahan_code", "")
+    )
 
 
 class CallCreateSerializer(serializers.Serializer):

@@ -17,7 +17,8 @@ from django.db import IntegrityError, connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from agencies.models import IncidentType, Kelurahan
+from agencies.geo import Location, resolve_location
+from agencies.models import IncidentType
 from calls.models import Call, Caller, CallTransition, CallType
 from calls.phone import parse_number
 from calls.selectors import CallerHistory, caller_history
@@ -26,14 +27,6 @@ from dispatch.audit import audit, audit_row
 from dispatch.errors import Conflict, InvalidInput
 from dispatch.reports import amend_if_signed_off
 from dispatch.rollups import rollup_mark_stale
-
-
-@dataclass(frozen=True)
-class Location:
-    lat: float | None = None
-    lon: float | None = None
-    address: str = ""
-    kelurahan_code: str = ""
 
 
 def request_fingerprint(payload: dict[str, Any]) -> str:
@@ -53,34 +46,6 @@ def call_event_data(call: Call) -> dict[str, Any]:
         "caller_blocked": call.caller_blocked,
         "version": call.version,
     }
-
-
-def _resolve_location(location: Location | None) -> dict[str, Any]:
-    """Validate a location; find its kelurahan from the point when none is given."""
-    if location is None:
-        return {}
-    fields: dict[str, Any] = {"address": (location.address or "")[:300]}
-    if (location.lat is None) != (location.lon is None):
-        raise InvalidInput(_("Lintang dan bujur harus diisi keduanya."), field="location")
-    kelurahan = None
-    if location.kelurahan_code:
-        kelurahan = Kelurahan.objects.filter(code=location.kelurahan_code).first()
-        if kelurahan is None:
-            raise InvalidInput(
-                _("Kode kelurahan tidak dikenal: %(code)s") % {"code": location.kelurahan_code}, field="location"
-            )
-    if location.lat is not None:
-        lat, lon = float(location.lat), float(location.lon)
-        if not (-90 <= lat <= 90 and -180 <= lon <= 180):
-            raise InvalidInput(_("Koordinat tidak mungkin: lintang -90..90, bujur -180..180."), field="location")
-        from agencies.geo import kelurahan_at
-
-        found = kelurahan_at(lat, lon)
-        fields.update(lat=lat, lon=lon, outside_city=found is None)
-        if kelurahan is None:
-            kelurahan = found
-    fields["kelurahan"] = kelurahan
-    return fields
 
 
 # One statement whoever wins a race between two first calls from a number; the row it returns is the
@@ -184,7 +149,7 @@ def call_intake(
         )
     if channel not in Call.Channel.values:
         raise InvalidInput(_("Kanal tidak dikenal: %(c)s") % {"c": channel}, field="channel")
-    location_fields = _resolve_location(location)
+    location_fields = resolve_location(location)
     parsed = parse_number(caller_number)
     now = timezone.now()
     try:
@@ -250,7 +215,7 @@ def call_update(*, call_id: int, user, notes: str | None = None, location: Locat
         raise InvalidInput(
             _("Catatan terlalu panjang (maksimal %(n)d karakter).") % {"n": settings.CALL_NOTES_MAX_LENGTH}, field="notes"
         )
-    location_fields = _resolve_location(location) if location is not None else {}
+    location_fields = resolve_location(location) if location is not None else {}
     with events.atomic():
         call = Call.objects.select_for_update().get(pk=call_id)
         changed = []

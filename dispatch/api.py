@@ -9,7 +9,9 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from agencies.geo import Location
 from agencies.selectors import actor_for_user
+from calls.serializers import location_from
 from dispatch import events, services
 from dispatch.models import Dispatch
 from dispatch.permissions import IsAgencyStaff, IsFloor, IsFloorOrAgency
@@ -21,6 +23,7 @@ from dispatch.serializers import (
     DuplicateCandidateSerializer,
     EventSerializer,
     IncidentSerializer,
+    IncidentUpdateSerializer,
     StatusSerializer,
     UnlinkSerializer,
 )
@@ -29,6 +32,10 @@ from dispatch.serializers import (
 class IncidentDetailApi(APIView):
     permission_classes = [IsFloorOrAgency]
 
+    def get_permissions(self):
+        # Agency staff read the incidents sent to them; only the floor moves one.
+        return [IsFloor()] if self.request.method == "PATCH" else super().get_permissions()
+
     @extend_schema(responses=IncidentSerializer)
     def get(self, request, incident_id: int):
         incident = incident_for_user(request.user, incident_id)
@@ -36,6 +43,15 @@ class IncidentDetailApi(APIView):
         if actor_for_user(request.user).is_agency_staff:
             context["dispatches"] = dispatches_visible_to(request.user).filter(incident=incident)
         return Response(IncidentSerializer(incident, context=context).data)
+
+    @extend_schema(request=IncidentUpdateSerializer, responses=IncidentSerializer)
+    def patch(self, request, incident_id: int):
+        incident_for_user(request.user, incident_id)
+        serializer = IncidentUpdateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        location = location_from(serializer.validated_data["location"]) or Location()
+        services.incident_relocate(incident_id=incident_id, user=request.user, location=location)
+        return Response(IncidentSerializer(incident_for_user(request.user, incident_id)).data)
 
 
 class IncidentDispatchApi(APIView):

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from calls.serializers import LocationSerializer
 from dispatch.models import Dispatch, Incident
 
 
@@ -93,3 +94,7 @@ class DuplicateCandidateSerializer(serializers.Serializer):
 
 class UnlinkSerializer(serializers.Serializer):
     incident_type = serializers.CharField(required=False, allow_null=True, allow_blank=True, max_length=48)
+
+
+class IncidentUpdateSerializer(serializers.Serializer):
+    location = LocationSerializer()

@@ -15,6 +15,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from agencies.geo import Location, resolve_location
 from agencies.models import Agency, IncidentType
 from agencies.selectors import nearest_station, routing_table
 from dispatch import events, rows
@@ -295,6 +296,53 @@ def incident_close(*, incident_id: int, user, reason: str = "") -> Incident:
         audit("incident.close", user=user, obj=incident)
         events.emit(events.INCIDENT_UPDATED, incident_event_data(incident))
     return incident
+
+
+def incident_relocate(*, incident_id: int, user, location: Location) -> Incident:
+    """Set where an incident is: the first caller could not say, or said it wrong.
+
+    The location replaces the one before (a point not given clears the old point). The agencies
+    already sent see it at once: each live dispatch's event carries the incident, so their
+    consoles redraw with the new place.
+    """
+    fields = resolve_location(location)
+    if not (fields.get("address") or fields.get("kelurahan") or fields.get("lat") is not None):
+        raise InvalidInput(_("Isi titik di peta, kelurahan, atau alamat/patokan."), field="location")
+    with events.atomic():
+        incident = Incident.objects.select_for_update(of=("self",)).select_related("incident_type", "kelurahan").filter(pk=incident_id).first()
+        if incident is None:
+            raise InvalidInput(_("Kejadian tidak ditemukan."))
+        if incident.status == Incident.Status.CLOSED:
+            raise Conflict(_("Kejadian sudah ditutup; buka kembali untuk mengubah lokasinya."))
+        before = _place(incident)
+        incident.lat, incident.lon = fields.get("lat"), fields.get("lon")
+        incident.address, incident.kelurahan = fields["address"], fields["kelurahan"]
+        after = _place(incident)
+        if after == before:
+            return incident
+        incident.version += 1
+        incident.save(update_fields=["lat", "lon", "address", "kelurahan", "version"])
+        place = incident.address or (incident.kelurahan.name if incident.kelurahan else "") or f"{incident.lat:.5f}, {incident.lon:.5f}"
+        rows.insert_trail(
+            _incident_transition_row(incident, by=user, from_status=incident.status, to_status=incident.status, reason=f"location: {place}"),
+            audit_row("incident.relocate", user=user, obj=incident, detail={"from": before, "to": after}),
+        )
+        events.emit(events.INCIDENT_UPDATED, incident_event_data(incident))
+        live = list(
+            Dispatch.objects.select_for_update(of=("self",)).select_related("agency", "station")
+            .filter(incident=incident, status__in=Dispatch.ACTIVE).order_by("pk")
+        )
+        for dispatch in live:
+            dispatch.incident = incident
+            dispatch.version += 1
+            dispatch.save(update_fields=["version"])
+            events.emit(events.DISPATCH_UPDATED, dispatch_event_data(dispatch), agency_code=dispatch.agency.code)
+    return incident
+
+
+def _place(incident: Incident) -> dict[str, Any]:
+    return {"lat": incident.lat, "lon": incident.lon, "address": incident.address,
+            "kelurahan": incident.kelurahan.code if incident.kelurahan else None}
 
 
 def incident_reopen(*, incident_id: int, user, reason: str) -> Incident:

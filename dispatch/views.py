@@ -167,6 +167,7 @@ def agency_partial(request):
 def incident_page(request, incident_id: int):
     """The operator's page for one incident: calls, suggested agencies, dispatches, close/reopen."""
     from agencies.models import Agency
+    from agencies.selectors import kelurahan_options
     from dispatch.selectors import agency_suggestions, incident_for_user, incident_timeline
 
     _require(request, lambda a: a.on_floor)
@@ -184,5 +185,6 @@ def incident_page(request, incident_id: int):
             "suggestions": suggestions,
             "other_agencies": [a for a in Agency.objects.filter(active=True) if a.code not in suggested],
             "timeline": incident_timeline(incident),
+            "kelurahan": kelurahan_options(),
         },
     )

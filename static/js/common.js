@@ -100,6 +100,29 @@
         return data.message;
     }
   }
+  // The places a text names (the `places` of /desk/suggest/), one button each; `pick(place)` on a click.
+  function placeButtons(box, places, pick) {
+    box.replaceChildren();
+    box.hidden = !places.length;
+    if (!places.length) return;
+    const label = document.createElement("span");
+    label.textContent = gettext("Lokasi disebut:");
+    box.append(label);
+    places.forEach(function (place) {
+      const button = document.createElement("button");
+      button.type = "button";
+      button.dataset.place = place.name;
+      button.textContent = place.kind === "landmark"
+        ? (place.kelurahan ? interpolate(gettext("%(name)s (Kel. %(kelurahan)s)"), { name: place.name, kelurahan: place.kelurahan.name }, true) : place.name)
+        : interpolate(gettext("Kel. %(name)s"), { name: place.name }, true);
+      button.addEventListener("click", function () { pick(place); });
+      box.append(button);
+    });
+  }
+  // The option of a kelurahan <datalist> for a code, or none.
+  function kelurahanOption(list, code) {
+    return Array.from(list.options).find(function (o) { return o.dataset.code === code; }) || null;
+  }
   function since(iso) {
     const seconds = Math.max(0, Math.floor((Date.now() - new Date(iso).getTime()) / 1000));
     const m = Math.floor(seconds / 60), s = seconds % 60;
@@ -114,6 +137,7 @@
   document.addEventListener("htmx:afterSwap", tickTimers);
   window.App = {
     api: api, untilTaken: untilTaken, retryNotice: retryNotice, cookie: cookie, since: since, tickTimers: tickTimers,
-    alertMessage: alertMessage, wibTime: wibTime, wibDateTime: wibDateTime,
+    alertMessage: alertMessage, wibTime: wibTime, wibDateTime: wibDateTime, placeButtons: placeButtons,
+    kelurahanOption: kelurahanOption,
   };
 })();

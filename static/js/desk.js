@@ -177,30 +177,12 @@
 
   // --- Places the notes name (landmarks, kelurahan): offered, set only when the operator picks one.
   function showPlaces(places) {
-    const box = $("places");
-    box.replaceChildren();
-    box.hidden = !places.length;
-    if (!places.length) return;
-    const label = document.createElement("span");
-    label.textContent = gettext("Lokasi disebut:");
-    box.append(label);
-    places.forEach(function (place) {
-      const button = document.createElement("button");
-      button.type = "button";
-      button.dataset.place = place.name;
-      button.textContent = place.kind === "landmark"
-        ? (place.kelurahan ? interpolate(gettext("%(name)s (Kel. %(kelurahan)s)"), { name: place.name, kelurahan: place.kelurahan.name }, true) : place.name)
-        : interpolate(gettext("Kel. %(name)s"), { name: place.name }, true);
-      button.addEventListener("click", function () { usePlace(place); scheduleSave(); });
-      box.append(button);
-    });
+    App.placeButtons($("places"), places, function (place) { usePlace(place); scheduleSave(); });
   }
 
   function usePlace(place) {
-    if (place.kelurahan) {
-      const option = Array.from($("kelurahan-list").options).find(function (o) { return o.dataset.code === place.kelurahan.code; });
-      if (option) $("kelurahan").value = option.value;
-    }
+    const option = place.kelurahan && App.kelurahanOption($("kelurahan-list"), place.kelurahan.code);
+    if (option) $("kelurahan").value = option.value;
     if (place.kind !== "landmark") return;  // a kelurahan is an area: no point on the map for it
     if (!$("address").value.trim()) $("address").value = place.name;
     if (!city) return;

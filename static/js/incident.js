@@ -85,6 +85,81 @@
     }
   });
 
+  // --- Where the incident is: set or corrected after it opened (the first caller could not say,
+  // or said it wrong). Outside the part drawn again on refresh, so an edit in progress stays.
+  const locForm = document.getElementById("location-form");
+  if (locForm) {
+    const $ = function (elementId) { return document.getElementById(elementId); };
+    const mapEl = $("loc-map");
+    let city = null, marker = null, suggestTimer = null;
+
+    function putMarker(ll) {
+      if (!city) return;
+      if (marker) marker.setLatLng(ll); else marker = L.marker(ll).addTo(city.map);
+    }
+    function setKelurahan(code) {
+      const option = code && App.kelurahanOption($("loc-kelurahan-list"), code);
+      if (option) $("loc-kelurahan").value = option.value;
+    }
+    if (mapEl && window.CityMap) {
+      city = CityMap(mapEl);
+      if (mapEl.dataset.lat) {
+        const ll = L.latLng(parseFloat(mapEl.dataset.lat), parseFloat(mapEl.dataset.lon));
+        putMarker(ll);
+        city.ready.then(function () { city.map.setView(ll, 15); });
+      }
+      city.map.on("click", async function (e) {
+        putMarker(e.latlng);
+        try {
+          const r = await App.api("GET", "/geo/reverse/?lat=" + e.latlng.lat + "&lon=" + e.latlng.lng);
+          if (r.inside_city) setKelurahan(r.kelurahan.code);
+        } catch (err) { /* the point is kept even if the lookup fails */ }
+      });
+    }
+    $("loc-address").addEventListener("input", function () {
+      window.clearTimeout(suggestTimer);
+      suggestTimer = window.setTimeout(async function () {
+        const text = $("loc-address").value;
+        if (!text.trim()) { App.placeButtons($("loc-places"), [], null); return; }
+        try {
+          const s = await App.api("GET", "/desk/suggest/?text=" + encodeURIComponent(text));
+          App.placeButtons($("loc-places"), s.places || [], function (place) {
+            setKelurahan(place.kelurahan && place.kelurahan.code);
+            if (place.kind === "landmark" && city) {
+              const ll = L.latLng(place.lat, place.lon);
+              putMarker(ll);
+              city.map.setView(ll, Math.max(city.map.getZoom(), 15));
+            }
+          });
+        } catch (err) { App.placeButtons($("loc-places"), [], null); }
+      }, 250);
+    });
+    $("location-clear-point").addEventListener("click", function () {
+      if (marker) { marker.remove(); marker = null; }
+    });
+    locForm.addEventListener("submit", async function (e) {
+      e.preventDefault();
+      const status = $("location-status");
+      const typed = $("loc-kelurahan").value;
+      const option = Array.from($("loc-kelurahan-list").options).find(function (o) { return o.value === typed; });
+      if (typed && !option) { say(status, gettext("Pilih kelurahan dari daftar.")); return; }
+      const location = { address: $("loc-address").value, kelurahan_code: option ? option.dataset.code : "" };
+      if (marker) { const p = marker.getLatLng(); location.lat = p.lat; location.lon = p.lng; }
+      const button = $("location-save");
+      button.disabled = true;
+      try {
+        // The same location sent again changes nothing: safe to retry.
+        await App.untilTaken(function () { return App.api("PATCH", api, { location: location }); }, App.retryNotice(status));
+        await refresh(true);
+        say(status, gettext("Lokasi tersimpan."));
+      } catch (err) {
+        say(status, err.message);
+      } finally {
+        button.disabled = false;
+      }
+    });
+  }
+
   document.addEventListener("live:event", function (e) {
     const data = e.detail.data || {};
     const incident = data.incident || data;

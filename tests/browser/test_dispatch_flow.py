@@ -190,3 +190,39 @@ def test_a_reopening_whose_answer_was_lost_is_sent_again_and_the_ticket_reopens_
     assert len(sent) == 2 and sent[0] == sent[1]
     reopenings = IncidentTransition.objects.filter(incident_id=call.incident_id, from_status="closed", to_status="open")
     assert list(reopenings.values_list("reason", flat=True)) == ["pohon kedua masih menutup jalan"]
+
+
+def test_the_operator_places_an_incident_after_dispatch_and_the_agency_sees_it_live(ref, make_user, login, asgi_server):
+    from agencies.models import Landmark
+
+    operator = make_user("operator", username="op_move")
+    make_user("agency", agency="DAMKAR", username="damkar_move")
+    # The caller could not say where: the fire is dispatched without a place.
+    call, _ = call_services.call_create(operator=operator, caller_number="081234567055", notes="asap tebal, toko terbakar")
+    call = call_services.call_classify(call_id=call.pk, user=operator, call_type="emergency", incident_type="kebakaran_bangunan")
+    incident = call.incident
+    op = login("op_move", PASSWORD)
+    op.goto(f"{asgi_server}/incidents/{incident.pk}/")
+    expect(op.locator("#incident-location")).to_contain_text("Lokasi belum ditentukan")
+    op.click("#dispatch-submit")
+    expect(op.locator("#incident-dispatches tbody tr[data-dispatch-id]")).to_have_count(1)
+    dispatch = Dispatch.objects.get(incident=incident, agency__code="DAMKAR")
+    damkar = login("damkar_move", PASSWORD)
+    expect(_card(damkar, dispatch.pk)).to_be_visible()
+
+    # A second caller names the landmark: the operator types it, picks the offered place, saves.
+    op.fill("#loc-address", "Toko depan Mega Mall")
+    mall = Landmark.objects.select_related("kelurahan__kecamatan").get(name="Mega Mall")
+    op.click("#loc-places button[data-place='Mega Mall']")
+    expect(op.locator("#loc-kelurahan")).to_have_value(f"{mall.kelurahan.name} — {mall.kelurahan.kecamatan.name}")
+    op.click("#location-save")
+    expect(op.locator("#location-status")).to_contain_text("Lokasi tersimpan")
+    expect(op.locator("#incident-location")).to_contain_text("Toko depan Mega Mall")
+    expect(op.locator("#incident-location")).to_contain_text(mall.kelurahan.name)
+
+    incident.refresh_from_db()
+    assert (incident.lat, incident.lon) == (mall.lat, mall.lon)
+    assert incident.kelurahan_id == mall.kelurahan_id and incident.address == "Toko depan Mega Mall"
+    # The fire brigade's console shows the new place without a reload.
+    expect(_card(damkar, dispatch.pk)).to_contain_text("Toko depan Mega Mall")
+    expect(_card(damkar, dispatch.pk)).to_contain_text(mall.kelurahan.name)

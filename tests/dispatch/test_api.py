@@ -253,3 +253,28 @@ def test_the_board_shows_an_incidents_kelurahan_and_address_apart_and_a_dash_for
     assert f'<tr data-incident-id="{nowhere.pk}"' in html
     row = html.split(f'<tr data-incident-id="{nowhere.pk}"', 1)[1].split("</tr>", 1)[0]
     assert '<td><span class="muted">—</span></td>' in row
+
+
+def test_the_floor_moves_an_incident_over_the_api_and_agency_staff_cannot(fire, api, staff):
+    from rest_framework.test import APIClient
+
+    from agencies.models import Landmark
+
+    mall = Landmark.objects.get(name="Mega Mall")
+    url = f"/api/v1/incidents/{fire.incident_id}/"
+    answer = api.patch(url, {"location": {"lat": mall.lat, "lon": mall.lon, "address": "Depan Mega Mall"}}, format="json")
+    assert answer.status_code == 200, answer.content
+    body = answer.json()
+    assert (body["lat"], body["lon"], body["address"], body["kelurahan"]) == (mall.lat, mall.lon, "Depan Mega Mall", mall.kelurahan.name)
+    # A clear error, and nothing changed, for a place that cannot be.
+    bad = api.patch(url, {"location": {"lat": 123, "lon": 102.2}}, format="json")
+    assert bad.status_code == 400 and "lat" in str(bad.json())
+    empty = api.patch(url, {"location": {}}, format="json")
+    assert empty.status_code == 400 and "location" in str(empty.json())
+    assert api.get(url).json()["address"] == "Depan Mega Mall"
+    # Agency staff see the incident sent to them, and cannot move it.
+    damkar = APIClient()
+    damkar.force_authenticate(staff("DAMKAR"))
+    assert damkar.get(url).status_code == 200
+    assert damkar.patch(url, {"location": {"address": "elsewhere"}}, format="json").status_code == 403
+    assert api.get(url).json()["address"] == "Depan Mega Mall"

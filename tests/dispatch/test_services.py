@@ -255,3 +255,67 @@ def test_unlinking_a_wrongly_linked_call_gives_it_its_own_incident(open_incident
     with pytest.raises(Conflict):
         call_services.call_unlink(call_id=other.pk, user=operator)
     assert Incident.objects.count() == 2
+
+
+# --- moving an incident ----------------------------------------------------------------------------
+
+
+def test_an_incident_moved_after_dispatch_reaches_its_live_agencies(open_incident, operator, staff):
+    from agencies.geo import Location, kelurahan_at
+    from agencies.models import Landmark
+
+    incident = open_incident("kebakaran_bangunan", lat=None, lon=None)
+    damkar, pln, dinsos = services.incident_dispatch(incident_id=incident.pk, user=operator, agency_codes=["DAMKAR", "PLN", "DINSOS"])
+    services.dispatch_set_status(dispatch_id=dinsos.pk, user=operator, status="cancelled", note="tidak perlu")
+    mall = Landmark.objects.get(name="Mega Mall")
+    versions = {d.pk: Dispatch.objects.get(pk=d.pk).version for d in (damkar, pln, dinsos)}
+    last_seq = Event.objects.order_by("-seq").values_list("seq", flat=True).first()
+
+    moved = services.incident_relocate(
+        incident_id=incident.pk, user=operator, location=Location(lat=mall.lat, lon=mall.lon, address="Toko depan Mega Mall")
+    )
+
+    moved.refresh_from_db()
+    assert (moved.lat, moved.lon, moved.address) == (mall.lat, mall.lon, "Toko depan Mega Mall")
+    assert moved.kelurahan == kelurahan_at(mall.lat, mall.lon) == mall.kelurahan
+    assert moved.version == incident.version + 2  # opened, dispatched, moved
+    new = list(Event.objects.filter(seq__gt=last_seq).order_by("seq"))
+    assert [e.type for e in new] == ["incident.updated", "dispatch.updated", "dispatch.updated"]
+    assert [e.data["id"] for e in new[1:]] == [damkar.pk, pln.pk]  # the cancelled one is not told
+    assert [e.agency_code for e in new] == ["", "DAMKAR", "PLN"]  # each agency's console gets its own
+    for event in new[1:]:
+        assert event.data["incident"]["address"] == "Toko depan Mega Mall"
+        assert event.data["incident"]["lat"] == mall.lat and event.data["incident"]["kelurahan"] == mall.kelurahan.name
+        assert event.data["version"] == versions[event.data["id"]] + 1
+    assert Dispatch.objects.get(pk=dinsos.pk).version == versions[dinsos.pk]
+    transition = IncidentTransition.objects.filter(incident=incident).latest("id")
+    assert transition.reason == "location: Toko depan Mega Mall" and transition.from_status == transition.to_status == "dispatched"
+    entry = AuditLog.objects.get(action="incident.relocate", object_id=str(incident.pk))
+    assert entry.detail["from"] == {"lat": None, "lon": None, "address": "", "kelurahan": None}
+    assert entry.detail["to"]["kelurahan"] == mall.kelurahan.code
+
+    # The same place again changes nothing and tells nobody.
+    again = services.incident_relocate(
+        incident_id=incident.pk, user=operator, location=Location(lat=mall.lat, lon=mall.lon, address="Toko depan Mega Mall")
+    )
+    assert again.version == moved.version and Event.objects.filter(seq__gt=new[-1].seq).count() == 0
+
+
+def test_an_incident_is_moved_only_to_a_place_and_only_while_open(open_incident, operator):
+    from agencies.geo import Location
+
+    incident = open_incident("kebakaran_bangunan")
+    with pytest.raises(InvalidInput):
+        services.incident_relocate(incident_id=incident.pk, user=operator, location=Location())
+    with pytest.raises(InvalidInput):
+        services.incident_relocate(incident_id=incident.pk, user=operator, location=Location(lat=-3.8, lon=None))
+    with pytest.raises(InvalidInput):
+        services.incident_relocate(incident_id=incident.pk, user=operator, location=Location(kelurahan_code="nope"))
+    with pytest.raises(InvalidInput):
+        services.incident_relocate(incident_id=999999, user=operator, location=Location(address="Jl. Suprapto"))
+    # A kelurahan and an address without a point: the point that was there goes.
+    moved = services.incident_relocate(incident_id=incident.pk, user=operator, location=Location(kelurahan_code=incident.kelurahan.code, address="Gg. Mawar"))
+    assert moved.lat is None and moved.lon is None and moved.address == "Gg. Mawar"
+    services.incident_close(incident_id=incident.pk, user=operator)
+    with pytest.raises(Conflict):
+        services.incident_relocate(incident_id=incident.pk, user=operator, location=Location(address="Jl. Suprapto"))
