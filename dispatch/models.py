@@ -62,6 +62,8 @@ class Incident(models.Model):
     lon = models.FloatField(null=True, blank=True)
     address = models.CharField(max_length=300, blank=True)
     kelurahan = models.ForeignKey(Kelurahan, null=True, blank=True, on_delete=models.PROTECT, related_name="incidents")
+    # When an operator last set or moved the place after the incident opened (incident_relocate).
+    located_at = models.DateTimeField(null=True, blank=True)
     summary = models.TextField(blank=True)
     created_at = models.DateTimeField(db_index=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")

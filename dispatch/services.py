@@ -303,7 +303,8 @@ def incident_relocate(*, incident_id: int, user, location: Location) -> Incident
 
     The location replaces the one before (a point not given clears the old point). The agencies
     already sent see it at once: each live dispatch's event carries the incident, so their
-    consoles redraw with the new place.
+    consoles redraw with the new place, marked as moved. A dispatch not yet acknowledged gets the
+    agency's post nearest the new point.
     """
     fields = resolve_location(location)
     if not (fields.get("address") or fields.get("kelurahan") or fields.get("lat") is not None):
@@ -320,8 +321,9 @@ def incident_relocate(*, incident_id: int, user, location: Location) -> Incident
         after = _place(incident)
         if after == before:
             return incident
+        incident.located_at = timezone.now()
         incident.version += 1
-        incident.save(update_fields=["lat", "lon", "address", "kelurahan", "version"])
+        incident.save(update_fields=["lat", "lon", "address", "kelurahan", "located_at", "version"])
         place = incident.address or (incident.kelurahan.name if incident.kelurahan else "") or f"{incident.lat:.5f}, {incident.lon:.5f}"
         rows.insert_trail(
             _incident_transition_row(incident, by=user, from_status=incident.status, to_status=incident.status, reason=f"location: {place}"),
@@ -334,8 +336,15 @@ def incident_relocate(*, incident_id: int, user, location: Location) -> Incident
         )
         for dispatch in live:
             dispatch.incident = incident
+            changed = ["version"]
+            if dispatch.status == Dispatch.Status.DISPATCHED and incident.lat is not None:
+                # Not yet taken by the agency: its nearest post follows the place.
+                station = nearest_station(dispatch.agency, incident.lat, incident.lon)
+                if station is not None and station.pk != dispatch.station_id:
+                    dispatch.station = station
+                    changed.append("station")
             dispatch.version += 1
-            dispatch.save(update_fields=["version"])
+            dispatch.save(update_fields=changed)
             events.emit(events.DISPATCH_UPDATED, dispatch_event_data(dispatch), agency_code=dispatch.agency.code)
     return incident
 

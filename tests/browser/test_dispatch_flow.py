@@ -226,3 +226,4 @@ def test_the_operator_places_an_incident_after_dispatch_and_the_agency_sees_it_l
     # The fire brigade's console shows the new place without a reload.
     expect(_card(damkar, dispatch.pk)).to_contain_text("Toko depan Mega Mall")
     expect(_card(damkar, dispatch.pk)).to_contain_text(mall.kelurahan.name)
+    expect(_card(damkar, dispatch.pk).locator(".moved")).to_contain_text("Lokasi diperbarui")

@@ -264,8 +264,14 @@ def test_an_incident_moved_after_dispatch_reaches_its_live_agencies(open_inciden
     from agencies.geo import Location, kelurahan_at
     from agencies.models import Landmark
 
+    from agencies.models import Agency
+
     incident = open_incident("kebakaran_bangunan", lat=None, lon=None)
     damkar, pln, dinsos = services.incident_dispatch(incident_id=incident.pk, user=operator, agency_codes=["DAMKAR", "PLN", "DINSOS"])
+    assert damkar.station is None  # no place, no nearest post
+    services.dispatch_acknowledge(dispatch_id=pln.pk, user=staff("PLN"))
+    near_mall = Station.objects.create(agency=Agency.objects.get(code="DAMKAR"), name="Pos Pasar Minggu", lat=-3.7950, lon=102.2665)
+    Station.objects.create(agency=Agency.objects.get(code="PLN"), name="Posko PLN Kota", lat=-3.7940, lon=102.2670)
     services.dispatch_set_status(dispatch_id=dinsos.pk, user=operator, status="cancelled", note="tidak perlu")
     mall = Landmark.objects.get(name="Mega Mall")
     versions = {d.pk: Dispatch.objects.get(pk=d.pk).version for d in (damkar, pln, dinsos)}
@@ -279,6 +285,10 @@ def test_an_incident_moved_after_dispatch_reaches_its_live_agencies(open_inciden
     assert (moved.lat, moved.lon, moved.address) == (mall.lat, mall.lon, "Toko depan Mega Mall")
     assert moved.kelurahan == kelurahan_at(mall.lat, mall.lon) == mall.kelurahan
     assert moved.version == incident.version + 2  # opened, dispatched, moved
+    assert moved.located_at is not None and moved.located_at > damkar.dispatched_at
+    # Not yet acknowledged: Damkar's nearest post follows the place. PLN had acknowledged: unchanged.
+    assert Dispatch.objects.get(pk=damkar.pk).station == near_mall
+    assert Dispatch.objects.get(pk=pln.pk).station is None
     new = list(Event.objects.filter(seq__gt=last_seq).order_by("seq"))
     assert [e.type for e in new] == ["incident.updated", "dispatch.updated", "dispatch.updated"]
     assert [e.data["id"] for e in new[1:]] == [damkar.pk, pln.pk]  # the cancelled one is not told
@@ -287,6 +297,7 @@ def test_an_incident_moved_after_dispatch_reaches_its_live_agencies(open_inciden
         assert event.data["incident"]["address"] == "Toko depan Mega Mall"
         assert event.data["incident"]["lat"] == mall.lat and event.data["incident"]["kelurahan"] == mall.kelurahan.name
         assert event.data["version"] == versions[event.data["id"]] + 1
+    assert new[1].data["station"] == "Pos Pasar Minggu" and new[2].data["station"] is None
     assert Dispatch.objects.get(pk=dinsos.pk).version == versions[dinsos.pk]
     transition = IncidentTransition.objects.filter(incident=incident).latest("id")
     assert transition.reason == "location: Toko depan Mega Mall" and transition.from_status == transition.to_status == "dispatched"
