@@ -132,6 +132,7 @@ class Call(models.Model):
 
 class CallTransition(Transition):
     call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="transitions")
+    STATUSES = Call.Status
 
     class Meta(Transition.Meta):
         pass

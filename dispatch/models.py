@@ -42,6 +42,13 @@ class Transition(models.Model):
     def to_label(self) -> str:
         return self._label(self.to_status)
 
+    @property
+    def reason_text(self) -> str:
+        """The reason in the reader's language (dispatch/trail.py); stored as written."""
+        from dispatch.trail import reason_text
+
+        return reason_text(self.reason)
+
 
 class Incident(models.Model):
     class Status(models.TextChoices):

@@ -358,12 +358,12 @@ def call_timeline(call: Call) -> dict:
     dispatches = list(Dispatch.objects.filter(incident_id=call.incident_id).select_related("agency")) if call.incident_id else []
     rows: list[dict] = []
     for t in CallTransition.objects.filter(call=call).select_related("by"):
-        rows.append({"at": t.at, "what": _("Panggilan"), "subject": f"#{call.pk}", "from": t.from_status, "to": t.to_status, "by": t.by, "reason": t.reason})
+        rows.append({"at": t.at, "what": _("Panggilan"), "subject": f"#{call.pk}", "from": t.from_label, "to": t.to_label, "by": t.by, "reason": t.reason_text})
     if call.incident_id:
         for t in IncidentTransition.objects.filter(incident_id=call.incident_id).select_related("by"):
-            rows.append({"at": t.at, "what": _("Kejadian"), "subject": f"#{call.incident_id}", "from": t.from_status, "to": t.to_status, "by": t.by, "reason": t.reason})
+            rows.append({"at": t.at, "what": _("Kejadian"), "subject": f"#{call.incident_id}", "from": t.from_label, "to": t.to_label, "by": t.by, "reason": t.reason_text})
         for t in DispatchTransition.objects.filter(dispatch__incident_id=call.incident_id).select_related("by", "dispatch__agency"):
-            rows.append({"at": t.at, "what": _("Pengiriman"), "subject": t.dispatch.agency.code, "from": t.from_status, "to": t.to_status, "by": t.by, "reason": t.reason})
+            rows.append({"at": t.at, "what": _("Pengiriman"), "subject": t.dispatch.agency.code, "from": t.from_label, "to": t.to_label, "by": t.by, "reason": t.reason_text})
     rows.sort(key=lambda r: r["at"])
     milestones = [
         (_("Diterima"), call.received_at),

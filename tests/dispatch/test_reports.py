@@ -254,8 +254,8 @@ def test_call_timeline_shows_every_transition_with_who(dataset, sup_client):
     assert response.status_code == 200
     rows = response.context["transitions"]
     assert [(r["what"], r["to"]) for r in rows] == [
-        ("Panggilan", "classified"), ("Kejadian", "open"), ("Pengiriman", "dispatched"), ("Pengiriman", "acknowledged"),
-    ]
+        ("Panggilan", "Terklasifikasi"), ("Kejadian", "Terbuka"), ("Pengiriman", "Dikirim"), ("Pengiriman", "Diterima"),
+    ]  # statuses by their labels
     assert rows[-1]["by"].username == "staf_d"
     content = response.content.decode()
     assert "staf_d" in content and "DAMKAR" in content
