@@ -13,6 +13,7 @@ from shapely.geometry import Point, shape
 from shapely.strtree import STRtree
 
 from agencies.models import Kelurahan
+from dispatch.errors import InvalidInput
 
 _lock = threading.Lock()
 _index: tuple[STRtree, list[str], list] | None = None
@@ -68,8 +69,6 @@ class Location:
 
 def resolve_location(location: Location | None) -> dict[str, Any]:
     """The model fields of a checked location; its kelurahan from the point when none is given."""
-    from dispatch.errors import InvalidInput
-
     if location is None:
         return {}
     fields: dict[str, Any] = {"address": (location.address or "")[:300]}

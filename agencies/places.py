@@ -133,10 +133,10 @@ def places_mentioned(text: str) -> list[Place]:
     for group in (landmarks, kelurahan):
         hits = []
         for entry in group:
-            positions = [normalised.find(key) for key in entry.keys if key in normalised]
-            if positions:
-                hits.append((min(positions), -max(len(k) for k in entry.keys if k in normalised), entry.place))
-        found += [place for _, _, place in sorted(hits, key=lambda h: (h[0], h[1]))]
+            matched = [key for key in entry.keys if key in normalised]
+            if matched:  # first named first; at one place, the longer name first
+                hits.append((min(normalised.find(key) for key in matched), -max(map(len, matched)), entry.place))
+        found += [place for _, _, place in sorted(hits, key=lambda h: h[:2])]
     # A kelurahan already given by a landmark found in it adds nothing.
     landmark_kelurahan = {p.kelurahan_code for p in found if p.kind == "landmark"}
     found = [p for p in found if p.kind == "landmark" or p.kelurahan_code not in landmark_kelurahan]

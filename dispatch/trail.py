@@ -20,11 +20,12 @@ def _call_type(code: str) -> str:
     return str(CallType(code).label) if code in CallType.values else code
 
 
-def _incident_type(code: str) -> str:
+def _retype(m: re.Match) -> str:
+    """An incident type change, by the types' labels (one query for both)."""
     from agencies.models import IncidentType
 
-    itype = IncidentType.objects.filter(code=code).first()
-    return itype.label if itype else code
+    labels = {t.code: t.label for t in IncidentType.objects.filter(code__in=[m[1], m[2]])}
+    return _("jenis %(from)s → %(to)s") % {"from": labels.get(m[1], m[1]), "to": labels.get(m[2], m[2])}
 
 
 # (pattern, wording): the first pattern that matches the whole reason words it.
@@ -32,7 +33,7 @@ _REASONS: list[tuple[re.Pattern, Callable[[re.Match], str]]] = [
     (re.compile(r"call (\d+)"), lambda m: _("panggilan #%(id)s") % {"id": m[1]}),
     (re.compile(r"call (\d+) linked"), lambda m: _("panggilan #%(id)s digabungkan") % {"id": m[1]}),
     (re.compile(r"call (\d+) unlinked"), lambda m: _("panggilan #%(id)s dilepas") % {"id": m[1]}),
-    (re.compile(r"type (\S+) -> (\S+)"), lambda m: _("jenis %(from)s → %(to)s") % {"from": _incident_type(m[1]), "to": _incident_type(m[2])}),
+    (re.compile(r"type (\S+) -> (\S+)"), _retype),
     (re.compile(r"location: (.*)", re.S), lambda m: _("lokasi: %(place)s") % {"place": m[1]}),
     (re.compile(r"(-|[a-z]+) -> ([a-z]+)"),
      lambda m: _("klasifikasi %(from)s → %(to)s") % {"from": "—" if m[1] == "-" else _call_type(m[1]), "to": _call_type(m[2])}),

@@ -119,9 +119,15 @@
       box.append(button);
     });
   }
-  // The option of a kelurahan <datalist> for a code, or none.
-  function kelurahanOption(list, code) {
-    return Array.from(list.options).find(function (o) { return o.dataset.code === code; }) || null;
+  // A kelurahan <input> and its <datalist> (options "name — kecamatan" with data-code): the code of
+  // the option typed or picked ("" for none), and picking the option of a code.
+  function kelurahanCode(input) {
+    const option = Array.from(input.list.options).find(function (o) { return o.value === input.value; });
+    return option ? option.dataset.code : "";
+  }
+  function setKelurahan(input, code) {
+    const option = code && Array.from(input.list.options).find(function (o) { return o.dataset.code === code; });
+    if (option) input.value = option.value;
   }
   function since(iso) {
     const seconds = Math.max(0, Math.floor((Date.now() - new Date(iso).getTime()) / 1000));
@@ -138,6 +144,6 @@
   window.App = {
     api: api, untilTaken: untilTaken, retryNotice: retryNotice, cookie: cookie, since: since, tickTimers: tickTimers,
     alertMessage: alertMessage, wibTime: wibTime, wibDateTime: wibDateTime, placeButtons: placeButtons,
-    kelurahanOption: kelurahanOption,
+    kelurahanCode: kelurahanCode, setKelurahan: setKelurahan,
   };
 })();

@@ -13,12 +13,6 @@
     statusEl.classList.toggle("error", !!isError);
   }
 
-  function kelurahanCode() {
-    const value = $("kelurahan").value;
-    const option = Array.from($("kelurahan-list").options).find(function (o) { return o.value === value; });
-    return option ? option.dataset.code : "";
-  }
-
   function renderHistory(caller, call) {
     const box = $("caller-history");
     box.hidden = false;
@@ -128,7 +122,7 @@
   }
 
   function location() {
-    const loc = { address: $("address").value, kelurahan_code: kelurahanCode() };
+    const loc = { address: $("address").value, kelurahan_code: App.kelurahanCode($("kelurahan")) };
     if (state.marker) { const p = state.marker.getLatLng(); loc.lat = p.lat; loc.lon = p.lng; }
     return loc;
   }
@@ -181,8 +175,7 @@
   }
 
   function usePlace(place) {
-    const option = place.kelurahan && App.kelurahanOption($("kelurahan-list"), place.kelurahan.code);
-    if (option) $("kelurahan").value = option.value;
+    if (place.kelurahan) App.setKelurahan($("kelurahan"), place.kelurahan.code);
     if (place.kind !== "landmark") return;  // a kelurahan is an area: no point on the map for it
     if (!$("address").value.trim()) $("address").value = place.name;
     if (!city) return;
@@ -266,10 +259,7 @@
       try {
         const r = await App.api("GET", "/geo/reverse/?lat=" + e.latlng.lat + "&lon=" + e.latlng.lng);
         $("location-text").textContent = r.inside_city ? r.kelurahan.name + ", " + r.kecamatan.name : gettext("Di luar Kota Bengkulu");
-        if (r.inside_city) {
-          const option = Array.from($("kelurahan-list").options).find(function (o) { return o.dataset.code === r.kelurahan.code; });
-          if (option) $("kelurahan").value = option.value;
-        }
+        if (r.inside_city) App.setKelurahan($("kelurahan"), r.kelurahan.code);
       } catch (err) { /* the point is kept even if the lookup fails */ }
       scheduleSave();
     });
@@ -370,10 +360,7 @@
     if (!aml || !city) return;
     const ll = L.latLng(aml.lat, aml.lon);
     if (state.marker) state.marker.setLatLng(ll); else state.marker = L.marker(ll).addTo(city.map);
-    if (aml.kelurahan_code) {
-      const option = Array.from($("kelurahan-list").options).find(function (o) { return o.dataset.code === aml.kelurahan_code; });
-      if (option) $("kelurahan").value = option.value;
-    }
+    App.setKelurahan($("kelurahan"), aml.kelurahan_code);
     $("location-text").textContent = aml.kelurahan || gettext("Di luar Kota Bengkulu");
   }
 

@@ -97,10 +97,7 @@
       if (!city) return;
       if (marker) marker.setLatLng(ll); else marker = L.marker(ll).addTo(city.map);
     }
-    function setKelurahan(code) {
-      const option = code && App.kelurahanOption($("loc-kelurahan-list"), code);
-      if (option) $("loc-kelurahan").value = option.value;
-    }
+    function setKelurahan(code) { App.setKelurahan($("loc-kelurahan"), code); }
     if (mapEl && window.CityMap) {
       city = CityMap(mapEl);
       if (mapEl.dataset.lat) {
@@ -140,10 +137,9 @@
     locForm.addEventListener("submit", async function (e) {
       e.preventDefault();
       const status = $("location-status");
-      const typed = $("loc-kelurahan").value;
-      const option = Array.from($("loc-kelurahan-list").options).find(function (o) { return o.value === typed; });
-      if (typed && !option) { say(status, gettext("Pilih kelurahan dari daftar.")); return; }
-      const location = { address: $("loc-address").value, kelurahan_code: option ? option.dataset.code : "" };
+      const code = App.kelurahanCode($("loc-kelurahan"));
+      if ($("loc-kelurahan").value && !code) { say(status, gettext("Pilih kelurahan dari daftar.")); return; }
+      const location = { address: $("loc-address").value, kelurahan_code: code };
       if (marker) { const p = marker.getLatLng(); location.lat = p.lat; location.lon = p.lng; }
       const button = $("location-save");
       button.disabled = true;

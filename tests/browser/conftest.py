@@ -56,8 +56,8 @@ def login(chromium, asgi_server):
     """Open a fresh browser context logged in as a user; returns the page."""
     contexts = []
 
-    def do_login(username: str, password: str, *, locale: str = "id-ID"):
-        context = chromium.new_context(locale=locale, timezone_id="Asia/Jakarta")
+    def do_login(username: str, password: str, *, locale: str = "id-ID", timezone_id: str = "Asia/Jakarta"):
+        context = chromium.new_context(locale=locale, timezone_id=timezone_id)
         contexts.append(context)
         page = context.new_page()
         page.goto(asgi_server + "/login/")

@@ -12,13 +12,18 @@ from tests.factories import PASSWORD
 pytestmark = [pytest.mark.browser, pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
 
+def _start_call(page, number: str) -> None:
+    """Type the caller's number and start the call, as an operator does; wait until it is saved."""
+    page.fill("#caller-number", number)
+    page.keyboard.press("Enter")
+    expect(page.locator("#form-status")).to_contain_text("tersimpan")
+
+
 def test_operator_takes_a_call_and_sees_it_in_todays_list(ref, make_user, login, asgi_server):
     make_user("operator", username="op_desk")
     page = login("op_desk", PASSWORD)
     expect(page.locator("h1#call-form-title")).to_contain_text("Panggilan")
-    page.fill("#caller-number", "0812 7000 1234")
-    page.keyboard.press("Enter")
-    expect(page.locator("#form-status")).to_contain_text("tersimpan")
+    _start_call(page, "0812 7000 1234")
     # The call is saved the moment it starts, before it is classified.
     call = Call.objects.get(caller__number="+6281270001234")
     assert call.status == "active" and call.call_type == ""
@@ -94,9 +99,7 @@ def test_notes_and_a_classification_the_server_did_not_answer_are_sent_again_and
 
     make_user("operator", username="op_classify_retry")
     page = login("op_classify_retry", PASSWORD)
-    page.fill("#caller-number", "0812 7000 4321")
-    page.keyboard.press("Enter")
-    expect(page.locator("#form-status")).to_contain_text("tersimpan")
+    _start_call(page, "0812 7000 4321")
     call = Call.objects.get(caller__number="+6281270004321")
     busy_once, answer_lost_once = FaultOnFirstTry(answer_busy, method="PATCH"), FaultOnFirstTry(lose_the_answer)
     classifications = answer_lost_once.sent
@@ -146,9 +149,7 @@ def test_a_landmark_in_the_notes_is_offered_and_one_click_makes_it_the_calls_loc
 
     make_user("operator", username="op_place")
     page = login("op_place", PASSWORD)
-    page.fill("#caller-number", "0812 7000 4321")
-    page.keyboard.press("Enter")
-    expect(page.locator("#form-status")).to_contain_text("tersimpan")
+    _start_call(page, "0812 7000 4321")
     page.fill("#notes", "api besar di toko dekat mega mall, ada orang terjebak")
     # The suggestion speaks the form's words, and the place the caller named is offered.
     expect(page.locator("#suggestion")).to_contain_text("Darurat")
@@ -172,23 +173,12 @@ def test_a_landmark_in_the_notes_is_offered_and_one_click_makes_it_the_calls_loc
     expect(page.locator("#caller-history li").last).to_contain_text("Darurat · api besar di toko dekat mega mall")
 
 
-def test_the_callers_history_shows_wib_times_whatever_the_browsers_own_time_zone(ref, make_user, chromium, asgi_server):
+def test_the_callers_history_shows_wib_times_whatever_the_browsers_own_time_zone(ref, make_user, login, asgi_server):
     from zoneinfo import ZoneInfo
 
     make_user("operator", username="op_utc")
-    context = chromium.new_context(locale="id-ID", timezone_id="Europe/London")  # a workstation not set to WIB
-    try:
-        page = context.new_page()
-        page.goto(asgi_server + "/login/")
-        page.fill("input[name=username]", "op_utc")
-        page.fill("input[name=password]", PASSWORD)
-        page.click("button[type=submit]")
-        page.wait_for_load_state("networkidle")
-        page.fill("#caller-number", "0812 7000 8765")
-        page.keyboard.press("Enter")
-        expect(page.locator("#form-status")).to_contain_text("tersimpan")
-        call = Call.objects.get(caller__number="+6281270008765")
-        shown = call.received_at.astimezone(ZoneInfo("Asia/Jakarta")).strftime("%d/%m/%Y, %H:%M WIB")
-        expect(page.locator("#caller-history li").first).to_contain_text(shown)
-    finally:
-        context.close()
+    page = login("op_utc", PASSWORD, timezone_id="Europe/London")  # a workstation not set to WIB
+    _start_call(page, "0812 7000 8765")
+    call = Call.objects.get(caller__number="+6281270008765")
+    shown = call.received_at.astimezone(ZoneInfo("Asia/Jakarta")).strftime("%d/%m/%Y, %H:%M WIB")
+    expect(page.locator("#caller-history li").first).to_contain_text(shown)
