@@ -66,10 +66,14 @@ def load_bengkulu(*, data_dir: Path | None = None, overwrite_routing: bool = Fal
 
     reset_index()  # the boundaries may have changed: the landmarks' kelurahan are looked up afresh
     for mark in city.get("landmarks", []):
+        _rename_landmark(mark.get("formerly", []), mark["name"])
+        existing = Landmark.objects.filter(name=mark["name"]).first()
         Landmark.objects.update_or_create(
             name=mark["name"],
             defaults={
-                "aliases": mark.get("aliases") or landmark_aliases(mark["name"]),
+                # Names added in the product are kept; the data's own come first.
+                "aliases": _unique([*mark.get("aliases", []), *landmark_aliases(mark["name"]),
+                                    *(existing.aliases if existing else [])]),
                 "lat": mark["lat"],
                 "lon": mark["lon"],
                 "kelurahan": kelurahan_at(mark["lat"], mark["lon"]),
@@ -87,8 +91,24 @@ def load_bengkulu(*, data_dir: Path | None = None, overwrite_routing: bool = Fal
     }
 
 
+def _rename_landmark(former_names: list[str], name: str) -> None:
+    """A landmark the data now names otherwise keeps its row (and the aliases added to it) under the new name."""
+    if not former_names or Landmark.objects.filter(name=name).exists():
+        return
+    former = Landmark.objects.filter(name__in=former_names).first()
+    if former is not None:
+        former.name = name
+        former.save(update_fields=["name"])
+
+
+def _unique(names: list[str]) -> list[str]:
+    """The names in order, each once (case ignored)."""
+    seen: set[str] = set()
+    return [n for n in names if not (n.casefold() in seen or seen.add(n.casefold()))]
+
+
 def landmark_aliases(name: str) -> list[str]:
     """Other names a landmark's own name gives: a parenthesis of capitalised words is one
     ("Universitas Bengkulu (UNIB)", "Simpang Lima (Ratu Samban)"), a lower-case one only
-    describes the place ("Pantai Panjang (north end)")."""
+    describes the place ("Pantai Panjang (ujung utara)")."""
     return [inner for inner in re.findall(r"\(([^)]*)\)", name) if inner and all(w[:1].isupper() for w in inner.split())]

@@ -23,15 +23,44 @@ def test_the_landmarks_are_loaded_with_their_kelurahan_from_the_boundaries(ref):
 
     assert mall.kelurahan == kelurahan_at(mall.lat, mall.lon)
     assert Landmark.objects.get(name="Universitas Bengkulu (UNIB)").aliases == ["UNIB"]
-    assert Landmark.objects.get(name="Pantai Panjang (north end)").aliases == []
+    assert Landmark.objects.get(name="Pantai Panjang (ujung utara)").aliases == []
+    assert Landmark.objects.get(name="Kampus UIN Fatmawati (IAIN)").aliases == ["UIN", "UIN Fatmawati", "UINFAS", "IAIN"]
     assert Landmark.objects.filter(kelurahan__isnull=True).count() < Landmark.objects.count()
 
 
 def test_a_parenthesis_of_capitalised_words_is_another_name_a_lower_case_one_describes():
     assert landmark_aliases("Simpang Lima (Ratu Samban)") == ["Ratu Samban"]
     assert landmark_aliases("Kampus UIN Fatmawati (IAIN)") == ["IAIN"]
-    assert landmark_aliases("Pantai Panjang (north end)") == []
+    assert landmark_aliases("Pantai Panjang (ujung utara)") == []
     assert landmark_aliases("Mega Mall") == []
+
+
+def test_a_landmark_is_found_by_the_everyday_name_callers_give_it(ref):
+    assert _names("asap hitam dari gudang dekat bandara") == [("landmark", "Bandara Fatmawati Soekarno")]
+    assert _names("orang tenggelam di pantai panjang") == [("landmark", "Pantai Panjang (ujung utara)")]
+    assert _names("kecelakaan di depan benteng marlborough") == [("landmark", "Fort Marlborough")]
+
+
+def test_reloading_the_data_keeps_the_names_added_in_the_product(ref):
+    from agencies.loader import load_bengkulu
+
+    mark = Landmark.objects.get(name="Bandara Fatmawati Soekarno")
+    mark.aliases = [*mark.aliases, "Airport", "bandara"]  # one new, one the data already gives
+    mark.save()
+    load_bengkulu()
+    mark.refresh_from_db()
+    assert mark.aliases == ["Bandara", "Bandara Fatmawati", "Bandara Padang Kemiling", "Airport"]
+
+
+def test_a_landmark_the_data_renamed_keeps_its_row_and_its_added_names(ref):
+    from agencies.loader import load_bengkulu
+
+    mark = Landmark.objects.get(name="Pantai Panjang (ujung utara)")
+    Landmark.objects.filter(pk=mark.pk).update(name="Pantai Panjang (north end)", aliases=["Pantai Panjang Utara"])
+    load_bengkulu()
+    assert not Landmark.objects.filter(name="Pantai Panjang (north end)").exists()
+    renamed = Landmark.objects.get(name="Pantai Panjang (ujung utara)")
+    assert renamed.pk == mark.pk and renamed.aliases == ["Pantai Panjang Utara"]
 
 
 def test_short_forms_read_as_the_words_they_stand_for():
