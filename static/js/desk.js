@@ -52,11 +52,19 @@
       b.textContent = interpolate(gettext("Nomor sedang diblokir (%(level)s) — panggilan tetap dicatat dan dilayani."), { level: caller.block.level }, true);
       box.appendChild(b);
     }
-    if (caller.recent && caller.recent.length) {
+    // The call on the desk is counted above; the list holds the calls before it.
+    const earlier = (caller.recent || []).filter(function (r) { return r.id !== call.id; });
+    if (earlier.length) {
+      const title = document.createElement("p");
+      title.className = "history-title";
+      title.textContent = gettext("Panggilan sebelumnya:");
+      box.appendChild(title);
       const list = document.createElement("ul");
-      caller.recent.forEach(function (r) {
+      earlier.forEach(function (r) {
         const li = document.createElement("li");
-        li.textContent = App.wibDateTime(r.received_at) + " · " + callTypeLabel(r.call_type) + " · " + (r.notes || "");
+        li.dataset.callId = r.id;
+        const kind = r.call_type ? callTypeLabel(r.call_type) : gettext("belum diklasifikasi");
+        li.textContent = [App.wibDateTime(r.received_at), kind, r.notes].filter(Boolean).join(" · ");
         list.appendChild(li);
       });
       box.appendChild(list);
