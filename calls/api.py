@@ -48,6 +48,7 @@ class CallListCreateApi(APIView):
         parameters=[
             OpenApiParameter("date", str, description="WIB day YYYY-MM-DD"),
             OpenApiParameter("status", str),
+            OpenApiParameter("operator", str, description="`me` (the caller of the API) or a username: the calls that operator has or had"),
             OpenApiParameter("limit", int),
             OpenApiParameter("offset", int),
         ],
@@ -68,6 +69,9 @@ class CallListCreateApi(APIView):
             # Only a known status reaches the database (a NUL byte in a value is a DataError there).
             wanted = request.query_params["status"]
             qs = qs.filter(status=wanted) if wanted in Call.Status.values else qs.none()
+        operator = request.query_params.get("operator", "")
+        if operator:
+            qs = qs.filter(operator=request.user) if operator == "me" else qs.filter(operator__username=operator)
         limit = min(max(_int_param(request, "limit", 50), 1), 500)
         total = qs.count()
         # Past the end is an empty page; an offset beyond bigint would be a DataError in the database.

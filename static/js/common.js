@@ -14,7 +14,8 @@
     const match = document.cookie.match(new RegExp("(?:^|; )" + name + "=([^;]*)"));
     return match ? decodeURIComponent(match[1]) : "";
   }
-  async function api(method, url, body, idempotencyKey) {
+  // `keepalive`: the browser still delivers the request after the page is left or reloaded.
+  async function api(method, url, body, idempotencyKey, keepalive) {
     const headers = { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": cookie("csrftoken") };
     if (idempotencyKey) headers["Idempotency-Key"] = idempotencyKey;
     const response = await fetch(url, {
@@ -22,6 +23,7 @@
       credentials: "same-origin",
       headers: headers,
       body: body === undefined ? undefined : JSON.stringify(body),
+      keepalive: !!keepalive,
     });
     let data = null;
     try { data = await response.json(); } catch (e) { data = null; }

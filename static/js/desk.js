@@ -3,7 +3,7 @@
 (function () {
   "use strict";
   const $ = function (id) { return document.getElementById(id); };
-  const state = { call: null, saveTimer: null, suggestTimer: null, marker: null, aml: null, amlLayer: null, starting: false, classifying: false, saves: 0 };
+  const state = { call: null, saveTimer: null, suggestTimer: null, marker: null, aml: null, amlLayer: null, starting: false, classifying: false, saves: 0, pendingSave: false };
   let city = null;
   const fields = ["notes", "kelurahan", "address", "incident-type"];
   const statusEl = $("form-status");
@@ -117,6 +117,7 @@
     try {
       const call = await untilTaken(function () { return App.api("POST", "/api/v1/calls/", body, key); }, "call");
       state.call = call;
+      dropUnfinished(call.id);
       $("call-id").textContent = "#" + call.id;
       renderHistory(call.caller, call);
       enable(true);
@@ -136,6 +137,7 @@
   }
 
   async function save() {
+    state.pendingSave = false;
     if (!state.call || state.classifying) return;
     const mine = ++state.saves;
     const url = "/api/v1/calls/" + state.call.id + "/";
@@ -146,7 +148,21 @@
     } catch (e) { say(e.message, true); }
   }
 
-  function scheduleSave() { window.clearTimeout(state.saveTimer); state.saveTimer = window.setTimeout(save, 600); }
+  function scheduleSave() {
+    state.pendingSave = true;
+    window.clearTimeout(state.saveTimer);
+    state.saveTimer = window.setTimeout(save, 600);
+  }
+
+  // Leaving or reloading the page mid-call sends the edit still waiting for its save; the call then
+  // waits under the operator's unfinished calls with everything typed.
+  window.addEventListener("pagehide", function () {
+    if (!state.call || !state.pendingSave || state.classifying) return;
+    window.clearTimeout(state.saveTimer);
+    state.pendingSave = false;
+    App.api("PATCH", "/api/v1/calls/" + state.call.id + "/", { notes: $("notes").value, location: location() }, null, true)
+      .catch(function () { /* the page is gone: nobody to tell */ });
+  });
 
   async function suggestNow() {
     const text = $("notes").value;
@@ -332,14 +348,28 @@
     } catch (e) { /* the live events still fill the queue */ }
   }
 
-  function takeCall(call) {
+  // A call put on the desk after it started: claimed from the ringing queue, or resumed. What it
+  // already holds (notes, place) is shown to go on with.
+  function takeCall(call, message) {
     state.call = call;
+    dropUnfinished(call.id);
     $("call-id").textContent = "#" + call.id;
     $("caller-number").value = call.caller_number || call.caller_number_raw || "";
     renderHistory(call.caller || {}, call);
     enable(true);
+    $("notes").value = call.notes || "";
+    const loc = call.location || {};
+    $("address").value = loc.address || "";
+    if (loc.kelurahan_code) App.setKelurahan($("kelurahan"), loc.kelurahan_code);
+    if (city && loc.lat !== null && loc.lat !== undefined) {
+      const ll = L.latLng(loc.lat, loc.lon);
+      state.marker = L.marker(ll).addTo(city.map);
+      city.map.setView(ll, Math.max(city.map.getZoom(), 15));
+    }
+    if (loc.kelurahan) $("location-text").textContent = loc.kelurahan + ", " + loc.kecamatan;
+    if (call.notes) suggestNow();
     $("notes").focus();
-    say(ringing.dataset.claimed + " #" + call.id + ".");
+    say(message + " #" + call.id + ".");
     if (call.aml) showAml(call.aml);
   }
 
@@ -348,11 +378,59 @@
     try {
       const call = await App.api("POST", "/api/v1/calls/" + id + "/claim/");
       dropRinging(id);
-      takeCall(call);
+      takeCall(call, ringing.dataset.claimed);
     } catch (e) {
       if (e.status === 409) markGone(id, e.message);
       say(e.message, true);
     }
+  }
+
+  // --- The operator's own calls left unfinished (the page was reloaded or closed mid-call): listed
+  // here, back on the desk with one click. Another tab's or machine's call of the same operator too.
+  const unfinished = $("unfinished");
+  const unfinishedRows = new Map();
+
+  function unfinishedCount() {
+    $("unfinished-count").textContent = String(unfinishedRows.size);
+    unfinished.hidden = unfinishedRows.size === 0;
+  }
+
+  function showUnfinished(call) {
+    if (!unfinished || call.status !== "active" || call.operator !== unfinished.dataset.me) return;
+    if (unfinishedRows.has(call.id) || (state.call && state.call.id === call.id)) return;
+    const li = $("unfinished-row").content.firstElementChild.cloneNode(true);
+    li.dataset.callId = call.id;
+    li.querySelector(".number").textContent = call.caller_number || call.caller_number_raw || gettext("tanpa nomor");
+    li.querySelector(".at").textContent = App.wibTime(call.received_at);
+    li.querySelector(".notes").textContent = (call.notes || "").slice(0, 80);
+    li.querySelector("[data-resume]").addEventListener("click", function () { resume(call.id); });
+    unfinishedRows.set(call.id, li);
+    $("unfinished-list").appendChild(li);
+    unfinishedCount();
+  }
+
+  function dropUnfinished(id) {
+    const li = unfinishedRows.get(id);
+    if (li) { li.remove(); unfinishedRows.delete(id); unfinishedCount(); }
+  }
+
+  async function resume(id) {
+    if (state.call) { say(ringing.dataset.busy, true); return; }
+    try {
+      const call = await App.api("GET", "/api/v1/calls/" + id + "/");
+      if (call.status !== "active") { dropUnfinished(id); say(unfinished.dataset.done, true); return; }
+      takeCall(call, unfinished.dataset.resumed);
+    } catch (e) { say(e.message, true); }
+  }
+
+  async function loadUnfinished() {
+    if (!unfinished) return;
+    try {
+      const page = await App.api("GET", "/api/v1/calls/?status=active&operator=me&limit=100");
+      const open = new Set(page.results.map(function (c) { return c.id; }));
+      Array.from(unfinishedRows.keys()).forEach(function (id) { if (!open.has(id)) dropUnfinished(id); });
+      page.results.slice().reverse().forEach(showUnfinished);
+    } catch (e) { /* the live events still fill the list */ }
   }
 
   // --- AML: the handset's own location, drawn with its accuracy circle; the operator chooses to use it.
@@ -448,11 +526,15 @@
     else if (type.startsWith("call.") && data.status !== "ringing" && ringingRows.has(data.id)) {
       markGone(data.id, data.status === "abandoned" ? ringing.dataset.abandoned : ringing.dataset.taken + " " + (data.operator || "PBX"));
     }
+    if (type.startsWith("call.") && data.id) {
+      if (data.status === "active") showUnfinished(data); else dropUnfinished(data.id);
+    }
     if (type === "call.updated" && data.aml && state.call && state.call.id === data.id) showAml(data.aml);
     if (type === "call.updated" || type === "alert") scheduleCallbacks();
   });
-  document.addEventListener("live:ready", function () { loadRinging(); loadCallbacks(); });
+  document.addEventListener("live:ready", function () { loadRinging(); loadCallbacks(); loadUnfinished(); });
   loadRinging();
   loadCallbacks();
+  loadUnfinished();
   enable(false);
 })();

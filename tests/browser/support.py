@@ -1,6 +1,8 @@
-"""What the browser tests make the network do to the page's requests (Playwright routes)."""
+"""What the browser tests make the network do to the page's requests (Playwright routes), and waits."""
 
 from __future__ import annotations
+
+import time
 
 
 def answer_busy(route) -> None:
@@ -32,3 +34,14 @@ class FaultOnFirstTry:
             self.fault(route)
         else:
             route.continue_()
+
+
+def wait_js(page, expression: str, timeout: float = 10.0):
+    """Poll a JavaScript expression until truthy (wait_for_function evaluates strings, which the CSP forbids)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = page.evaluate(expression)
+        if value:
+            return value
+        assert time.monotonic() < deadline, f"timed out waiting for {expression}"
+        page.wait_for_timeout(50)

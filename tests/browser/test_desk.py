@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from playwright.sync_api import expect
 
 from calls.models import Call
-from tests.browser.support import FaultOnFirstTry, answer_busy, lose_the_answer
+from tests.browser.support import FaultOnFirstTry, answer_busy, lose_the_answer, wait_js
 from tests.factories import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.services, pytest.mark.django_db(transaction=True)]
@@ -191,3 +193,48 @@ def test_the_callers_history_shows_wib_times_whatever_the_browsers_own_time_zone
     expect(earlier).to_have_count(1)
     expect(earlier.first).to_have_attribute("data-call-id", str(first.pk))
     expect(earlier.first).to_have_text(f"{shown} · belum diklasifikasi")
+
+
+def test_a_call_left_unfinished_comes_back_to_the_desk_with_what_it_held(ref, make_user, login, asgi_server):
+    """The page is reloaded mid-call: the call waits under the operator's unfinished calls and one
+    click puts it back on the desk, notes and place included. A second tab sees it come and go live."""
+    from agencies.models import Landmark
+
+    make_user("operator", username="op_resume")
+    page = login("op_resume", PASSWORD)
+    other_tab = page.context.new_page()
+    other_tab.goto(page.url)
+    wait_js(other_tab, "window.Live && window.Live.connected && window.Live.lastSeq !== null")
+    expect(other_tab.locator("#unfinished")).to_be_hidden()  # nothing unfinished: no empty section
+    _start_call(page, "0812 7000 2468")
+    call = Call.objects.get(caller__number="+6281270002468")
+    page.fill("#notes", "asap tebal dari gudang dekat mega mall")
+    # The other tab learns of the call as it starts: it is this operator's and on another desk.
+    row = other_tab.locator(f"#unfinished-list li[data-call-id='{call.pk}']")
+    expect(row).to_contain_text("+6281270002468")
+    expect(page.locator("#unfinished")).to_be_hidden()  # the desk that has it does not list it
+    page.locator("#places button[data-place='Mega Mall']").click()
+
+    page.reload()  # at once: the place is not saved yet, and goes with the page as it leaves
+    deadline = time.monotonic() + 5
+    while (call.notes, call.address) != ("asap tebal dari gudang dekat mega mall", "Mega Mall"):
+        assert time.monotonic() < deadline, (call.notes, call.address)
+        time.sleep(0.1)
+        call.refresh_from_db()
+    expect(page.locator("#unfinished-count")).to_have_text("1")
+    page.locator(f"#unfinished-list li[data-call-id='{call.pk}'] [data-resume]").click()
+    expect(page.locator("#form-status")).to_contain_text(f"Panggilan dilanjutkan #{call.pk}")
+    expect(page.locator("#call-id")).to_have_text(f"#{call.pk}")
+    expect(page.locator("#notes")).to_have_value("asap tebal dari gudang dekat mega mall")
+    mall = Landmark.objects.select_related("kelurahan__kecamatan").get(name="Mega Mall")
+    expect(page.locator("#address")).to_have_value("Mega Mall")
+    expect(page.locator("#kelurahan")).to_have_value(f"{mall.kelurahan.name} — {mall.kelurahan.kecamatan.name}")
+    expect(page.locator("#unfinished")).to_be_hidden()
+
+    page.select_option("#incident-type", "kebakaran_bangunan")
+    page.keyboard.press("Alt+1")
+    expect(page.locator("#form-status")).to_contain_text("diklasifikasi: Darurat")
+    call.refresh_from_db()
+    assert call.status == "classified" and call.incident is not None
+    assert (call.lat, call.lon, call.address) == (mall.lat, mall.lon, "Mega Mall")
+    expect(other_tab.locator("#unfinished")).to_be_hidden()  # classified: gone from every tab

@@ -4,13 +4,13 @@ and a page that lost its socket shows the banner and then every change it missed
 from __future__ import annotations
 
 import json
-import time
 import urllib.request
 
 import pytest
 from playwright.sync_api import expect
 
 from dispatch.models import Event
+from tests.browser.support import wait_js
 from tests.factories import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.services, pytest.mark.django_db(transaction=True)]
@@ -34,17 +34,6 @@ class Api:
         )
         with urllib.request.urlopen(request, timeout=10) as response:
             return json.loads(response.read())
-
-
-def wait_js(page, expression: str, timeout: float = 10.0):
-    """Poll a JavaScript expression until truthy (wait_for_function evaluates strings, which the CSP forbids)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = page.evaluate(expression)
-        if value:
-            return value
-        assert time.monotonic() < deadline, f"timed out waiting for {expression}"
-        page.wait_for_timeout(50)
 
 
 def last_seq() -> int:

@@ -28,6 +28,21 @@ def test_create_call_stores_e164_and_returns_caller_summary(api):
     assert Event.objects.filter(type="call.created", data__id=call.pk).exists()
 
 
+def test_the_list_gives_one_operators_unfinished_calls(api, make_user):
+    from calls.services import call_intake
+
+    mine = post_call(api, {"caller_number": "0812-3456-0001"}).json()
+    finished = post_call(api, {"caller_number": "0812-3456-0002"}).json()
+    assert api.post(f"/api/v1/calls/{finished['id']}/classify/", {"call_type": "ghost"}, format="json").status_code == 200
+    other = make_user("operator", username="op_other")
+    theirs = call_intake(operator=other, caller_number="0812-3456-0003").call
+    answer = api.get("/api/v1/calls/?status=active&operator=me").json()
+    assert [c["id"] for c in answer["results"]] == [mine["id"]] and answer["count"] == 1
+    assert [c["id"] for c in api.get("/api/v1/calls/?operator=me").json()["results"]] == [finished["id"], mine["id"]]
+    assert [c["id"] for c in api.get("/api/v1/calls/?operator=op_other").json()["results"]] == [theirs.pk]
+    assert api.get("/api/v1/calls/?operator=nobody").json() == {"count": 0, "results": []}
+
+
 def test_simless_call_is_recorded_without_number(api):
     response = post_call(api, {"notes": "tanpa SIM"})
     assert response.status_code == 201
