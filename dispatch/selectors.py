@@ -170,6 +170,16 @@ def agency_suggestions(incident: Incident) -> list[AgencySuggestion]:
     return suggestions
 
 
+def places_named_for(incident: Incident, calls) -> list[dict]:
+    """An incident opened without a place: the landmarks and kelurahan its summary and its calls'
+    notes name, to offer on its page (as the desk offers them while the notes are typed)."""
+    if incident.kelurahan_id or incident.address or incident.lat is not None:
+        return []
+    from agencies.places import places_mentioned
+
+    return [place.as_dict() for place in places_mentioned(" \n ".join([incident.summary, *(c.notes for c in calls)]))]
+
+
 def incident_timeline(incident: Incident) -> list:
     """Transitions of the incident and of its dispatches, oldest first."""
     from dispatch.models import DispatchTransition, IncidentTransition

@@ -168,19 +168,21 @@ def incident_page(request, incident_id: int):
     """The operator's page for one incident: calls, suggested agencies, dispatches, close/reopen."""
     from agencies.models import Agency
     from agencies.selectors import kelurahan_options
-    from dispatch.selectors import agency_suggestions, incident_for_user, incident_timeline
+    from dispatch.selectors import agency_suggestions, incident_for_user, incident_timeline, places_named_for
 
     _require(request, lambda a: a.on_floor)
     incident = incident_for_user(request.user, incident_id)
     suggestions = agency_suggestions(incident)
     suggested = {s.agency.code for s in suggestions}
+    calls = list(incident.calls.select_related("caller").order_by("received_at"))
     return render(
         request,
         "dispatch/incident.html",
         {
             "live": True,
             "incident": incident,
-            "calls": list(incident.calls.select_related("caller").order_by("received_at")),
+            "calls": calls,
+            "places_named": places_named_for(incident, calls),
             "dispatches": list(incident.dispatches.select_related("agency", "station", "acknowledged_by").order_by("dispatched_at")),
             "suggestions": suggestions,
             "other_agencies": [a for a in Agency.objects.filter(active=True) if a.code not in suggested],

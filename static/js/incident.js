@@ -113,6 +113,20 @@
         } catch (err) { /* the point is kept even if the lookup fails */ }
       });
     }
+    // A place picked from the offers fills in the form; nothing is saved until "Simpan lokasi".
+    function usePlace(place) {
+      setKelurahan(place.kelurahan && place.kelurahan.code);
+      if (place.kind !== "landmark") return;
+      if (!$("loc-address").value.trim()) $("loc-address").value = place.name;
+      if (city) {
+        const ll = L.latLng(place.lat, place.lon);
+        putMarker(ll);
+        city.map.setView(ll, Math.max(city.map.getZoom(), 15));
+      }
+    }
+    // Opened without a place: the places its notes name are offered at once.
+    const named = $("places-named");
+    if (named) App.placeButtons($("loc-places"), JSON.parse(named.textContent), usePlace);
     $("loc-address").addEventListener("input", function () {
       window.clearTimeout(suggestTimer);
       suggestTimer = window.setTimeout(async function () {
@@ -120,14 +134,7 @@
         if (!text.trim()) { App.placeButtons($("loc-places"), [], null); return; }
         try {
           const s = await App.api("GET", "/desk/suggest/?text=" + encodeURIComponent(text));
-          App.placeButtons($("loc-places"), s.places || [], function (place) {
-            setKelurahan(place.kelurahan && place.kelurahan.code);
-            if (place.kind === "landmark" && city) {
-              const ll = L.latLng(place.lat, place.lon);
-              putMarker(ll);
-              city.map.setView(ll, Math.max(city.map.getZoom(), 15));
-            }
-          });
+          App.placeButtons($("loc-places"), s.places || [], usePlace);
         } catch (err) { App.placeButtons($("loc-places"), [], null); }
       }, 250);
     });

@@ -227,3 +227,29 @@ def test_the_operator_places_an_incident_after_dispatch_and_the_agency_sees_it_l
     expect(_card(damkar, dispatch.pk)).to_contain_text("Toko depan Mega Mall")
     expect(_card(damkar, dispatch.pk)).to_contain_text(mall.kelurahan.name)
     expect(_card(damkar, dispatch.pk).locator(".moved")).to_contain_text("Lokasi diperbarui")
+
+
+def test_an_incident_opened_without_a_place_offers_the_places_its_notes_name(ref, make_user, login, asgi_server):
+    from agencies.models import Landmark
+
+    operator = make_user("operator", username="op_named")
+    call, _ = call_services.call_create(operator=operator, caller_number="081234567056", notes="asap hitam dari gudang dekat bandara")
+    incident = call_services.call_classify(call_id=call.pk, user=operator, call_type="emergency", incident_type="kebakaran_bangunan").incident
+    op = login("op_named", PASSWORD)
+    op.goto(f"{asgi_server}/incidents/{incident.pk}/")
+    airport = Landmark.objects.select_related("kelurahan__kecamatan").get(name="Bandara Fatmawati Soekarno")
+    offer = op.locator("#loc-places button[data-place='Bandara Fatmawati Soekarno']")
+    expect(offer).to_contain_text(airport.kelurahan.name)
+    offer.click()  # fills in the form; nothing is saved yet
+    expect(op.locator("#loc-address")).to_have_value("Bandara Fatmawati Soekarno")
+    expect(op.locator("#loc-kelurahan")).to_have_value(f"{airport.kelurahan.name} — {airport.kelurahan.kecamatan.name}")
+    incident.refresh_from_db()
+    assert incident.lat is None and incident.address == ""
+    op.click("#location-save")
+    expect(op.locator("#location-status")).to_contain_text("Lokasi tersimpan")
+    incident.refresh_from_db()
+    assert (incident.lat, incident.lon, incident.kelurahan_id) == (airport.lat, airport.lon, airport.kelurahan_id)
+    assert incident.address == "Bandara Fatmawati Soekarno"
+    op.reload()  # placed now: nothing more is offered
+    expect(op.locator("#loc-address")).to_have_value("Bandara Fatmawati Soekarno")
+    expect(op.locator("#loc-places")).to_be_hidden()
