@@ -19,6 +19,7 @@ from calls.serializers import (
     CallSerializer,
     CallUpdateSerializer,
     ClassifySerializer,
+    TakeOverSerializer,
     location_from,
 )
 from dispatch.errors import InvalidInput
@@ -70,8 +71,11 @@ class CallListCreateApi(APIView):
             wanted = request.query_params["status"]
             qs = qs.filter(status=wanted) if wanted in Call.Status.values else qs.none()
         operator = request.query_params.get("operator", "")
-        if operator:
-            qs = qs.filter(operator=request.user) if operator == "me" else qs.filter(operator__username=operator)
+        if operator == "me":
+            qs = qs.filter(operator=request.user)
+        elif operator:
+            # No username holds a NUL byte (a DataError in PostgreSQL) or is longer than 150.
+            qs = qs.filter(operator__username=operator) if "\x00" not in operator and len(operator) <= 150 else qs.none()
         limit = min(max(_int_param(request, "limit", 50), 1), 500)
         total = qs.count()
         # Past the end is an empty page; an offset beyond bigint would be a DataError in the database.
@@ -151,3 +155,17 @@ class CallClassifyApi(APIView):
         except Call.DoesNotExist:
             raise Http404 from None
         return Response(CallSerializer(call).data)
+
+
+class CallTakeOverApi(APIView):
+    """`POST /api/v1/calls/{id}/take-over/`: a colleague's unfinished call onto this operator's desk; 409 unless it is being handled."""
+
+    permission_classes = [IsFloor]
+
+    @extend_schema(request=TakeOverSerializer, responses={200: CallSerializer})
+    def post(self, request, call_id: int):
+        call_for_user(request.user, call_id)
+        serializer = TakeOverSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.call_take_over(call_id=call_id, user=request.user, from_operator=serializer.validated_data.get("from_operator"))
+        return Response(CallSerializer(call_for_user(request.user, call_id)).data)

@@ -45,6 +45,12 @@ class ClassifySerializer(serializers.Serializer):
     duplicate_of = serializers.IntegerField(required=False, allow_null=True, min_value=1)
 
 
+class TakeOverSerializer(serializers.Serializer):
+    from_operator = serializers.CharField(
+        required=False, max_length=150, help_text="The operator the taker saw on the call; 409 if someone else has it now"
+    )
+
+
 class IncidentBriefSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     incident_type = serializers.CharField(source="incident_type.code")

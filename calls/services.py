@@ -235,6 +235,31 @@ def call_update(*, call_id: int, user, notes: str | None = None, location: Locat
     return call
 
 
+def call_take_over(*, call_id: int, user, from_operator: str | None = None) -> Call:
+    """Put a colleague's unfinished call on this operator's desk (it was left: a crashed browser, a
+    break, the end of a shift). Only a call being handled; taking one's own changes nothing.
+
+    `from_operator`, the username the taker saw on the call: if someone else took it over in the
+    meantime, the second taker gets a Conflict instead of taking it from the first.
+    """
+    with events.atomic():
+        call = Call.objects.select_for_update(of=("self",)).select_related("operator").get(pk=call_id)
+        if call.status != Call.Status.ACTIVE:
+            raise Conflict(_("Panggilan ini tidak sedang ditangani (status: %(s)s).") % {"s": call.get_status_display()})
+        if call.operator_id == user.pk:
+            return call
+        previous = call.operator.get_username() if call.operator_id else "-"
+        if from_operator is not None and from_operator != previous:
+            raise Conflict(_("Panggilan sudah diambil alih oleh %(who)s.") % {"who": previous})
+        call.operator = user
+        call.version += 1
+        call.save(update_fields=["operator", "version"])
+        _record_transition(call, by=user, from_status=call.status, to_status=call.status, reason=f"taken over from {previous}")
+        audit("call.take_over", user=user, obj=call, detail={"from": previous})
+        events.emit(events.CALL_UPDATED, call_event_data(call))
+    return call
+
+
 def call_classify(
     *,
     call_id: int,

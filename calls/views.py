@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import JsonResponse
@@ -40,6 +41,7 @@ def desk(request):
             "incident_types": IncidentType.objects.order_by("priority", "label_id"),
             "kelurahan": kelurahan_options(),
             "calls": calls_of_day(*wib_day_bounds(wib_today()))[:100],
+            "take_over_after": settings.CALL_TAKE_OVER_AFTER_SECONDS,
         },
     )
 

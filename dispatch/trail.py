@@ -48,6 +48,7 @@ _REASONS: list[tuple[re.Pattern, Callable[[re.Match], str]]] = [
     (re.compile(r"hangup before answer"), lambda m: _("ditutup sebelum dijawab")),
     (re.compile(r"hangup"), lambda m: _("panggilan berakhir")),
     (re.compile(r"claimed at desk"), lambda m: _("diambil di meja operator")),
+    (re.compile(r"taken over from (.+)"), lambda m: _("diambil alih dari %(who)s") % {"who": m[1]}),
     (re.compile(r"escalated: not acknowledged in time"), lambda m: _("eskalasi: tidak diterima tepat waktu")),
     (re.compile(r"escalated: duty officer notified"), lambda m: _("eskalasi: petugas piket diberi tahu")),
 ]

@@ -16,6 +16,7 @@ api_v1 = [
     path("calls/", calls_api.CallListCreateApi.as_view(), name="api-calls"),
     path("calls/<int:call_id>/", calls_api.CallDetailApi.as_view(), name="api-call"),
     path("calls/<int:call_id>/classify/", calls_api.CallClassifyApi.as_view(), name="api-call-classify"),
+    path("calls/<int:call_id>/take-over/", calls_api.CallTakeOverApi.as_view(), name="api-call-take-over"),
     path("calls/<int:call_id>/duplicates/", dispatch_api.CallDuplicatesApi.as_view(), name="api-call-duplicates"),
     path("calls/<int:call_id>/unlink/", dispatch_api.CallUnlinkApi.as_view(), name="api-call-unlink"),
     path("incidents/<int:incident_id>/", dispatch_api.IncidentDetailApi.as_view(), name="api-incident"),

@@ -25,6 +25,7 @@ ACTIONS = {
     "read_call": ("get", "/api/v1/calls/{call}/", None),
     "create_call": ("post", "/api/v1/calls/", {"caller_number": "081298765432"}),
     "classify": ("post", "/api/v1/calls/{call}/classify/", {"call_type": "information"}),
+    "take_over_call": ("post", "/api/v1/calls/{active_call}/take-over/", None),
     "read_incident": ("get", "/api/v1/incidents/{damkar_incident}/", None),
     "dispatch": ("post", "/api/v1/incidents/{open_incident}/dispatch/", {"agencies": ["BPBD"]}),
     "acknowledge": ("post", "/api/v1/dispatches/{damkar_dispatch}/acknowledge/", None),
@@ -45,6 +46,7 @@ EXPECTED = {
     "read_call":      (403, 200, 200, 200, 403, 403, 403),
     "create_call":    (403, 201, 201, 201, 201, 403, 403),
     "classify":       (403, 200, 200, 200, 403, 403, 403),
+    "take_over_call": (403, 200, 200, 200, 403, 403, 403),
     "read_incident":  (403, 200, 200, 200, 403, 200, 404),
     "dispatch":       (403, 201, 201, 201, 403, 403, 403),
     "acknowledge":    (403, 403, 403, 403, 403, 200, 404),
@@ -97,8 +99,10 @@ def world(ref, make_user):
     open_incident = _emergency(operator, "081200000003")
     closable_incident = _emergency(operator, "081200000005")
     call, _ = call_create(operator=operator, caller_number="081200000004")
+    active_call, _ = call_create(operator=operator, caller_number="081200000006")
     ids = {
         "call": call.pk,
+        "active_call": active_call.pk,
         "damkar_incident": damkar_incident.pk,
         "damkar_dispatch": damkar_dispatch.pk,
         "damkar_acked": damkar_acked.pk,

@@ -385,25 +385,41 @@
     }
   }
 
-  // --- The operator's own calls left unfinished (the page was reloaded or closed mid-call): listed
-  // here, back on the desk with one click. Another tab's or machine's call of the same operator too.
+  // --- Calls left unfinished: this operator's own (the page was reloaded or closed mid-call, another
+  // tab or machine), resumed with one click; and a colleague's still handled after
+  // data-take-over-after seconds (a crashed browser, a break, the end of a shift), taken over.
   const unfinished = $("unfinished");
   const unfinishedRows = new Map();
+  const me = unfinished ? unfinished.dataset.me : "";
+  const takeOverAfterMs = unfinished ? parseInt(unfinished.dataset.takeOverAfter, 10) * 1000 : Infinity;
 
   function unfinishedCount() {
     $("unfinished-count").textContent = String(unfinishedRows.size);
     unfinished.hidden = unfinishedRows.size === 0;
   }
 
+  function offered(call) {
+    if (call.status !== "active" || (state.call && state.call.id === call.id)) return false;
+    return call.operator === me || Date.now() - Date.parse(call.received_at) >= takeOverAfterMs;
+  }
+
+  // Drawn afresh from the newest state of the call (its operator may have changed).
   function showUnfinished(call) {
-    if (!unfinished || call.status !== "active" || call.operator !== unfinished.dataset.me) return;
-    if (unfinishedRows.has(call.id) || (state.call && state.call.id === call.id)) return;
+    if (!unfinished) return;
+    dropUnfinished(call.id);
+    if (!offered(call)) return;
+    const mine = call.operator === me;
     const li = $("unfinished-row").content.firstElementChild.cloneNode(true);
     li.dataset.callId = call.id;
+    li.classList.toggle("colleague", !mine);
     li.querySelector(".number").textContent = call.caller_number || call.caller_number_raw || gettext("tanpa nomor");
     li.querySelector(".at").textContent = App.wibTime(call.received_at);
+    li.querySelector(".operator").textContent = mine ? "" : "· " + (call.operator || "—");
     li.querySelector(".notes").textContent = (call.notes || "").slice(0, 80);
+    li.querySelector("[data-resume]").hidden = !mine;
+    li.querySelector("[data-take-over]").hidden = mine;
     li.querySelector("[data-resume]").addEventListener("click", function () { resume(call.id); });
+    li.querySelector("[data-take-over]").addEventListener("click", function () { takeOver(call.id, call.operator); });
     unfinishedRows.set(call.id, li);
     $("unfinished-list").appendChild(li);
     unfinishedCount();
@@ -414,6 +430,17 @@
     if (li) { li.remove(); unfinishedRows.delete(id); unfinishedCount(); }
   }
 
+  // Every call being handled that this desk knows of (the list read at start, then the live
+  // events): a colleague's comes up for taking over as time passes, with no event to tell.
+  const handled = new Map();
+  function track(call) {
+    if (call.status === "active") handled.set(call.id, call); else handled.delete(call.id);
+    showUnfinished(call);
+  }
+  window.setInterval(function () {
+    handled.forEach(function (call) { if (!unfinishedRows.has(call.id) && offered(call)) showUnfinished(call); });
+  }, 15000);
+
   async function resume(id) {
     if (state.call) { say(ringing.dataset.busy, true); return; }
     try {
@@ -423,13 +450,34 @@
     } catch (e) { say(e.message, true); }
   }
 
+  async function takeOver(id, fromOperator) {
+    if (state.call) { say(ringing.dataset.busy, true); return; }
+    try {
+      const call = await App.api("POST", "/api/v1/calls/" + id + "/take-over/", { from_operator: fromOperator || "-" });
+      takeCall(call, unfinished.dataset.takenOver);
+    } catch (e) {
+      if (e.status === 409) dropUnfinished(id);
+      say(e.message, true);
+    }
+  }
+
+  // The call on this desk was taken over by a colleague: it is theirs now.
+  function takenFromMe(data) {
+    if (!state.call || state.call.id !== data.id || data.status !== "active" || !data.operator || data.operator === me) return;
+    window.clearTimeout(state.saveTimer);
+    state.pendingSave = false;
+    const id = data.id;
+    reset();
+    say(interpolate(gettext("Panggilan #%(id)s diambil alih oleh %(who)s."), { id: id, who: data.operator }, true), true);
+  }
+
   async function loadUnfinished() {
     if (!unfinished) return;
     try {
-      const page = await App.api("GET", "/api/v1/calls/?status=active&operator=me&limit=100");
+      const page = await App.api("GET", "/api/v1/calls/?status=active&limit=500");
       const open = new Set(page.results.map(function (c) { return c.id; }));
-      Array.from(unfinishedRows.keys()).forEach(function (id) { if (!open.has(id)) dropUnfinished(id); });
-      page.results.slice().reverse().forEach(showUnfinished);
+      Array.from(handled.keys()).forEach(function (id) { if (!open.has(id)) { handled.delete(id); dropUnfinished(id); } });
+      page.results.slice().reverse().forEach(track);
     } catch (e) { /* the live events still fill the list */ }
   }
 
@@ -526,9 +574,7 @@
     else if (type.startsWith("call.") && data.status !== "ringing" && ringingRows.has(data.id)) {
       markGone(data.id, data.status === "abandoned" ? ringing.dataset.abandoned : ringing.dataset.taken + " " + (data.operator || "PBX"));
     }
-    if (type.startsWith("call.") && data.id) {
-      if (data.status === "active") showUnfinished(data); else dropUnfinished(data.id);
-    }
+    if (type.startsWith("call.") && data.id) { takenFromMe(data); track(data); }
     if (type === "call.updated" && data.aml && state.call && state.call.id === data.id) showAml(data.aml);
     if (type === "call.updated" || type === "alert") scheduleCallbacks();
   });

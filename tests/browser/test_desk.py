@@ -238,3 +238,40 @@ def test_a_call_left_unfinished_comes_back_to_the_desk_with_what_it_held(ref, ma
     assert call.status == "classified" and call.incident is not None
     assert (call.lat, call.lon, call.address) == (mall.lat, mall.lon, "Mega Mall")
     expect(other_tab.locator("#unfinished")).to_be_hidden()  # classified: gone from every tab
+
+
+def test_a_colleagues_call_left_for_long_is_taken_over_and_leaves_their_desk(ref, make_user, login, asgi_server):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from calls.services import call_intake
+
+    make_user("operator", username="op_left")
+    taker = make_user("operator", username="op_taker")
+    left_desk = login("op_left", PASSWORD)
+    _start_call(left_desk, "0812 7000 1357")
+    left_desk.fill("#notes", "pohon tumbang menimpa rumah")
+    call = Call.objects.get(caller__number="+6281270001357")
+    expect(left_desk.locator("#form-status")).to_contain_text("Tersimpan")
+    # Handled for 20 minutes now; a colleague's call of a minute ago is not offered.
+    Call.objects.filter(pk=call.pk).update(received_at=timezone.now() - timedelta(minutes=20))
+    fresh = call_intake(operator=call.operator, caller_number="0812 7000 1358").call
+    desk = login("op_taker", PASSWORD)
+    row = desk.locator(f"#unfinished-list li[data-call-id='{call.pk}']")
+    expect(row).to_contain_text("op_left")
+    expect(row.locator("[data-resume]")).to_be_hidden()
+    expect(desk.locator(f"#unfinished-list li[data-call-id='{fresh.pk}']")).to_have_count(0)
+
+    row.locator("[data-take-over]").click()
+    expect(desk.locator("#form-status")).to_contain_text(f"Panggilan diambil alih #{call.pk}")
+    expect(desk.locator("#notes")).to_have_value("pohon tumbang menimpa rumah")
+    call.refresh_from_db()
+    assert call.operator == taker
+    # The desk it was left on lets go of it, saying who has it.
+    expect(left_desk.locator("#form-status")).to_contain_text(f"Panggilan #{call.pk} diambil alih oleh op_taker")
+    expect(left_desk.locator("#call-id")).to_have_text("")
+    desk.keyboard.press("Alt+2")
+    expect(desk.locator("#form-status")).to_contain_text("diklasifikasi: Informasi")
+    call.refresh_from_db()
+    assert call.status == "classified" and call.classified_by == taker

@@ -41,6 +41,7 @@ def test_the_list_gives_one_operators_unfinished_calls(api, make_user):
     assert [c["id"] for c in api.get("/api/v1/calls/?operator=me").json()["results"]] == [finished["id"], mine["id"]]
     assert [c["id"] for c in api.get("/api/v1/calls/?operator=op_other").json()["results"]] == [theirs.pk]
     assert api.get("/api/v1/calls/?operator=nobody").json() == {"count": 0, "results": []}
+    assert api.get("/api/v1/calls/?operator=op%00other").json() == {"count": 0, "results": []}
 
 
 def test_simless_call_is_recorded_without_number(api):

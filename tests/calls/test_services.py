@@ -1,11 +1,13 @@
-"""Call writes: a classification sent again as the call already stands changes nothing."""
+"""Call writes: a classification sent again as the call already stands changes nothing; a call left
+by one operator is taken over by another."""
 
 from __future__ import annotations
 
 import pytest
 
 from calls.models import Call, CallTransition
-from calls.services import call_classify, call_create
+from calls.services import call_classify, call_create, call_take_over
+from dispatch.errors import Conflict
 from dispatch.models import AuditLog, Event, Incident
 
 pytestmark = pytest.mark.django_db
@@ -81,3 +83,39 @@ def test_a_retyped_emergency_is_recorded(operator):
 
     assert again.incident_id == first.incident_id and again.version == first.version + 1
     assert Incident.objects.get(pk=first.incident_id).incident_type.code == "kecelakaan_lalu_lintas"
+
+
+def test_a_colleagues_unfinished_call_is_taken_over_with_its_trail(operator, make_user):
+    colleague = make_user("operator", username="op_left")
+    call, _ = call_create(operator=colleague, caller_number="081234560011", notes="ada asap")
+    taken = call_take_over(call_id=call.pk, user=operator)
+    assert taken.operator == operator and taken.version == call.version + 1
+    step = CallTransition.objects.filter(call=call).order_by("at", "pk").last()
+    assert (step.from_status, step.to_status, step.reason, step.by) == ("active", "active", "taken over from op_left", operator)
+    assert AuditLog.objects.get(action="call.take_over", object_id=str(call.pk)).detail == {"from": "op_left"}
+    event = Event.objects.filter(type="call.updated", data__id=call.pk).latest("seq")
+    assert event.data["operator"] == operator.get_username()
+    # Taken again by the one who has it: nothing more is written.
+    call_take_over(call_id=call.pk, user=operator)
+    assert CallTransition.objects.filter(call=call, reason__startswith="taken over").count() == 1
+
+
+def test_only_a_call_being_handled_is_taken_over(operator, make_user):
+    colleague = make_user("operator", username="op_done")
+    call, _ = call_create(operator=colleague, caller_number="081234560012")
+    call_classify(call_id=call.pk, user=colleague, call_type="information")
+    with pytest.raises(Conflict):
+        call_take_over(call_id=call.pk, user=operator)
+    call.refresh_from_db()
+    assert call.operator == colleague
+
+
+def test_of_two_colleagues_taking_over_the_same_call_the_second_is_told_who_has_it(operator, make_user):
+    colleague = make_user("operator", username="op_gone")
+    second = make_user("operator", username="op_second")
+    call, _ = call_create(operator=colleague, caller_number="081234560013")
+    call_take_over(call_id=call.pk, user=operator, from_operator="op_gone")
+    with pytest.raises(Conflict, match=operator.get_username()):
+        call_take_over(call_id=call.pk, user=second, from_operator="op_gone")
+    call.refresh_from_db()
+    assert call.operator == operator

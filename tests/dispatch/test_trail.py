@@ -24,6 +24,7 @@ pytestmark = pytest.mark.django_db
         ("import: closed without acknowledgement", "impor: ditutup tanpa diterima", "import: closed without acknowledgement"),
         ("import: ghost", "impor: Ghost call", "import: Ghost call"),
         ("answered at extension 201", "dijawab di ekstensi 201", "answered at extension 201"),
+        ("taken over from op_pagi", "diambil alih dari op_pagi", "taken over from op_pagi"),
         ("escalated: not acknowledged in time", "eskalasi: tidak diterima tepat waktu", "escalated: not acknowledged in time"),
         # A person's words are shown as typed, whatever the language.
         ("unit sudah di lokasi lain", "unit sudah di lokasi lain", "unit sudah di lokasi lain"),
