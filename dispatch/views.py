@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth import logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
@@ -84,7 +85,13 @@ def board_partial(request):
 
 
 def _board_context() -> dict:
-    return {"calls": list(open_calls()[:100]), "incidents": list(open_incidents()[:100])}
+    return {
+        "calls": list(open_calls()[:100]),
+        "incidents": list(open_incidents()[:100]),
+        # A call handled this long is marked: it was most likely left, and can be taken over at the desk.
+        "take_over_after": settings.CALL_TAKE_OVER_AFTER_SECONDS,
+        "take_over_minutes": settings.CALL_TAKE_OVER_AFTER_SECONDS // 60,
+    }
 
 
 def _wall_context() -> dict:
@@ -93,13 +100,13 @@ def _wall_context() -> dict:
         .select_related("incident__incident_type", "agency")
         .order_by("-escalation_level", "ack_deadline")[:100]
     )
-    calls = _board_context()["calls"]
+    board = _board_context()
     per_operator: dict[str, int] = {}
-    for call in calls:
+    for call in board["calls"]:
         name = call.operator.get_username() if call.operator_id else ""
         per_operator[name] = per_operator.get(name, 0) + 1
     return {
-        **_board_context(),
+        **board,
         "wall": True,
         "calls_per_operator": sorted(per_operator.items(), key=lambda item: (-item[1], item[0])),
         "unacknowledged": list(waiting),

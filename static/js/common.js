@@ -138,7 +138,11 @@
     return m + ":" + String(s).padStart(2, "0");
   }
   function tickTimers() {
-    document.querySelectorAll("[data-since]").forEach(function (el) { el.textContent = since(el.dataset.since); });
+    document.querySelectorAll("[data-since]").forEach(function (el) {
+      el.textContent = since(el.dataset.since);
+      // data-late-after="S": marked late once S seconds have passed.
+      if (el.dataset.lateAfter) el.classList.toggle("late", Date.now() - Date.parse(el.dataset.since) >= parseInt(el.dataset.lateAfter, 10) * 1000);
+    });
   }
   window.setInterval(tickTimers, 1000);
   document.addEventListener("DOMContentLoaded", tickTimers);

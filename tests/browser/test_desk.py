@@ -262,6 +262,12 @@ def test_a_colleagues_call_left_for_long_is_taken_over_and_leaves_their_desk(ref
     expect(row).to_contain_text("op_left")
     expect(row.locator("[data-resume]")).to_be_hidden()
     expect(desk.locator(f"#unfinished-list li[data-call-id='{fresh.pk}']")).to_have_count(0)
+    # The operators' board marks the call handled for long, not the fresh one.
+    board = desk.context.new_page()
+    board.goto(f"{asgi_server}/board/")
+    expect(board.locator(f"tr[data-call-id='{call.pk}'] td.timer")).to_have_class("timer late")
+    expect(board.locator(f"tr[data-call-id='{fresh.pk}'] td.timer")).to_have_class("timer")
+    board.close()
 
     row.locator("[data-take-over]").click()
     expect(desk.locator("#form-status")).to_contain_text(f"Panggilan diambil alih #{call.pk}")
