@@ -41,6 +41,19 @@ def test_a_landmark_is_found_by_the_everyday_name_callers_give_it(ref):
     assert _names("kecelakaan di depan benteng marlborough") == [("landmark", "Fort Marlborough")]
 
 
+def test_the_hospitals_with_a_known_place_are_landmarks_too(ref):
+    import json
+
+    from django.conf import settings
+
+    hospitals = json.loads((settings.DOMAIN_DATA_DIR / "bengkulu.json").read_text(encoding="utf-8"))["hospitals"]
+    yunus = next(h for h in hospitals if h["id"] == "RSMY")
+    mark = Landmark.objects.get(name="RSUD Dr. M. Yunus")
+    assert (mark.lat, mark.lon) == (yunus["lat"], yunus["lon"]) and mark.kelurahan is not None
+    assert _names("pasien kritis dibawa dari rs m. yunus") == [("landmark", "RSUD Dr. M. Yunus")]
+    assert _names("kecelakaan di depan RS Polda") == [("landmark", "RS Bhayangkara")]
+
+
 def test_reloading_the_data_keeps_the_names_added_in_the_product(ref):
     from agencies.loader import load_bengkulu
 
