@@ -40,7 +40,7 @@ class CallerHistory:
             delta = HISTORY_WINDOWS.get(window)
             if delta is None or call.received_at >= now - delta:
                 counts[window]["all"] += 1
-        entry = _recent_entry(call.pk, call.received_at, call.call_type, call.notes)
+        entry = _recent_entry(call.pk, call.received_at, call.call_type, call.notes, call.incident_id)
         recent = sorted([entry, *self.recent], key=lambda row: datetime.fromisoformat(row["received_at"]), reverse=True)[:5]
         return replace(self, calls_total=self.calls_total + 1, counts=counts, recent=recent)
 
@@ -95,7 +95,7 @@ def caller_history(
     counts = _zero_counts()
     recent: list[dict] = []
     block = None
-    for part, call_type, *window_counts, call_id, received_at, notes, level, expires_at, reason in _history_rows(
+    for part, call_type, *window_counts, call_id, received_at, notes, level, expires_at, reason, incident_id in _history_rows(
         caller.pk, exclude_call_id=exclude_call_id, now=now
     ):
         if part == _COUNTS:
@@ -104,7 +104,7 @@ def caller_history(
                 if call_type:
                     counts[window][call_type] = n
         elif part == _RECENT:
-            recent.append(_recent_entry(call_id, received_at, call_type, notes))
+            recent.append(_recent_entry(call_id, received_at, call_type, notes, incident_id))
         else:
             block = {"level": level, "expires_at": expires_at.isoformat() if expires_at else None, "reason": reason}
     history = CallerHistory(
@@ -146,7 +146,7 @@ def _history_query(*, excluding: bool) -> _HistoryQuery:
         return query
     q = connection.ops.quote_name
     call, blk = Call._meta, Block._meta
-    c = {name: q(call.get_field(name).column) for name in ("id", "caller", "received_at", "call_type", "notes")}
+    c = {name: q(call.get_field(name).column) for name in ("id", "caller", "received_at", "call_type", "notes", "incident")}
     b = {name: q(blk.get_field(name).column) for name in ("caller", "level", "starts_at", "expires_at", "reason", "lifted_at")}
     calls = f"{q(call.db_table)} WHERE {c['caller']} = %s" + (f" AND {c['id']} <> %s" if excluding else "")
     window_counts = ", ".join(f"COUNT(*) FILTER (WHERE {c['received_at']} >= %s)" for _ in HISTORY_WINDOWS)
@@ -157,11 +157,12 @@ def _history_query(*, excluding: bool) -> _HistoryQuery:
     # Only table and column names from the models go into the text; every value is a parameter.
     sql = (
         f"SELECT {_COUNTS}, {c['call_type']}, COUNT(*), {window_counts}, {null_int}, {null_time}, {null_text},"  # nosec B608
-        f" {null_text}, {null_time}, {null_text} FROM {calls} GROUP BY {c['call_type']}"
+        f" {null_text}, {null_time}, {null_text}, {null_int} FROM {calls} GROUP BY {c['call_type']}"
         f" UNION ALL SELECT * FROM (SELECT {_RECENT}, {c['call_type']}, {no_counts}, {c['id']}, {c['received_at']},"
-        f" {c['notes']}, {null_text}, {null_time}, {null_text} FROM {calls} ORDER BY {c['received_at']} DESC LIMIT 5) recent"
+        f" {c['notes']}, {null_text}, {null_time}, {null_text}, {c['incident']} FROM {calls}"
+        f" ORDER BY {c['received_at']} DESC LIMIT 5) recent"
         f" UNION ALL SELECT * FROM (SELECT {_BLOCK}, {null_text}, {no_counts}, {null_int}, {null_time}, {null_text},"
-        f" {b['level']}, {b['expires_at']}, {b['reason']} FROM {q(blk.db_table)} WHERE {b['caller']} = %s"
+        f" {b['level']}, {b['expires_at']}, {b['reason']}, {null_int} FROM {q(blk.db_table)} WHERE {b['caller']} = %s"
         f" AND {b['lifted_at']} IS NULL AND {b['starts_at']} <= %s AND {b['level']} <> %s"
         f" AND ({b['expires_at']} IS NULL OR {b['expires_at']} > %s) ORDER BY {b['starts_at']} DESC LIMIT 1) block"
     )
@@ -198,9 +199,10 @@ def _zero_counts() -> dict[str, dict[str, int]]:
     return {window: dict.fromkeys([*CALL_TYPES, "all"], 0) for window in [*HISTORY_WINDOWS, "ever"]}
 
 
-def _recent_entry(call_id: int, received_at: datetime, call_type: str | None, notes: str) -> dict:
+def _recent_entry(call_id: int, received_at: datetime, call_type: str | None, notes: str, incident_id: int | None) -> dict:
     return {
         "id": call_id,
+        "incident_id": incident_id,
         "received_at": received_at.astimezone(UTC).isoformat(),
         "call_type": call_type,
         "notes": notes[:200],

@@ -65,6 +65,15 @@
         li.dataset.callId = r.id;
         const kind = r.call_type ? callTypeLabel(r.call_type) : gettext("belum diklasifikasi");
         li.textContent = [App.wibDateTime(r.received_at), kind, r.notes].filter(Boolean).join(" · ");
+        if (r.incident_id) {
+          // A caller asking again where the help is: the incident one click away, in its own tab.
+          const link = document.createElement("a");
+          link.href = "/incidents/" + r.incident_id + "/";
+          link.target = "_blank";
+          link.rel = "noopener";
+          link.textContent = interpolate(gettext("kejadian #%(id)s"), { id: r.incident_id }, true);
+          li.append(" · ", link);
+        }
         list.appendChild(li);
       });
       box.appendChild(list);

@@ -174,6 +174,10 @@ def test_a_landmark_in_the_notes_is_offered_and_one_click_makes_it_the_calls_loc
     page.keyboard.press("Enter")
     expect(page.locator("#caller-history li")).to_have_count(1)  # the call on the desk is not listed
     expect(page.locator("#caller-history li").last).to_contain_text("Darurat · api besar di toko dekat mega mall")
+    # A caller asking again where the help is: the earlier call's incident is one click away.
+    link = page.locator("#caller-history li a")
+    expect(link).to_have_text(f"kejadian #{call.incident_id}")
+    expect(link).to_have_attribute("href", f"/incidents/{call.incident_id}/")
 
 
 def test_the_callers_history_shows_wib_times_whatever_the_browsers_own_time_zone(ref, make_user, login, asgi_server):

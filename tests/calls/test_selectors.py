@@ -131,3 +131,12 @@ def test_a_number_with_no_block_and_no_calls_left_reads_as_empty(operator):
     caller = Caller.objects.create(number="+6281266667777", first_seen_at=timezone.now())
     history = caller_history(caller)
     assert history.calls_total == 0 and history.recent == [] and history.block is None and history.blocked is False
+
+
+def test_the_recent_calls_name_the_incident_an_emergency_opened(ref, operator):
+    emergency, _ = call_create(operator=operator, caller_number="081299990077", notes="rumah terbakar")
+    emergency = call_classify(call_id=emergency.pk, user=operator, call_type="emergency", incident_type="kebakaran_bangunan")
+    again = make_call(operator, "information", number="081299990077")
+    recent = {row["id"]: row["incident_id"] for row in caller_history(again.caller).recent}
+    assert recent == {emergency.pk: emergency.incident_id, again.pk: None}
+    assert emergency.incident_id is not None
