@@ -153,7 +153,7 @@
     const body = { notes: $("notes").value, location: location() };
     try {
       const saved = await untilTaken(function () { return App.api("PATCH", url, body); }, "notes", function () { return mine === state.saves; });
-      if (saved) say(gettext("Tersimpan."));
+      if (saved) { say(gettext("Tersimpan.")); checkDuplicates(); }
     } catch (e) { say(e.message, true); }
   }
 
@@ -202,6 +202,48 @@
     return option ? option.textContent.trim() : code;
   }
 
+  // --- Open incidents near the call's saved place, of a related type: the caller may be reporting
+  // one already handled (many calls, one fire). "Gabungkan" classifies the call as an emergency of
+  // that incident.
+  async function checkDuplicates() {
+    if (!state.call || !state.marker) { showDuplicates([]); return; }
+    const id = state.call.id;
+    const type = $("incident-type").value;
+    try {
+      const r = await App.api("GET", "/api/v1/calls/" + id + "/duplicates/" + (type ? "?incident_type=" + encodeURIComponent(type) : ""));
+      if (state.call && state.call.id === id) showDuplicates(r.candidates || []);
+    } catch (e) { /* a suggestion only */ }
+  }
+
+  function showDuplicates(candidates) {
+    const box = $("duplicates");
+    box.replaceChildren();
+    box.hidden = !candidates.length;
+    if (!candidates.length) return;
+    const title = document.createElement("p");
+    title.textContent = gettext("Mungkin kejadian yang sudah ditangani:");
+    const list = document.createElement("ul");
+    candidates.forEach(function (c) {
+      const li = document.createElement("li");
+      li.dataset.incidentId = c.id;
+      const link = document.createElement("a");
+      link.href = "/incidents/" + c.id + "/";
+      link.target = "_blank";
+      link.rel = "noopener";
+      link.textContent = "#" + c.id + " " + incidentTypeLabel(c.incident_type);
+      const where = [interpolate(gettext("%(m)s m dari sini"), { m: Math.round(c.distance_m) }, true),
+        interpolate(gettext("dibuka %(time)s WIB"), { time: App.wibTime(c.created_at) }, true), c.kelurahan];
+      const join = document.createElement("button");
+      join.type = "button";
+      join.dataset.join = c.id;
+      join.textContent = gettext("Gabungkan");
+      join.addEventListener("click", function () { classify("emergency", c.id); });
+      li.append(link, " · " + where.filter(Boolean).join(" · ") + " ", join);
+      list.append(li);
+    });
+    box.append(title, list);
+  }
+
   // --- Places the notes name (landmarks, kelurahan): offered, set only when the operator picks one.
   function showPlaces(places) {
     App.placeButtons($("places"), places, function (place) { usePlace(place); scheduleSave(); });
@@ -218,12 +260,14 @@
     $("location-text").textContent = place.kelurahan ? place.kelurahan.name + ", " + place.kecamatan : place.name;
   }
 
-  async function classify(callType) {
+  // `duplicateOf`: an emergency joins that open incident instead of opening one.
+  async function classify(callType, duplicateOf) {
     if (!state.call) return;
     const body = { call_type: callType, notes: $("notes").value };
     if (callType === "emergency") {
-      body.incident_type = $("incident-type").value;
-      if (!body.incident_type) { say(gettext("Pilih jenis kejadian untuk panggilan darurat."), true); $("incident-type").focus(); return; }
+      if (duplicateOf) body.duplicate_of = duplicateOf;
+      else body.incident_type = $("incident-type").value;
+      if (!body.incident_type && !duplicateOf) { say(gettext("Pilih jenis kejadian untuk panggilan darurat."), true); $("incident-type").focus(); return; }
     }
     if (state.classifying) return;
     state.classifying = true;
@@ -254,6 +298,7 @@
     $("caller-history").hidden = true;
     $("suggestion").hidden = true;
     showPlaces([]);
+    showDuplicates([]);
     delete $("incident-type").dataset.touched;
     if (state.marker) { state.marker.remove(); state.marker = null; }
     $("location-text").textContent = "";
@@ -270,7 +315,7 @@
     state.suggestTimer = window.setTimeout(suggestNow, 250);
   });
   ["kelurahan", "address"].forEach(function (id) { $(id).addEventListener("change", scheduleSave); });
-  $("incident-type").addEventListener("change", function () { $("incident-type").dataset.touched = "1"; });
+  $("incident-type").addEventListener("change", function () { $("incident-type").dataset.touched = "1"; checkDuplicates(); });
   document.querySelectorAll("button[data-call-type]").forEach(function (b) {
     b.addEventListener("click", function () { classify(b.dataset.callType); });
   });
@@ -377,6 +422,7 @@
     }
     if (loc.kelurahan) $("location-text").textContent = loc.kelurahan + ", " + loc.kecamatan;
     if (call.notes) suggestNow();
+    checkDuplicates();
     $("notes").focus();
     say(message + " #" + call.id + ".");
     if (call.aml) showAml(call.aml);

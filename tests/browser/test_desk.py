@@ -285,3 +285,30 @@ def test_a_colleagues_call_left_for_long_is_taken_over_and_leaves_their_desk(ref
     expect(desk.locator("#form-status")).to_contain_text("diklasifikasi: Informasi")
     call.refresh_from_db()
     assert call.status == "classified" and call.classified_by == taker
+
+
+def test_a_second_caller_of_a_fire_is_offered_its_open_incident_and_joins_it(ref, make_user, login, asgi_server):
+    from agencies.geo import Location
+    from agencies.models import Landmark
+    from calls.services import call_classify, call_intake
+
+    operator = make_user("operator", username="op_join")
+    mall = Landmark.objects.get(name="Mega Mall")
+    # The first caller's fire, placed at the mall a few minutes ago.
+    first = call_intake(operator=operator, caller_number="0812 7000 3001", notes="toko terbakar",
+                        location=Location(lat=mall.lat, lon=mall.lon, address="Mega Mall")).call
+    incident = call_classify(call_id=first.pk, user=operator, call_type="emergency", incident_type="kebakaran_bangunan").incident
+    page = login("op_join", PASSWORD)
+    _start_call(page, "0812 7000 3002")
+    expect(page.locator("#duplicates")).to_be_hidden()  # no place yet: nothing to compare
+    page.fill("#notes", "asap tebal dari toko dekat mega mall")
+    page.locator("#places button[data-place='Mega Mall']").click()
+    offer = page.locator(f"#duplicates li[data-incident-id='{incident.pk}']")
+    expect(offer).to_contain_text(f"#{incident.pk} P1 · Kebakaran rumah")
+    expect(offer).to_contain_text("0 m dari sini")
+    offer.locator("[data-join]").click()
+    expect(page.locator("#form-status")).to_contain_text(f"diklasifikasi: Darurat · kejadian #{incident.pk}")
+    expect(page.locator("#duplicates")).to_be_hidden()
+    second = Call.objects.get(caller__number="+6281270003002")
+    assert second.call_type == "emergency" and second.incident_id == incident.pk
+    assert incident.calls.count() == 2
