@@ -103,7 +103,8 @@ def incident_attach_call(*, incident_id: int, call, user) -> Incident:
         raise InvalidInput(_("Kejadian #%(id)s tidak ditemukan.") % {"id": incident_id}, field="duplicate_of")
     if incident.status == Incident.Status.CLOSED:
         raise Conflict(_("Kejadian #%(id)s sudah ditutup; buka kembali atau buat kejadian baru.") % {"id": incident_id})
-    if incident.lat is None and call.lat is not None:
+    placed_now = incident.lat is None and call.lat is not None
+    if placed_now:
         incident.lat, incident.lon = call.lat, call.lon
         incident.kelurahan_id = incident.kelurahan_id or call.kelurahan_id
         incident.address = incident.address or call.address
@@ -114,6 +115,8 @@ def incident_attach_call(*, incident_id: int, call, user) -> Incident:
         audit_row("incident.link_call", user=user, obj=incident, detail={"call_id": call.pk}),
     )
     events.emit(events.INCIDENT_UPDATED, incident_event_data(incident))
+    # The agencies already sent see the new caller's words (and the place, if this call gave the first).
+    _tell_the_agencies(incident, restation=placed_now)
     return incident
 
 
@@ -330,23 +333,30 @@ def incident_relocate(*, incident_id: int, user, location: Location) -> Incident
             audit_row("incident.relocate", user=user, obj=incident, detail={"from": before, "to": after}),
         )
         events.emit(events.INCIDENT_UPDATED, incident_event_data(incident))
-        live = list(
-            Dispatch.objects.select_for_update(of=("self",)).select_related("agency", "station")
-            .filter(incident=incident, status__in=Dispatch.ACTIVE).order_by("pk")
-        )
-        for dispatch in live:
-            dispatch.incident = incident
-            changed = ["version"]
-            if dispatch.status == Dispatch.Status.DISPATCHED and incident.lat is not None:
-                # Not yet taken by the agency: its nearest post follows the place.
-                station = nearest_station(dispatch.agency, incident.lat, incident.lon)
-                if station is not None and station.pk != dispatch.station_id:
-                    dispatch.station = station
-                    changed.append("station")
-            dispatch.version += 1
-            dispatch.save(update_fields=changed)
-            events.emit(events.DISPATCH_UPDATED, dispatch_event_data(dispatch), agency_code=dispatch.agency.code)
+        _tell_the_agencies(incident, restation=True)
     return incident
+
+
+def _tell_the_agencies(incident: Incident, *, restation: bool) -> None:
+    """What the agencies' cards show of the incident changed: each live dispatch of it goes out again
+    on its agency's channel (agency staff receive only their agency's events). `restation`: the
+    incident's place changed, and a dispatch not yet acknowledged takes the post nearest it."""
+    live = list(
+        Dispatch.objects.select_for_update(of=("self",)).select_related("agency", "station")
+        .filter(incident=incident, status__in=Dispatch.ACTIVE).order_by("pk")
+    )
+    for dispatch in live:
+        dispatch.incident = incident
+        changed = ["version"]
+        if restation and dispatch.status == Dispatch.Status.DISPATCHED and incident.lat is not None:
+            # Not yet taken by the agency: its nearest post follows the place.
+            station = nearest_station(dispatch.agency, incident.lat, incident.lon)
+            if station is not None and station.pk != dispatch.station_id:
+                dispatch.station = station
+                changed.append("station")
+        dispatch.version += 1
+        dispatch.save(update_fields=changed)
+        events.emit(events.DISPATCH_UPDATED, dispatch_event_data(dispatch), agency_code=dispatch.agency.code)
 
 
 def _place(incident: Incident) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from playwright.sync_api import expect
 
 from calls import services as call_services
 from calls.models import Call
+from dispatch import services as dispatch_services
 from dispatch.models import Dispatch, DispatchTransition, Incident
 from dispatch.sweep import run_sweep
 from tests.browser.support import FaultOnFirstTry, lose_the_answer
@@ -253,3 +254,21 @@ def test_an_incident_opened_without_a_place_offers_the_places_its_notes_name(ref
     op.reload()  # placed now: nothing more is offered
     expect(op.locator("#loc-address")).to_have_value("Bandara Fatmawati Soekarno")
     expect(op.locator("#loc-places")).to_be_hidden()
+
+
+def test_what_a_later_caller_adds_reaches_the_agencys_card_live(ref, make_user, login, asgi_server):
+    operator = make_user("operator", username="op_more")
+    make_user("agency", agency="DAMKAR", username="damkar_more")
+    call, _ = call_services.call_create(operator=operator, caller_number="081234567057", notes="asap tebal, toko terbakar")
+    incident = call_services.call_classify(call_id=call.pk, user=operator, call_type="emergency", incident_type="kebakaran_bangunan").incident
+    dispatch = dispatch_services.incident_dispatch(incident_id=incident.pk, user=operator, agency_codes=["DAMKAR"])[0]
+    damkar = login("damkar_more", PASSWORD)
+    card = _card(damkar, dispatch.pk)
+    expect(card).to_contain_text("asap tebal, toko terbakar")
+    expect(card.locator(".notes.more")).to_have_count(0)
+    # A neighbour calls: two people are trapped upstairs. The call joins the incident.
+    second, _ = call_services.call_create(operator=operator, caller_number="081234567058", notes="dua orang terjebak di lantai 2")
+    call_services.call_classify(call_id=second.pk, user=operator, call_type="emergency", duplicate_of=incident.pk)
+    more = card.locator(f".notes.more[data-call-id='{second.pk}']")
+    expect(more).to_contain_text("Penelepon lain")
+    expect(more).to_contain_text("dua orang terjebak di lantai 2")

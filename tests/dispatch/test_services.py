@@ -257,6 +257,20 @@ def test_unlinking_a_wrongly_linked_call_gives_it_its_own_incident(open_incident
     assert Incident.objects.count() == 2
 
 
+def test_a_call_joining_an_incident_after_dispatch_reaches_its_live_agencies(open_incident, operator):
+    incident = open_incident("kebakaran_bangunan")
+    damkar, dinsos = services.incident_dispatch(incident_id=incident.pk, user=operator, agency_codes=["DAMKAR", "DINSOS"])
+    services.dispatch_set_status(dispatch_id=dinsos.pk, user=operator, status="cancelled", note="tidak perlu")
+    last_seq = Event.objects.order_by("-seq").values_list("seq", flat=True).first()
+    call, _ = call_services.call_create(operator=operator, caller_number="081234500077", notes="dua orang terjebak di lantai 2")
+    call_services.call_classify(call_id=call.pk, user=operator, call_type="emergency", duplicate_of=incident.pk)
+    new = [(e.type, e.agency_code, e.data["id"]) for e in Event.objects.filter(seq__gt=last_seq).order_by("seq")]
+    # The agency still on it is told on its own channel; the cancelled one is not.
+    assert ("dispatch.updated", "DAMKAR", damkar.pk) in new
+    assert not any(code == "DINSOS" for _, code, _ in new)
+    assert Dispatch.objects.get(pk=damkar.pk).station == damkar.station  # the place did not change
+
+
 # --- moving an incident ----------------------------------------------------------------------------
 
 
