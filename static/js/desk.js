@@ -489,8 +489,10 @@
   // events): a colleague's comes up for taking over as time passes, with no event to tell.
   const handled = new Map();
   function track(call) {
-    if (call.status === "active") handled.set(call.id, call); else handled.delete(call.id);
-    showUnfinished(call);
+    // An event carries no notes: what the list read of the call is kept.
+    const known = Object.assign({}, handled.get(call.id) || {}, call);
+    if (known.status === "active") handled.set(known.id, known); else handled.delete(known.id);
+    showUnfinished(known);
   }
   window.setInterval(function () {
     handled.forEach(function (call) { if (!unfinishedRows.has(call.id) && offered(call)) showUnfinished(call); });
@@ -519,6 +521,7 @@
   // The call on this desk was taken over by a colleague: it is theirs now.
   function takenFromMe(data) {
     if (!state.call || state.call.id !== data.id || data.status !== "active" || !data.operator || data.operator === me) return;
+    if (data.version <= state.call.version) return;  // from before this desk had the call
     window.clearTimeout(state.saveTimer);
     state.pendingSave = false;
     const id = data.id;
