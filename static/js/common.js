@@ -131,6 +131,14 @@
     const option = code && Array.from(input.list.options).find(function (o) { return o.dataset.code === code; });
     if (option) input.value = option.value;
   }
+  // A place offered by placeButtons, put into a location form: its kelurahan, and for a landmark its
+  // name as the address (unless one was typed) and its point, handed to `pin(lat, lon)`.
+  function usePlace(place, kelurahanInput, addressInput, pin) {
+    setKelurahan(kelurahanInput, place.kelurahan && place.kelurahan.code);
+    if (place.kind !== "landmark") return;  // a kelurahan is an area: no point on the map for it
+    if (!addressInput.value.trim()) addressInput.value = place.name;
+    pin(place.lat, place.lon);
+  }
   function since(iso) {
     const seconds = Math.max(0, Math.floor((Date.now() - new Date(iso).getTime()) / 1000));
     const m = Math.floor(seconds / 60), s = seconds % 60;
@@ -150,6 +158,6 @@
   window.App = {
     api: api, untilTaken: untilTaken, retryNotice: retryNotice, cookie: cookie, since: since, tickTimers: tickTimers,
     alertMessage: alertMessage, wibTime: wibTime, wibDateTime: wibDateTime, placeButtons: placeButtons,
-    kelurahanCode: kelurahanCode, setKelurahan: setKelurahan,
+    kelurahanCode: kelurahanCode, setKelurahan: setKelurahan, usePlace: usePlace,
   };
 })();

@@ -249,15 +249,18 @@
     App.placeButtons($("places"), places, function (place) { usePlace(place); scheduleSave(); });
   }
 
-  function usePlace(place) {
-    if (place.kelurahan) App.setKelurahan($("kelurahan"), place.kelurahan.code);
-    if (place.kind !== "landmark") return;  // a kelurahan is an area: no point on the map for it
-    if (!$("address").value.trim()) $("address").value = place.name;
+  // The call's point on the map, put there or moved; `show` brings it into view.
+  function pin(ll, show) {
     if (!city) return;
-    const ll = L.latLng(place.lat, place.lon);
     if (state.marker) state.marker.setLatLng(ll); else state.marker = L.marker(ll).addTo(city.map);
-    city.map.setView(ll, Math.max(city.map.getZoom(), 15));
-    $("location-text").textContent = place.kelurahan ? place.kelurahan.name + ", " + place.kecamatan : place.name;
+    if (show) city.map.setView(ll, Math.max(city.map.getZoom(), 15));
+  }
+
+  function usePlace(place) {
+    App.usePlace(place, $("kelurahan"), $("address"), function (lat, lon) {
+      pin(L.latLng(lat, lon), true);
+      $("location-text").textContent = place.kelurahan ? place.kelurahan.name + ", " + place.kecamatan : place.name;
+    });
   }
 
   // `duplicateOf`: an emergency joins that open incident instead of opening one.
@@ -333,7 +336,7 @@
     city = CityMap(mapEl);
     city.map.on("click", async function (e) {
       if (!state.call) return;
-      if (state.marker) state.marker.setLatLng(e.latlng); else state.marker = L.marker(e.latlng).addTo(city.map);
+      pin(e.latlng, false);
       try {
         const r = await App.api("GET", "/geo/reverse/?lat=" + e.latlng.lat + "&lon=" + e.latlng.lng);
         $("location-text").textContent = r.inside_city ? r.kelurahan.name + ", " + r.kecamatan.name : gettext("Di luar Kota Bengkulu");
@@ -415,11 +418,7 @@
     const loc = call.location || {};
     $("address").value = loc.address || "";
     if (loc.kelurahan_code) App.setKelurahan($("kelurahan"), loc.kelurahan_code);
-    if (city && loc.lat !== null && loc.lat !== undefined) {
-      const ll = L.latLng(loc.lat, loc.lon);
-      state.marker = L.marker(ll).addTo(city.map);
-      city.map.setView(ll, Math.max(city.map.getZoom(), 15));
-    }
+    if (city && loc.lat !== null && loc.lat !== undefined) pin(L.latLng(loc.lat, loc.lon), true);
     if (loc.kelurahan) $("location-text").textContent = loc.kelurahan + ", " + loc.kecamatan;
     if (call.notes) suggestNow();
     checkDuplicates();
@@ -550,8 +549,7 @@
   function useAml() {
     const aml = state.aml;
     if (!aml || !city) return;
-    const ll = L.latLng(aml.lat, aml.lon);
-    if (state.marker) state.marker.setLatLng(ll); else state.marker = L.marker(ll).addTo(city.map);
+    pin(L.latLng(aml.lat, aml.lon), false);
     App.setKelurahan($("kelurahan"), aml.kelurahan_code);
     $("location-text").textContent = aml.kelurahan || gettext("Di luar Kota Bengkulu");
   }

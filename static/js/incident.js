@@ -115,14 +115,12 @@
     }
     // A place picked from the offers fills in the form; nothing is saved until "Simpan lokasi".
     function usePlace(place) {
-      setKelurahan(place.kelurahan && place.kelurahan.code);
-      if (place.kind !== "landmark") return;
-      if (!$("loc-address").value.trim()) $("loc-address").value = place.name;
-      if (city) {
-        const ll = L.latLng(place.lat, place.lon);
+      App.usePlace(place, $("loc-kelurahan"), $("loc-address"), function (lat, lon) {
+        if (!city) return;
+        const ll = L.latLng(lat, lon);
         putMarker(ll);
         city.map.setView(ll, Math.max(city.map.getZoom(), 15));
-      }
+      });
     }
     // Opened without a place: the places its notes name are offered at once.
     const named = $("places-named");

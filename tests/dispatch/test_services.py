@@ -261,6 +261,10 @@ def test_a_call_joining_an_incident_after_dispatch_reaches_its_live_agencies(ope
     incident = open_incident("kebakaran_bangunan")
     damkar, dinsos = services.incident_dispatch(incident_id=incident.pk, user=operator, agency_codes=["DAMKAR", "DINSOS"])
     services.dispatch_set_status(dispatch_id=dinsos.pk, user=operator, status="cancelled", note="tidak perlu")
+    # A post near the incident, set up after dispatch: only a change of place would move Damkar to it.
+    from agencies.models import Agency
+
+    Station.objects.create(agency=Agency.objects.get(code="DAMKAR"), name="Pos dekat", lat=incident.lat, lon=incident.lon)
     last_seq = Event.objects.order_by("-seq").values_list("seq", flat=True).first()
     call, _ = call_services.call_create(operator=operator, caller_number="081234500077", notes="dua orang terjebak di lantai 2")
     call_services.call_classify(call_id=call.pk, user=operator, call_type="emergency", duplicate_of=incident.pk)
@@ -268,7 +272,7 @@ def test_a_call_joining_an_incident_after_dispatch_reaches_its_live_agencies(ope
     # The agency still on it is told on its own channel; the cancelled one is not.
     assert ("dispatch.updated", "DAMKAR", damkar.pk) in new
     assert not any(code == "DINSOS" for _, code, _ in new)
-    assert Dispatch.objects.get(pk=damkar.pk).station == damkar.station  # the place did not change
+    assert Dispatch.objects.get(pk=damkar.pk).station == damkar.station  # the place did not change: no new post
 
 
 # --- moving an incident ----------------------------------------------------------------------------
