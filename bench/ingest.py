@@ -5,7 +5,7 @@ INSERT+COMMIT with psycopg into a table shaped like calls_call: what the
 database and its fsync allow before any Django, HTTP or event work.
 Also records the peak number of database connections during the load.
 
-    python bench/ingest.py [--json OUT] [--quick] [--duration S] [--concurrency N] [--workers 1,2]
+    python bench/ingest.py [--json OUT] [--quick] [--duration S] [--concurrency N] [--workers 1,2] [--pool-max N]
 """
 
 from __future__ import annotations
@@ -171,6 +171,7 @@ def main(argv=None) -> int:
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--workers", default="1,2")
     parser.add_argument("--no-pool", action="store_true", help="persistent connections instead of the psycopg pool")
+    parser.add_argument("--pool-max", type=int, default=8, help="DB_POOL_MAX_SIZE of each web process")
     args = parser.parse_args(argv)
     seconds = args.duration or (3.0 if args.quick else 15.0)
 
@@ -178,7 +179,7 @@ def main(argv=None) -> int:
     raw = substrate_insert_rate(min(seconds, 5.0))
     print(f"substrate: {raw:.0f} INSERT+COMMIT/s on one connection")
     results = []
-    pool_env = {} if args.no_pool else {"DB_POOL": "1", "DB_POOL_MIN_SIZE": "2", "DB_POOL_MAX_SIZE": "8"}
+    pool_env = {} if args.no_pool else {"DB_POOL": "1", "DB_POOL_MIN_SIZE": "2", "DB_POOL_MAX_SIZE": str(args.pool_max)}
     for workers in common.worker_counts(args.workers):
         attempts = 1 if args.quick else UNEVEN_ATTEMPTS  # the quick run is a smoke test, under 2 minutes in all
         for attempt in range(1, attempts + 1):

@@ -19,7 +19,7 @@ from calls import callbacks as callback_service
 from calls import telephony
 from calls.api import call_for_user
 from calls.models import Callback, TelephonyEvent
-from calls.serializers import CallSerializer
+from calls.serializers import CallSerializer, RequestSerializer
 from dispatch.errors import InvalidInput
 from dispatch.permissions import IsFloor, IsPbx
 
@@ -52,7 +52,7 @@ class PbxTimeField(serializers.Field):
         return value.isoformat()
 
 
-class TelephonyEventSerializer(serializers.Serializer):
+class TelephonyEventSerializer(RequestSerializer):
     event = serializers.ChoiceField(choices=TelephonyEvent.Kind.choices)
     pbx_call_id = serializers.CharField(max_length=128)
     caller_number = serializers.CharField(required=False, allow_null=True, allow_blank=True, max_length=64)

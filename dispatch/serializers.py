@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from calls.serializers import LocationSerializer
+from calls.serializers import LocationSerializer, RequestSerializer
 from dispatch.models import Dispatch, Incident
 
 
@@ -57,16 +57,16 @@ class IncidentSerializer(serializers.ModelSerializer):
         return DispatchSerializer(qs, many=True).data
 
 
-class DispatchRequestSerializer(serializers.Serializer):
+class DispatchRequestSerializer(RequestSerializer):
     agencies = serializers.ListField(child=serializers.CharField(max_length=16), required=False, allow_empty=True, max_length=14)
 
 
-class StatusSerializer(serializers.Serializer):
+class StatusSerializer(RequestSerializer):
     status = serializers.ChoiceField(choices=["en_route", "on_scene", "resolved", "declined", "cancelled"])
     note = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
 
 
-class CloseSerializer(serializers.Serializer):
+class CloseSerializer(RequestSerializer):
     reason = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
 
 
@@ -92,9 +92,9 @@ class DuplicateCandidateSerializer(serializers.Serializer):
         return candidate.incident.kelurahan.name if candidate.incident.kelurahan_id else None
 
 
-class UnlinkSerializer(serializers.Serializer):
+class UnlinkSerializer(RequestSerializer):
     incident_type = serializers.CharField(required=False, allow_null=True, allow_blank=True, max_length=48)
 
 
-class IncidentUpdateSerializer(serializers.Serializer):
+class IncidentUpdateSerializer(RequestSerializer):
     location = LocationSerializer()
