@@ -329,7 +329,7 @@ def _reference_choices() -> dict:
 
     if _REFERENCE_CHOICES.get("until", 0) < monotonic():
         _REFERENCE_CHOICES.update(
-            incident_types=list(IncidentType.objects.values_list("code", "label_id")),
+            incident_types=list(IncidentType.objects.only("code", "label_id", "label_en")),
             agencies=list(Agency.objects.values_list("code", "short_name")),
             kecamatan=list(Kecamatan.objects.values_list("code", "name")),
             until=monotonic() + REFERENCE_CHOICES_SECONDS,
@@ -345,7 +345,7 @@ def log_filter_choices(*, day: date) -> dict:
     reference = _reference_choices()
     return {
         "call_types": CallType.choices,
-        "incident_types": reference["incident_types"],
+        "incident_types": [(t.code, t.label) for t in reference["incident_types"]],  # named in the reader's language
         "agencies": reference["agencies"],
         "operators": list(operators),
         "shifts": SHIFT_CODES,

@@ -29,7 +29,7 @@ class DispatchSerializer(serializers.ModelSerializer):
 
 class IncidentSerializer(serializers.ModelSerializer):
     incident_type = serializers.CharField(source="incident_type.code")
-    incident_label = serializers.CharField(source="incident_type.label_id")
+    incident_label = serializers.CharField(source="incident_type.label", help_text="The type's name in the language of the request")
     kelurahan = serializers.SerializerMethodField()
     calls = serializers.SerializerMethodField()
     dispatches = serializers.SerializerMethodField()
@@ -79,7 +79,7 @@ class EventSerializer(serializers.Serializer):
 class DuplicateCandidateSerializer(serializers.Serializer):
     id = serializers.IntegerField(source="incident.pk")
     incident_type = serializers.CharField(source="incident.incident_type.code")
-    incident_label = serializers.CharField(source="incident.incident_type.label_id")
+    incident_label = serializers.CharField(source="incident.incident_type.label", help_text="The type's name in the language of the request")
     priority = serializers.IntegerField(source="incident.priority")
     status = serializers.CharField(source="incident.status")
     address = serializers.CharField(source="incident.address")

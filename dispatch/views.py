@@ -137,14 +137,16 @@ def wall_incidents(request):
                 "id": incident.pk,
                 "lat": incident.lat,
                 "lon": incident.lon,
-                "label": incident.incident_type.label_id,
+                "label": incident.incident_type.label,
                 "priority": incident.priority,
                 "status": incident.status,
                 "address": incident.address,
                 "kelurahan": incident.kelurahan.name if incident.kelurahan_id else None,
                 "url": f"/incidents/{incident.pk}/",
                 "escalated": any(d.escalation_level and d.status == Dispatch.Status.DISPATCHED for d in dispatches),
-                "agencies": [{"agency": d.agency.code, "status": d.status} for d in dispatches if d.is_active],
+                "agencies": [
+                    {"agency": d.agency.code, "status": d.status, "status_label": d.get_status_display()} for d in dispatches if d.is_active
+                ],
             }
         )
     return JsonResponse({"incidents": features})

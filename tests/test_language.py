@@ -93,3 +93,33 @@ def test_incident_types_are_named_in_the_chosen_language(ref, operator):
     desk.cookies["django_language"] = "en"
     page = desk.get("/desk/").content.decode()
     assert "P1 · Structure fire" in page and "kosong jika tanpa SIM" not in page
+
+
+def test_the_api_the_wall_and_the_daily_log_name_types_and_statuses_in_the_readers_language(ref, operator, supervisor):
+    from calls import services as call_services
+    from dispatch import services as dispatch_services
+
+    place = call_services.Location(lat=-3.84067, lon=102.32073, address="Jl. Pagar Dewa")
+    first, _ = call_services.call_create(operator=operator, caller_number="081234500001", notes="api besar", location=place)
+    incident = call_services.call_classify(call_id=first.pk, user=operator, call_type="emergency", incident_type="kebakaran_bangunan").incident
+    dispatch_services.incident_dispatch(incident_id=incident.pk, user=operator, agency_codes=["DAMKAR"])
+    second, _ = call_services.call_create(operator=operator, caller_number="081234500002", notes="ada asap", location=place)
+    token = Token.objects.create(user=operator).key
+
+    for language, label in ((None, "Kebakaran rumah/bangunan/ruko"), ("en", "Structure fire")):
+        api = Client(HTTP_AUTHORIZATION=f"Token {token}", **({"HTTP_ACCEPT_LANGUAGE": language} if language else {}))
+        assert api.get(f"/api/v1/incidents/{incident.pk}/").json()["incident_label"] == label
+        offered = api.get(f"/api/v1/calls/{second.pk}/duplicates/").json()
+        assert [(c["id"], c["incident_label"]) for c in offered["candidates"]] == [(incident.pk, label)]
+
+    floor = Client()
+    floor.force_login(supervisor)
+    for language, label, status, type_option in (
+        ("id", "Kebakaran rumah/bangunan/ruko", "Dikirim", ">Kebakaran rumah/bangunan/ruko</option>"),
+        ("en", "Structure fire", "Dispatched", ">Structure fire</option>"),
+    ):
+        floor.cookies["django_language"] = language
+        [shown] = floor.get("/wall/incidents.json").json()["incidents"]
+        assert shown["label"] == label
+        assert shown["agencies"] == [{"agency": "DAMKAR", "status": "dispatched", "status_label": status}]
+        assert type_option in floor.get("/reports/daily/").content.decode()

@@ -19,7 +19,7 @@
     root.appendChild(where);
     incident.agencies.forEach(function (d) {
       const line = document.createElement("div");
-      line.textContent = d.agency + ": " + d.status;
+      line.textContent = d.agency + ": " + (d.status_label || d.status);
       root.appendChild(line);
     });
     if (incident.escalated) {
