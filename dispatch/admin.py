@@ -10,6 +10,7 @@ from dispatch.models import (
     DispatchTransition,
     Event,
     Incident,
+    IncidentNote,
     IncidentTransition,
     Notification,
 )
@@ -40,13 +41,18 @@ class DispatchTransitionInline(IncidentTransitionInline):
     model = DispatchTransition
 
 
+class IncidentNoteInline(IncidentTransitionInline):
+    model = IncidentNote
+    readonly_fields = ["at", "by", "text"]
+
+
 @admin.register(Incident)
 class IncidentAdmin(ReadOnlyAdmin):
     list_display = ["id", "incident_type", "priority", "status", "kelurahan", "created_at", "closed_at"]
     list_filter = ["status", "priority", "incident_type"]
     search_fields = ["address", "summary"]
     date_hierarchy = "created_at"
-    inlines = [IncidentTransitionInline]
+    inlines = [IncidentNoteInline, IncidentTransitionInline]
 
 
 @admin.register(Dispatch)

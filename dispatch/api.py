@@ -22,6 +22,8 @@ from dispatch.serializers import (
     DispatchSerializer,
     DuplicateCandidateSerializer,
     EventSerializer,
+    IncidentNoteRequestSerializer,
+    IncidentNoteSerializer,
     IncidentSerializer,
     IncidentUpdateSerializer,
     StatusSerializer,
@@ -92,6 +94,20 @@ class IncidentCloseApi(_IncidentTicketApi):
 
 class IncidentReopenApi(_IncidentTicketApi):
     service = staticmethod(services.incident_reopen)
+
+
+class IncidentNotesApi(APIView):
+    """`POST /api/v1/incidents/{id}/notes/`: a note for the agencies on an open incident."""
+
+    permission_classes = [IsFloor]
+
+    @extend_schema(request=IncidentNoteRequestSerializer, responses={201: IncidentNoteSerializer})
+    def post(self, request, incident_id: int):
+        incident_for_user(request.user, incident_id)
+        serializer = IncidentNoteRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        note = services.incident_add_note(incident_id=incident_id, user=request.user, text=serializer.validated_data["text"])
+        return Response(IncidentNoteSerializer(note).data, status=status.HTTP_201_CREATED)
 
 
 class DispatchListApi(APIView):

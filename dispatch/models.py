@@ -98,6 +98,26 @@ class Incident(models.Model):
         return status in self.TRANSITIONS.get(self.status, set())
 
 
+class IncidentNote(models.Model):
+    """What an operator learned after the incident opened (the caller called back, the fire spread),
+    written for the agencies on it. Appended, never edited: each one is shown with its time."""
+
+    TEXT_MAX_LENGTH = 1000
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="notes")
+    at = models.DateTimeField()
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    text = models.CharField(max_length=TEXT_MAX_LENGTH)
+
+    class Meta:
+        ordering = ["at", "id"]
+        constraints = [models.CheckConstraint(condition=~Q(text=""), name="dispatch_incidentnote_text_not_empty")]
+        indexes = [models.Index(fields=["incident", "at"], name="dispatch_incidentnote_by_time")]
+
+    def __str__(self) -> str:
+        return f"#{self.incident_id} {self.at:%Y-%m-%d %H:%M}"
+
+
 class IncidentTransition(Transition):
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="transitions")
     STATUSES = Incident.Status

@@ -65,7 +65,7 @@ def live_dispatches_for_agency(agency_code: str):
     return (
         Dispatch.objects.filter(agency__code=agency_code, status__in=Dispatch.ACTIVE)
         .select_related("incident__incident_type", "incident__kelurahan", "agency", "station")
-        .prefetch_related("incident__calls__caller")
+        .prefetch_related("incident__calls__caller", "incident__notes")
         .order_by("-incident__priority", "dispatched_at")
     )
 

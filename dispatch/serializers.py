@@ -1,9 +1,25 @@
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from calls.serializers import LocationSerializer, RequestSerializer
-from dispatch.models import Dispatch, Incident
+from dispatch.models import Dispatch, Incident, IncidentNote
+
+
+class IncidentNoteSerializer(serializers.ModelSerializer):
+    by = serializers.SerializerMethodField()
+
+    class Meta:
+        model = IncidentNote
+        fields = ["id", "at", "by", "text"]
+
+    def get_by(self, note) -> str | None:
+        return note.by.get_username() if note.by_id else None
+
+
+class IncidentNoteRequestSerializer(RequestSerializer):
+    text = serializers.CharField(max_length=IncidentNote.TEXT_MAX_LENGTH, help_text="What the agencies on the incident should know")
 
 
 class DispatchSerializer(serializers.ModelSerializer):
@@ -33,12 +49,13 @@ class IncidentSerializer(serializers.ModelSerializer):
     kelurahan = serializers.SerializerMethodField()
     calls = serializers.SerializerMethodField()
     dispatches = serializers.SerializerMethodField()
+    notes = serializers.SerializerMethodField()
 
     class Meta:
         model = Incident
         fields = [
             "id", "incident_type", "incident_label", "priority", "status", "lat", "lon", "address", "kelurahan",
-            "summary", "created_at", "closed_at", "calls", "dispatches", "version",
+            "summary", "created_at", "closed_at", "calls", "dispatches", "notes", "version",
         ]
 
     def get_kelurahan(self, incident) -> str | None:
@@ -55,6 +72,10 @@ class IncidentSerializer(serializers.ModelSerializer):
         if qs is None:
             qs = incident.dispatches.select_related("agency", "station", "acknowledged_by")
         return DispatchSerializer(qs, many=True).data
+
+    @extend_schema_field(IncidentNoteSerializer(many=True))
+    def get_notes(self, incident) -> list[dict]:
+        return IncidentNoteSerializer(incident.notes.select_related("by"), many=True).data
 
 
 class DispatchRequestSerializer(RequestSerializer):

@@ -21,7 +21,7 @@ from agencies.selectors import nearest_station, routing_table
 from dispatch import events, rows
 from dispatch.audit import audit, audit_row
 from dispatch.errors import Conflict, InvalidInput
-from dispatch.models import Dispatch, DispatchTransition, Incident, IncidentTransition
+from dispatch.models import Dispatch, DispatchTransition, Incident, IncidentNote, IncidentTransition
 
 
 def incident_event_data(incident: Incident) -> dict[str, Any]:
@@ -335,6 +335,29 @@ def incident_relocate(*, incident_id: int, user, location: Location) -> Incident
         events.emit(events.INCIDENT_UPDATED, incident_event_data(incident))
         _tell_the_agencies(incident, restation=True)
     return incident
+
+
+def incident_add_note(*, incident_id: int, user, text: str) -> IncidentNote:
+    """An operator's note on an open incident for the agencies on it: what the caller said when called
+    back, what another agency reported. Their consoles show it at once, with its time."""
+    text = (text or "").strip()
+    if not text:
+        raise InvalidInput(_("Catatan tidak boleh kosong."), field="text")
+    if len(text) > IncidentNote.TEXT_MAX_LENGTH:
+        raise InvalidInput(_("Catatan terlalu panjang (maksimal %(n)d karakter).") % {"n": IncidentNote.TEXT_MAX_LENGTH}, field="text")
+    with events.atomic():
+        incident = Incident.objects.select_for_update(of=("self",)).select_related("incident_type", "kelurahan").filter(pk=incident_id).first()
+        if incident is None:
+            raise InvalidInput(_("Kejadian tidak ditemukan."))
+        if incident.status == Incident.Status.CLOSED:
+            raise Conflict(_("Kejadian sudah ditutup; buka kembali untuk menambah catatan."))
+        note = IncidentNote.objects.create(incident=incident, at=timezone.now(), by=user, text=text)
+        incident.version += 1
+        incident.save(update_fields=["version"])
+        audit("incident.note", user=user, obj=incident, detail={"note_id": note.pk, "text": text})
+        events.emit(events.INCIDENT_UPDATED, incident_event_data(incident))
+        _tell_the_agencies(incident, restation=False)
+    return note
 
 
 def _tell_the_agencies(incident: Incident, *, restation: bool) -> None:

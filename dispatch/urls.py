@@ -23,6 +23,7 @@ api_v1 = [
     path("incidents/<int:incident_id>/dispatch/", dispatch_api.IncidentDispatchApi.as_view(), name="api-incident-dispatch"),
     path("incidents/<int:incident_id>/close/", dispatch_api.IncidentCloseApi.as_view(), name="api-incident-close"),
     path("incidents/<int:incident_id>/reopen/", dispatch_api.IncidentReopenApi.as_view(), name="api-incident-reopen"),
+    path("incidents/<int:incident_id>/notes/", dispatch_api.IncidentNotesApi.as_view(), name="api-incident-notes"),
     path("dispatches/", dispatch_api.DispatchListApi.as_view(), name="api-dispatches"),
     path("dispatches/<int:dispatch_id>/", dispatch_api.DispatchDetailApi.as_view(), name="api-dispatch"),
     path("dispatches/<int:dispatch_id>/acknowledge/", dispatch_api.DispatchAcknowledgeApi.as_view(), name="api-dispatch-ack"),

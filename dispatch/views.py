@@ -191,6 +191,7 @@ def incident_page(request, incident_id: int):
             "live": True,
             "incident": incident,
             "calls": calls,
+            "notes": list(incident.notes.select_related("by")),
             "places_named": places_named_for(incident, calls),
             "dispatches": list(incident.dispatches.select_related("agency", "station", "acknowledged_by").order_by("dispatched_at")),
             "suggestions": suggestions,

@@ -27,9 +27,32 @@
       maps.push(city.map);
     });
   }
+  // The cards are drawn again on every event: what staff were typing in a card's note (a reason to
+  // decline, a note for the operator) stays, and so does the cursor.
+  function typedNotes() {
+    const typed = {};
+    root.querySelectorAll("[data-note-for]").forEach(function (input) {
+      if (input.value) typed[input.dataset.noteFor] = input.value;
+    });
+    const active = document.activeElement;
+    const focused = active && root.contains(active) && active.dataset.noteFor
+      ? { id: active.dataset.noteFor, start: active.selectionStart, end: active.selectionEnd } : null;
+    return { typed: typed, focused: focused };
+  }
+  function restoreNotes(saved) {
+    root.querySelectorAll("[data-note-for]").forEach(function (input) {
+      if (saved.typed[input.dataset.noteFor] !== undefined) input.value = saved.typed[input.dataset.noteFor];
+      if (saved.focused && saved.focused.id === input.dataset.noteFor) {
+        input.focus();
+        input.setSelectionRange(saved.focused.start, saved.focused.end);
+      }
+    });
+  }
   function refresh() {
     return fetch(root.dataset.url, { credentials: "same-origin" }).then(function (r) { return r.text(); }).then(function (html) {
+      const saved = typedNotes();
       root.innerHTML = html;
+      restoreNotes(saved);
       drawMaps();
       App.tickTimers();
     });
@@ -58,6 +81,10 @@
       button.disabled = false;
       if (error) error.textContent = err.message;
       return;
+    }
+    if (action !== "acknowledge") {
+      // The note went with the status: the box is emptied, also in a card an event drew meanwhile.
+      root.querySelectorAll('[data-note-for="' + id + '"]').forEach(function (input) { input.value = ""; });
     }
     refresh();
   });

@@ -85,6 +85,30 @@
     }
   });
 
+  // --- A note for the agencies on the incident. Outside the part drawn again on refresh: a note
+  // being written stays. Sent once; if it does not go through, the text stays for another try.
+  const noteForm = document.getElementById("note-form");
+  if (noteForm) {
+    noteForm.addEventListener("submit", async function (e) {
+      e.preventDefault();
+      const text = document.getElementById("note-text");
+      const status = document.getElementById("note-status");
+      if (!text.value.trim()) { say(status, gettext("Tulis catatannya dulu.")); text.focus(); return; }
+      const button = document.getElementById("note-add");
+      button.disabled = true;
+      try {
+        await App.api("POST", api + "notes/", { text: text.value });
+        text.value = "";
+        say(status, gettext("Catatan terkirim ke instansi."));
+        await refresh(false);
+      } catch (err) {
+        say(status, err.message);
+      } finally {
+        button.disabled = false;
+      }
+    });
+  }
+
   // --- Where the incident is: set or corrected after it opened (the first caller could not say,
   // or said it wrong). Outside the part drawn again on refresh, so an edit in progress stays.
   const locForm = document.getElementById("location-form");

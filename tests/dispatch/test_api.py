@@ -278,3 +278,34 @@ def test_the_floor_moves_an_incident_over_the_api_and_agency_staff_cannot(fire, 
     assert damkar.get(url).status_code == 200
     assert damkar.patch(url, {"location": {"address": "elsewhere"}}, format="json").status_code == 403
     assert api.get(url).json()["address"] == "Depan Mega Mall"
+
+
+def test_a_note_for_the_agencies_goes_through_the_api_to_the_agency_console_and_the_call_timeline(fire, api, operator, staff, supervisor):
+    url = f"/api/v1/incidents/{fire.incident_id}/notes/"
+    answer = api.post(url, {"text": "Dua orang terjebak di lantai 2"}, format="json")
+    assert answer.status_code == 201, answer.content
+    body = answer.json()
+    assert (body["text"], body["by"]) == ("Dua orang terjebak di lantai 2", operator.get_username())
+    assert body["at"].endswith("+07:00")  # WIB, as every time the API gives
+    # A clear error, and nothing stored, for an empty note.
+    empty = api.post(url, {"text": "   "}, format="json")
+    assert empty.status_code == 400 and "text" in str(empty.json())
+    notes = api.get(f"/api/v1/incidents/{fire.incident_id}/").json()["notes"]
+    assert [(n["id"], n["text"]) for n in notes] == [(body["id"], "Dua orang terjebak di lantai 2")]
+
+    # The agency sees it on the card, marked as come after the dispatch; the operator on the incident page.
+    card = _login(staff("DAMKAR")).get("/agency/partial/").content.decode()
+    assert f'data-note-id="{body["id"]}"' in card and "⚠ Info operator" in card and "Dua orang terjebak di lantai 2" in card
+    page = _login(operator).get(f"/incidents/{fire.incident_id}/").content.decode()
+    assert f'<li data-note-id="{body["id"]}">' in page and 'id="note-form"' in page
+    # The supervisor's call timeline lists it with who wrote it.
+    call = fire.incident.calls.get()
+    timeline = _login(supervisor).get(f"/reports/calls/{call.pk}/").content.decode()
+    assert "Catatan untuk instansi #%d" % fire.incident_id in timeline and "Dua orang terjebak di lantai 2" in timeline
+
+    # Closed: no more notes, and no form to write one.
+    services.dispatch_set_status(dispatch_id=fire.pk, user=operator, status="cancelled", note="salah instansi")
+    services.incident_close(incident_id=fire.incident_id, user=operator, reason="selesai")
+    closed = api.post(url, {"text": "api menyala lagi"}, format="json")
+    assert closed.status_code == 409, closed.content
+    assert 'id="note-form"' not in _login(operator).get(f"/incidents/{fire.incident_id}/").content.decode()

@@ -348,3 +348,59 @@ def test_an_incident_is_moved_only_to_a_place_and_only_while_open(open_incident,
     services.incident_close(incident_id=incident.pk, user=operator)
     with pytest.raises(Conflict):
         services.incident_relocate(incident_id=incident.pk, user=operator, location=Location(address="Jl. Suprapto"))
+
+
+# --- notes for the agencies ------------------------------------------------------------------------
+
+
+def test_a_note_on_an_incident_reaches_its_live_agencies_and_is_audited(open_incident, operator):
+    from dispatch.models import IncidentNote
+
+    incident = open_incident("kebakaran_bangunan")
+    damkar, dinsos = services.incident_dispatch(incident_id=incident.pk, user=operator, agency_codes=["DAMKAR", "DINSOS"])
+    services.dispatch_set_status(dispatch_id=dinsos.pk, user=operator, status="cancelled", note="tidak perlu")
+    version = Incident.objects.get(pk=incident.pk).version
+    last_seq = Event.objects.order_by("-seq").values_list("seq", flat=True).first()
+
+    note = services.incident_add_note(incident_id=incident.pk, user=operator, text="  penelepon dihubungi lagi: dua orang terjebak di lantai 2 \n")
+
+    assert note.text == "penelepon dihubungi lagi: dua orang terjebak di lantai 2"
+    assert list(IncidentNote.objects.filter(incident=incident).values_list("text", "by")) == [(note.text, operator.pk)]
+    assert Incident.objects.get(pk=incident.pk).version == version + 1
+    new = [(e.type, e.agency_code, e.data["id"]) for e in Event.objects.filter(seq__gt=last_seq).order_by("seq")]
+    assert new[0] == ("incident.updated", "", incident.pk)  # for the floor, no agency
+    # The agency still on it is told on its own channel; the cancelled one is not.
+    assert ("dispatch.updated", "DAMKAR", damkar.pk) in new
+    assert not any(code == "DINSOS" for _, code, _ in new)
+    entry = AuditLog.objects.get(action="incident.note", object_id=str(incident.pk))
+    assert entry.detail == {"note_id": note.pk, "text": note.text}
+
+
+@pytest.mark.parametrize("text, field", [("", "text"), ("   \n", "text"), ("x" * 1001, "text")])
+def test_an_empty_or_too_long_note_is_refused_and_changes_nothing(open_incident, operator, text, field):
+    from dispatch.models import IncidentNote
+
+    incident = open_incident("kebakaran_bangunan")
+    with pytest.raises(InvalidInput) as refused:
+        services.incident_add_note(incident_id=incident.pk, user=operator, text=text)
+    assert refused.value.field == field
+    assert not IncidentNote.objects.exists()
+
+
+def test_a_closed_incident_takes_no_note_until_reopened(open_incident, operator):
+    incident = open_incident("kebakaran_bangunan")
+    services.incident_close(incident_id=incident.pk, user=operator, reason="selesai")
+    with pytest.raises(Conflict):
+        services.incident_add_note(incident_id=incident.pk, user=operator, text="api menyala lagi")
+    services.incident_reopen(incident_id=incident.pk, user=operator, reason="api menyala lagi")
+    assert services.incident_add_note(incident_id=incident.pk, user=operator, text="api menyala lagi").pk
+
+
+def test_the_database_refuses_an_empty_note(open_incident):
+    from django.utils import timezone
+
+    from dispatch.models import IncidentNote
+
+    incident = open_incident("kebakaran_bangunan")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        IncidentNote.objects.create(incident=incident, at=timezone.now(), text="")
