@@ -27,32 +27,10 @@
       maps.push(city.map);
     });
   }
-  // The cards are drawn again on every event: what staff were typing in a card's note (a reason to
-  // decline, a note for the operator) stays, and so does the cursor.
-  function typedNotes() {
-    const typed = {};
-    root.querySelectorAll("[data-note-for]").forEach(function (input) {
-      if (input.value) typed[input.dataset.noteFor] = input.value;
-    });
-    const active = document.activeElement;
-    const focused = active && root.contains(active) && active.dataset.noteFor
-      ? { id: active.dataset.noteFor, start: active.selectionStart, end: active.selectionEnd } : null;
-    return { typed: typed, focused: focused };
-  }
-  function restoreNotes(saved) {
-    root.querySelectorAll("[data-note-for]").forEach(function (input) {
-      if (saved.typed[input.dataset.noteFor] !== undefined) input.value = saved.typed[input.dataset.noteFor];
-      if (saved.focused && saved.focused.id === input.dataset.noteFor) {
-        input.focus();
-        input.setSelectionRange(saved.focused.start, saved.focused.end);
-      }
-    });
-  }
   function refresh() {
     return fetch(root.dataset.url, { credentials: "same-origin" }).then(function (r) { return r.text(); }).then(function (html) {
-      const saved = typedNotes();
-      root.innerHTML = html;
-      restoreNotes(saved);
+      // Drawn again on every event: a note being typed in a card (a reason to decline) stays.
+      App.redrawKeepingTyped(root, html, "[data-note-for]", "noteFor");
       drawMaps();
       App.tickTimers();
     });

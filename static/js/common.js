@@ -152,12 +152,33 @@
       if (el.dataset.lateAfter) el.classList.toggle("late", Date.now() - Date.parse(el.dataset.since) >= parseInt(el.dataset.lateAfter, 10) * 1000);
     });
   }
+  // Draw part of a page again from the server's HTML without losing what is being typed there:
+  // the inputs matching `selector`, matched old to new by their data attribute `key`, keep their
+  // text, and the one with the cursor keeps it.
+  function redrawKeepingTyped(container, html, selector, key) {
+    const typed = {};
+    container.querySelectorAll(selector).forEach(function (input) {
+      if (input.value) typed[input.dataset[key]] = input.value;
+    });
+    const active = document.activeElement;
+    const focused = active && container.contains(active) && active.matches(selector)
+      ? { id: active.dataset[key], start: active.selectionStart, end: active.selectionEnd } : null;
+    container.innerHTML = html;
+    container.querySelectorAll(selector).forEach(function (input) {
+      const id = input.dataset[key];
+      if (typed[id] !== undefined) input.value = typed[id];
+      if (focused && focused.id === id) {
+        input.focus();
+        input.setSelectionRange(focused.start, focused.end);
+      }
+    });
+  }
   window.setInterval(tickTimers, 1000);
   document.addEventListener("DOMContentLoaded", tickTimers);
   document.addEventListener("htmx:afterSwap", tickTimers);
   window.App = {
     api: api, untilTaken: untilTaken, retryNotice: retryNotice, cookie: cookie, since: since, tickTimers: tickTimers,
     alertMessage: alertMessage, wibTime: wibTime, wibDateTime: wibDateTime, placeButtons: placeButtons,
-    kelurahanCode: kelurahanCode, setKelurahan: setKelurahan, usePlace: usePlace,
+    kelurahanCode: kelurahanCode, setKelurahan: setKelurahan, usePlace: usePlace, redrawKeepingTyped: redrawKeepingTyped,
   };
 })();

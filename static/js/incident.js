@@ -11,13 +11,14 @@
   function refresh(full) {
     return fetch(window.location.href, { credentials: "same-origin" }).then(function (r) { return r.text(); }).then(function (html) {
       const doc = new DOMParser().parseFromString(html, "text/html");
+      // A reason to cancel being typed stays (an agency's answer redraws the dispatches meanwhile).
       if (full) {
         const fresh = doc.getElementById("incident");
-        if (fresh) root.innerHTML = fresh.innerHTML;
+        if (fresh) App.redrawKeepingTyped(root, fresh.innerHTML, "[data-reason-for]", "reasonFor");
       } else {
         const live = doc.getElementById("incident-live");
         const mine = document.getElementById("incident-live");
-        if (live && mine) mine.innerHTML = live.innerHTML;
+        if (live && mine) App.redrawKeepingTyped(mine, live.innerHTML, "[data-reason-for]", "reasonFor");
       }
       App.tickTimers();
     });

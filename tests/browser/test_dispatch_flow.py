@@ -17,7 +17,7 @@ from calls.models import Call
 from dispatch import services as dispatch_services
 from dispatch.models import Dispatch, DispatchTransition, Incident
 from dispatch.sweep import run_sweep
-from tests.browser.support import FaultOnFirstTry, lose_the_answer
+from tests.browser.support import FaultOnFirstTry, lose_the_answer, wait_js
 from tests.factories import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.services, pytest.mark.django_db(transaction=True)]
@@ -272,3 +272,25 @@ def test_what_a_later_caller_adds_reaches_the_agencys_card_live(ref, make_user, 
     more = card.locator(f".notes.more[data-call-id='{second.pk}']")
     expect(more).to_contain_text("Penelepon lain")
     expect(more).to_contain_text("dua orang terjebak di lantai 2")
+
+
+def test_a_cancel_reason_being_typed_stays_while_an_agencys_answer_redraws_the_dispatches(ref, make_user, login, asgi_server):
+    operator = make_user("operator", username="op_typing")
+    damkar_staff = make_user("agency", agency="DAMKAR", username="damkar_typing")
+    call, _ = call_services.call_create(operator=operator, caller_number="081234567059", notes="ruko terbakar")
+    incident = call_services.call_classify(call_id=call.pk, user=operator, call_type="emergency", incident_type="kebakaran_bangunan").incident
+    damkar, pln = dispatch_services.incident_dispatch(incident_id=incident.pk, user=operator, agency_codes=["DAMKAR", "PLN"])
+
+    op = login("op_typing", PASSWORD)
+    op.goto(f"{asgi_server}/incidents/{incident.pk}/")
+    wait_js(op, "window.Live && window.Live.connected && window.Live.lastSeq !== null")
+    reason = op.locator(f"[data-reason-for='{pln.pk}']")
+    reason.fill("listrik sudah dipadamkan warga")
+    # Damkar acknowledges meanwhile: the dispatches are drawn again with its answer.
+    dispatch_services.dispatch_acknowledge(dispatch_id=damkar.pk, user=damkar_staff)
+    expect(op.locator(f"#incident-dispatches tr[data-dispatch-id='{damkar.pk}']")).to_have_attribute("data-status", "acknowledged")
+    expect(reason).to_have_value("listrik sudah dipadamkan warga")
+    assert op.evaluate("document.activeElement.dataset.reasonFor") == str(pln.pk)
+    op.locator(f"button[data-action=cancel][data-id='{pln.pk}']").click()
+    expect(op.locator(f"#incident-dispatches tr[data-dispatch-id='{pln.pk}']")).to_have_attribute("data-status", "cancelled")
+    assert Dispatch.objects.get(pk=pln.pk).reason == "listrik sudah dipadamkan warga"
