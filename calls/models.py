@@ -63,6 +63,9 @@ class Call(models.Model):
     answered_at = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)
     classified_at = models.DateTimeField(null=True, blank=True)
+    # The operator's last edit of the call, or its take-over: while a call is handled, the last sign
+    # that someone is at work on it (null: none since it was answered). See `last_touched_at`.
+    touched_at = models.DateTimeField(null=True, blank=True)
     classified_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="calls_classified")
     call_type = models.CharField(max_length=16, choices=CallType.choices, blank=True)
     incident = models.ForeignKey(Incident, null=True, blank=True, on_delete=models.PROTECT, related_name="calls")
@@ -128,6 +131,12 @@ class Call(models.Model):
     @property
     def caller_number(self) -> str | None:
         return self.caller.number if self.caller_id else None
+
+    @property
+    def last_touched_at(self):
+        """Since when nobody changed the call: its last edit or take-over, else its answer, else its arrival.
+        A colleague's call quiet for CALL_TAKE_OVER_AFTER_SECONDS is offered for taking over."""
+        return self.touched_at or self.answered_at or self.received_at
 
 
 class CallTransition(Transition):

@@ -96,12 +96,15 @@ class CallSerializer(serializers.ModelSerializer):
     location = serializers.DictField(read_only=True)
     incident = IncidentBriefSerializer(read_only=True, allow_null=True)
     caller = serializers.DictField(read_only=True, allow_null=True, help_text="The caller's history")
+    touched_at = serializers.DateTimeField(
+        read_only=True, help_text="The operator's last edit or take-over, else the answer, else the arrival"
+    )
 
     class Meta:
         model = Call
         fields = [
             "id", "caller_number", "caller_number_raw", "number_invalid", "channel", "status", "operator",
-            "received_at", "answered_at", "ended_at", "classified_at", "call_type", "notes", "location",
+            "received_at", "answered_at", "ended_at", "classified_at", "touched_at", "call_type", "notes", "location",
             "outside_city", "caller_blocked", "external_id", "pbx_call_id", "incident", "caller", "version",
         ]
 
@@ -135,6 +138,7 @@ def call_representation(call: Call, history: CallerHistory | None) -> dict:
         "answered_at": _time(call.answered_at),
         "ended_at": _time(call.ended_at),
         "classified_at": _time(call.classified_at),
+        "touched_at": _time(call.last_touched_at),
         "call_type": call.call_type,
         "notes": call.notes,
         "location": {

@@ -43,6 +43,7 @@ def call_event_data(call: Call) -> dict[str, Any]:
         "incident_id": call.incident_id,
         "operator": call.operator.get_username() if call.operator_id else None,
         "received_at": call.received_at.isoformat(),
+        "touched_at": call.last_touched_at.isoformat(),
         "caller_blocked": call.caller_blocked,
         "version": call.version,
     }
@@ -228,7 +229,8 @@ def call_update(*, call_id: int, user, notes: str | None = None, location: Locat
         if not changed:
             return call
         call.version += 1
-        call.save(update_fields=[*changed, "version"])
+        call.touched_at = timezone.now()
+        call.save(update_fields=[*changed, "touched_at", "version"])
         audit("call.update", user=user, obj=call, detail={"fields": changed})
         events.emit(events.CALL_UPDATED, call_event_data(call))
         amend_if_signed_off(call=call, user=user, action="call.update", detail={"fields": changed, "notes": call.notes})
@@ -253,7 +255,8 @@ def call_take_over(*, call_id: int, user, from_operator: str | None = None) -> C
             raise Conflict(_("Panggilan sudah diambil alih oleh %(who)s.") % {"who": previous})
         call.operator = user
         call.version += 1
-        call.save(update_fields=["operator", "version"])
+        call.touched_at = timezone.now()
+        call.save(update_fields=["operator", "touched_at", "version"])
         _record_transition(call, by=user, from_status=call.status, to_status=call.status, reason=f"taken over from {previous}")
         audit("call.take_over", user=user, obj=call, detail={"from": previous})
         events.emit(events.CALL_UPDATED, call_event_data(call))

@@ -290,8 +290,9 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "112@bengkulukota.go.id")
 
 # Call intake limits.
 CALL_NOTES_MAX_LENGTH = 4000
-# A colleague's call still being handled after this long was most likely left (a crashed browser, a
-# break, the end of a shift): the call desk offers it to be taken over.
+# A colleague's call being handled that nobody has changed for this long (no edit of its notes or
+# place, no take-over; counted from its answer before the first) was most likely left (a crashed
+# browser, a break, the end of a shift): the call desk offers it to be taken over.
 CALL_TAKE_OVER_AFTER_SECONDS = env_int("CALL_TAKE_OVER_AFTER_SECONDS", 600)
 
 LOGGING = {

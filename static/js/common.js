@@ -148,8 +148,11 @@
   function tickTimers() {
     document.querySelectorAll("[data-since]").forEach(function (el) {
       el.textContent = since(el.dataset.since);
-      // data-late-after="S": marked late once S seconds have passed.
-      if (el.dataset.lateAfter) el.classList.toggle("late", Date.now() - Date.parse(el.dataset.since) >= parseInt(el.dataset.lateAfter, 10) * 1000);
+      // data-late-after="S": marked late once S seconds have passed since data-late-from (else data-since).
+      if (el.dataset.lateAfter) {
+        const from = Date.parse(el.dataset.lateFrom || el.dataset.since);
+        el.classList.toggle("late", Date.now() - from >= parseInt(el.dataset.lateAfter, 10) * 1000);
+      }
     });
   }
   // Draw part of a page again from the server's HTML without losing what is being typed there:

@@ -440,7 +440,7 @@
   }
 
   // --- Calls left unfinished: this operator's own (the page was reloaded or closed mid-call, another
-  // tab or machine), resumed with one click; and a colleague's still handled after
+  // tab or machine), resumed with one click; and a colleague's that nobody has changed for
   // data-take-over-after seconds (a crashed browser, a break, the end of a shift), taken over.
   const unfinished = $("unfinished");
   const unfinishedRows = new Map();
@@ -454,7 +454,8 @@
 
   function offered(call) {
     if (call.status !== "active" || (state.call && state.call.id === call.id)) return false;
-    return call.operator === me || Date.now() - Date.parse(call.received_at) >= takeOverAfterMs;
+    // A colleague's: once nobody has changed it for that long (an operator still typing keeps it).
+    return call.operator === me || Date.now() - Date.parse(call.touched_at || call.received_at) >= takeOverAfterMs;
   }
 
   // Drawn afresh from the newest state of the call (its operator may have changed).

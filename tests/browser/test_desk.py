@@ -258,19 +258,25 @@ def test_a_colleagues_call_left_for_long_is_taken_over_and_leaves_their_desk(ref
     left_desk.fill("#notes", "pohon tumbang menimpa rumah")
     call = Call.objects.get(caller__number="+6281270001357")
     expect(left_desk.locator("#form-status")).to_contain_text("Tersimpan")
-    # Handled for 20 minutes now; a colleague's call of a minute ago is not offered.
-    Call.objects.filter(pk=call.pk).update(received_at=timezone.now() - timedelta(minutes=20))
+    # Nobody has changed it for 20 minutes now. Not offered: a colleague's call of a minute ago, nor
+    # one 20 minutes long whose operator typed a minute ago (still at work on it).
+    long_ago = timezone.now() - timedelta(minutes=20)
+    Call.objects.filter(pk=call.pk).update(received_at=long_ago, answered_at=long_ago, touched_at=long_ago)
     fresh = call_intake(operator=call.operator, caller_number="0812 7000 1358").call
+    typing = call_intake(operator=call.operator, caller_number="0812 7000 1359").call
+    Call.objects.filter(pk=typing.pk).update(received_at=long_ago, answered_at=long_ago, touched_at=timezone.now() - timedelta(minutes=1))
     desk = login("op_taker", PASSWORD)
     row = desk.locator(f"#unfinished-list li[data-call-id='{call.pk}']")
     expect(row).to_contain_text("op_left")
     expect(row.locator("[data-resume]")).to_be_hidden()
     expect(desk.locator(f"#unfinished-list li[data-call-id='{fresh.pk}']")).to_have_count(0)
-    # The operators' board marks the call handled for long, not the fresh one.
+    expect(desk.locator(f"#unfinished-list li[data-call-id='{typing.pk}']")).to_have_count(0)
+    # The operators' board marks the call left alone for long, not the fresh one nor the one being typed.
     board = desk.context.new_page()
     board.goto(f"{asgi_server}/board/")
     expect(board.locator(f"tr[data-call-id='{call.pk}'] td.timer")).to_have_class("timer late")
     expect(board.locator(f"tr[data-call-id='{fresh.pk}'] td.timer")).to_have_class("timer")
+    expect(board.locator(f"tr[data-call-id='{typing.pk}'] td.timer")).to_have_class("timer")
     board.close()
 
     row.locator("[data-take-over]").click()

@@ -119,3 +119,33 @@ def test_of_two_colleagues_taking_over_the_same_call_the_second_is_told_who_has_
         call_take_over(call_id=call.pk, user=second, from_operator="op_gone")
     call.refresh_from_db()
     assert call.operator == operator
+
+
+def test_a_call_is_touched_by_an_edit_or_a_take_over_and_not_by_an_edit_that_changes_nothing(operator, make_user):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from calls.services import call_update
+
+    colleague = make_user("operator", username="op_touch")
+    call, _ = call_create(operator=colleague, caller_number="081234560014", notes="ada asap")
+    # Never changed: since its answer (a desk's call is answered as it is recorded).
+    assert call.touched_at is None and call.last_touched_at == call.answered_at
+    event = Event.objects.filter(type="call.created", data__id=call.pk).get()
+    assert event.data["touched_at"] == call.answered_at.isoformat()
+
+    long_ago = timezone.now() - timedelta(minutes=20)
+    Call.objects.filter(pk=call.pk).update(received_at=long_ago, answered_at=long_ago)
+    before = timezone.now()
+    call_update(call_id=call.pk, user=colleague, notes="ada asap tebal")
+    edited = Call.objects.get(pk=call.pk)
+    assert edited.touched_at >= before and edited.last_touched_at == edited.touched_at
+    assert Event.objects.filter(type="call.updated", data__id=call.pk).latest("seq").data["touched_at"] == edited.touched_at.isoformat()
+
+    Call.objects.filter(pk=call.pk).update(touched_at=long_ago)
+    call_update(call_id=call.pk, user=colleague, notes="ada asap tebal")  # the same notes: nothing changes
+    assert Call.objects.get(pk=call.pk).touched_at == long_ago
+
+    call_take_over(call_id=call.pk, user=operator)
+    assert Call.objects.get(pk=call.pk).touched_at > long_ago
