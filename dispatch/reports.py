@@ -365,7 +365,6 @@ def call_timeline(call: Call) -> dict:
             rows.append({"at": t.at, "what": _("Kejadian"), "subject": f"#{call.incident_id}", "from": t.from_label, "to": t.to_label, "by": t.by, "reason": t.reason_text})
         for t in DispatchTransition.objects.filter(dispatch__incident_id=call.incident_id).select_related("by", "dispatch__agency"):
             rows.append({"at": t.at, "what": _("Pengiriman"), "subject": t.dispatch.agency.code, "from": t.from_label, "to": t.to_label, "by": t.by, "reason": t.reason_text})
-    if call.incident_id:
         for n in IncidentNote.objects.filter(incident_id=call.incident_id).select_related("by"):
             rows.append({"at": n.at, "what": _("Catatan untuk instansi"), "subject": f"#{call.incident_id}", "from": "", "to": "", "by": n.by, "reason": n.text})
     rows.sort(key=lambda r: r["at"])

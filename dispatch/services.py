@@ -96,13 +96,25 @@ def incident_open(*, call, incident_type: IncidentType, user) -> Incident:
     return incident
 
 
-def incident_attach_call(*, incident_id: int, call, user) -> Incident:
-    """Link a call to an open incident as another call about it."""
+def _lock_open_incident(incident_id: int, *, closed: str, missing: str | None = None, field: str | None = None) -> Incident:
+    """The incident, locked until the transaction ends. InvalidInput (`missing`, on `field`) if there is
+    none; Conflict (`closed`, which says what to do instead) if it is closed."""
     incident = Incident.objects.select_for_update(of=("self",)).select_related("incident_type", "kelurahan").filter(pk=incident_id).first()
     if incident is None:
-        raise InvalidInput(_("Kejadian #%(id)s tidak ditemukan.") % {"id": incident_id}, field="duplicate_of")
+        raise InvalidInput(missing or _("Kejadian tidak ditemukan."), field=field)
     if incident.status == Incident.Status.CLOSED:
-        raise Conflict(_("Kejadian #%(id)s sudah ditutup; buka kembali atau buat kejadian baru.") % {"id": incident_id})
+        raise Conflict(closed)
+    return incident
+
+
+def incident_attach_call(*, incident_id: int, call, user) -> Incident:
+    """Link a call to an open incident as another call about it."""
+    incident = _lock_open_incident(
+        incident_id,
+        closed=_("Kejadian #%(id)s sudah ditutup; buka kembali atau buat kejadian baru.") % {"id": incident_id},
+        missing=_("Kejadian #%(id)s tidak ditemukan.") % {"id": incident_id},
+        field="duplicate_of",
+    )
     placed_now = incident.lat is None and call.lat is not None
     if placed_now:
         incident.lat, incident.lon = call.lat, call.lon
@@ -160,11 +172,7 @@ def incident_dispatch(*, incident_id: int, user, agency_codes: list[str] | None 
     never dispatched twice.
     """
     with events.atomic():
-        incident = Incident.objects.select_for_update(of=("self",)).select_related("incident_type", "kelurahan").filter(pk=incident_id).first()
-        if incident is None:
-            raise InvalidInput(_("Kejadian tidak ditemukan."))
-        if incident.status == Incident.Status.CLOSED:
-            raise Conflict(_("Kejadian sudah ditutup."))
+        incident = _lock_open_incident(incident_id, closed=_("Kejadian sudah ditutup."))
         codes = agency_codes if agency_codes else suggested_agencies(incident)[:1]
         if not codes:
             raise InvalidInput(_("Tidak ada instansi yang dipilih dan aturan rute tidak ada."), field="agencies")
@@ -313,11 +321,7 @@ def incident_relocate(*, incident_id: int, user, location: Location) -> Incident
     if not (fields.get("address") or fields.get("kelurahan") or fields.get("lat") is not None):
         raise InvalidInput(_("Isi titik di peta, kelurahan, atau alamat/patokan."), field="location")
     with events.atomic():
-        incident = Incident.objects.select_for_update(of=("self",)).select_related("incident_type", "kelurahan").filter(pk=incident_id).first()
-        if incident is None:
-            raise InvalidInput(_("Kejadian tidak ditemukan."))
-        if incident.status == Incident.Status.CLOSED:
-            raise Conflict(_("Kejadian sudah ditutup; buka kembali untuk mengubah lokasinya."))
+        incident = _lock_open_incident(incident_id, closed=_("Kejadian sudah ditutup; buka kembali untuk mengubah lokasinya."))
         before = _place(incident)
         incident.lat, incident.lon = fields.get("lat"), fields.get("lon")
         incident.address, incident.kelurahan = fields["address"], fields["kelurahan"]
@@ -346,11 +350,7 @@ def incident_add_note(*, incident_id: int, user, text: str) -> IncidentNote:
     if len(text) > IncidentNote.TEXT_MAX_LENGTH:
         raise InvalidInput(_("Catatan terlalu panjang (maksimal %(n)d karakter).") % {"n": IncidentNote.TEXT_MAX_LENGTH}, field="text")
     with events.atomic():
-        incident = Incident.objects.select_for_update(of=("self",)).select_related("incident_type", "kelurahan").filter(pk=incident_id).first()
-        if incident is None:
-            raise InvalidInput(_("Kejadian tidak ditemukan."))
-        if incident.status == Incident.Status.CLOSED:
-            raise Conflict(_("Kejadian sudah ditutup; buka kembali untuk menambah catatan."))
+        incident = _lock_open_incident(incident_id, closed=_("Kejadian sudah ditutup; buka kembali untuk menambah catatan."))
         note = IncidentNote.objects.create(incident=incident, at=timezone.now(), by=user, text=text)
         incident.version += 1
         incident.save(update_fields=["version"])

@@ -88,7 +88,7 @@ def _board_context() -> dict:
     return {
         "calls": list(open_calls()[:100]),
         "incidents": list(open_incidents()[:100]),
-        # A call handled this long is marked: it was most likely left, and can be taken over at the desk.
+        # A call nobody has changed for this long is marked: it was most likely left, and can be taken over at the desk.
         "take_over_after": settings.CALL_TAKE_OVER_AFTER_SECONDS,
         "take_over_minutes": settings.CALL_TAKE_OVER_AFTER_SECONDS // 60,
     }

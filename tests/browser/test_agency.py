@@ -15,14 +15,20 @@ from tests.factories import PASSWORD
 pytestmark = [pytest.mark.browser, pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
 
+
+def _fire_sent_to_damkar(make_user, operator_name: str, staff_name: str, number: str, notes: str):
+    """An operator and a Damkar staff member; a fire the operator recorded and sent to Damkar: (call, dispatch)."""
+    operator = make_user("operator", username=operator_name)
+    make_user("agency", agency="DAMKAR", username=staff_name)
+    call, _ = call_services.call_create(operator=operator, caller_number=number, notes=notes)
+    call = call_services.call_classify(call_id=call.pk, user=operator, call_type="emergency", incident_type="kebakaran_bangunan")
+    [dispatch] = dispatch_services.incident_dispatch(incident_id=call.incident_id, user=operator, agency_codes=["DAMKAR"])
+    return call, dispatch
+
 def test_an_acknowledgement_whose_answer_was_lost_and_a_report_met_by_a_503_are_sent_again_and_recorded_once(
     ref, make_user, login, asgi_server
 ):
-    operator = make_user("operator", username="op_agency_retry")
-    make_user("agency", agency="DAMKAR", username="damkar_retry")
-    call, _ = call_services.call_create(operator=operator, caller_number="081234567555", notes="kebakaran gudang")
-    call = call_services.call_classify(call_id=call.pk, user=operator, call_type="emergency", incident_type="kebakaran_bangunan")
-    [dispatch] = dispatch_services.incident_dispatch(incident_id=call.incident_id, user=operator, agency_codes=["DAMKAR"])
+    _, dispatch = _fire_sent_to_damkar(make_user, "op_agency_retry", "damkar_retry", "081234567555", "kebakaran gudang")
 
     page = login("damkar_retry", PASSWORD)
     card = page.locator(f"article[data-dispatch-id='{dispatch.pk}']")
@@ -45,11 +51,7 @@ def test_an_acknowledgement_whose_answer_was_lost_and_a_report_met_by_a_503_are_
 
 
 def test_a_note_from_the_incident_page_reaches_the_agency_console_live_and_what_staff_type_stays(ref, make_user, login, asgi_server):
-    operator = make_user("operator", username="op_note")
-    make_user("agency", agency="DAMKAR", username="damkar_note")
-    call, _ = call_services.call_create(operator=operator, caller_number="081234567556", notes="kebakaran rumah")
-    call = call_services.call_classify(call_id=call.pk, user=operator, call_type="emergency", incident_type="kebakaran_bangunan")
-    [dispatch] = dispatch_services.incident_dispatch(incident_id=call.incident_id, user=operator, agency_codes=["DAMKAR"])
+    call, dispatch = _fire_sent_to_damkar(make_user, "op_note", "damkar_note", "081234567556", "kebakaran rumah")
 
     console = login("damkar_note", PASSWORD)
     wait_js(console, "window.Live && window.Live.connected && window.Live.lastSeq !== null")
