@@ -338,8 +338,8 @@ class _RedisPublisher:
     # Events per pipeline at most: a burst is sent in slices, so no frame waits for a huge write.
     BATCH_MAX = 64
 
-    def __init__(self, url: str) -> None:
-        self.url = url
+    def __init__(self, url) -> None:
+        self.url = url  # a Redis URL, or a connections.SentinelRedis
         self.queue: queue.SimpleQueue = queue.SimpleQueue()
         self.lock = threading.Lock()
         self.thread: threading.Thread | None = None
@@ -381,9 +381,12 @@ class _RedisPublisher:
             import redis
 
             if self.client is None:
-                self.client = redis.Redis.from_url(
-                    self.url, socket_timeout=BROADCAST_TIMEOUT_SECONDS, socket_connect_timeout=BROADCAST_TIMEOUT_SECONDS
-                )
+                if isinstance(self.url, str):
+                    self.client = redis.Redis.from_url(
+                        self.url, socket_timeout=BROADCAST_TIMEOUT_SECONDS, socket_connect_timeout=BROADCAST_TIMEOUT_SECONDS
+                    )
+                else:  # through Sentinel: a failed publish asks the Sentinels for the master again
+                    self.client = self.url.client()
             layer = get_channel_layer()
             pipe = self.client.pipeline(transaction=False)
             for prefix, envelope, _queued_at in batch:
@@ -411,16 +414,22 @@ def _publisher_for(url: str) -> _RedisPublisher:
         return _publishers[url]
 
 
-def _single_redis_pubsub() -> tuple[str, str] | None:
-    """(url, prefix) when the layer is channels-redis pub/sub on one Redis, else None."""
+def _single_redis_pubsub():
+    """(url or Sentinel description, prefix) when the layer is channels-redis pub/sub on one Redis
+    (one server, or one master behind Sentinel), else None."""
     config = settings.CHANNEL_LAYERS.get("default", {})
     if config.get("BACKEND") != "channels_redis.pubsub.RedisPubSubChannelLayer":
         return None
     options = config.get("CONFIG", {})
     hosts = options.get("hosts") or []
-    if len(hosts) != 1 or not isinstance(hosts[0], str) or options.get("symmetric_encryption_keys"):
+    if len(hosts) != 1 or options.get("symmetric_encryption_keys"):
         return None
-    return hosts[0], options.get("prefix", "asgi")
+    if isinstance(hosts[0], str):
+        return hosts[0], options.get("prefix", "asgi")
+    sentinel = getattr(settings, "REDIS_SENTINEL", None)
+    if sentinel is None or not isinstance(hosts[0], dict) or hosts[0].get("master_name") != sentinel.master:
+        return None
+    return sentinel, options.get("prefix", "asgi")
 
 
 def publish_after_commit(envelope: Envelope) -> None:

@@ -12,8 +12,9 @@ import os
 from datetime import timedelta
 from pathlib import Path
 
-import dj_database_url
 from django.utils.translation import gettext_lazy as _
+
+from dispatch.connections import celery_broker, channel_layer_host, database_from_url, sentinels_from_env
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DOMAIN_DATA_DIR = BASE_DIR / "dispatch" / "data"
@@ -113,13 +114,8 @@ TEMPLATES = [
 # Database: PostgreSQL through psycopg 3 when DATABASE_URL is set, else SQLite.
 DATABASE_URL = env_str("DATABASE_URL")
 if DATABASE_URL:
-    DATABASES = {
-        "default": dj_database_url.parse(
-            DATABASE_URL,
-            conn_max_age=env_int("DB_CONN_MAX_AGE", 60),
-            conn_health_checks=True,
-        )
-    }
+    # Several hosts (a primary and its standbys) are kept as libpq lists: dispatch/connections.py.
+    DATABASES = {"default": database_from_url(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60))}
     DATABASES["default"].setdefault("OPTIONS", {})
     DATABASES["default"]["OPTIONS"].setdefault("connect_timeout", env_int("DB_CONNECT_TIMEOUT", 3))
     if env_str("DB_SESSION_OPTIONS"):
@@ -158,15 +154,21 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 WEB_OTHER_REQUESTS = env_int("WEB_OTHER_REQUESTS", 2)
 
 # Redis: channel layer and Celery broker. Embedded default: in memory, in process.
+# One server (REDIS_URL), or the master that Sentinel names (REDIS_SENTINELS "host:port,...",
+# REDIS_SENTINEL_MASTER, REDIS_DB): channel layer, Celery and the event publisher follow a failover.
 REDIS_URL = env_str("REDIS_URL")
-if REDIS_URL:
+REDIS_SENTINELS = env_str("REDIS_SENTINELS")
+REDIS_SENTINEL_MASTER = env_str("REDIS_SENTINEL_MASTER")
+REDIS_SENTINEL = sentinels_from_env(REDIS_SENTINELS, REDIS_SENTINEL_MASTER, db=env_int("REDIS_DB", 0))
+USING_REDIS = bool(REDIS_URL or REDIS_SENTINEL)
+if USING_REDIS:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "prefix": env_str("CHANNEL_PREFIX", "d112")},
+            "CONFIG": {"hosts": [channel_layer_host(REDIS_URL, REDIS_SENTINEL)], "prefix": env_str("CHANNEL_PREFIX", "d112")},
         }
     }
-    CELERY_BROKER_URL = REDIS_URL
+    CELERY_BROKER_URL, _broker_options = celery_broker(REDIS_URL, REDIS_SENTINEL)
     CELERY_TASK_ALWAYS_EAGER = False
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
@@ -186,7 +188,8 @@ CELERY_TASK_SOFT_TIME_LIMIT = 45
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # A publish to a dead or hung broker gives up within about a second instead of waiting (forever,
 # on a hung connection, by default): what the task would do is already a row the sweep picks up.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 300, "socket_timeout": 1, "socket_connect_timeout": 1}
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 300, "socket_timeout": 1, "socket_connect_timeout": 1,
+                                   **(_broker_options if USING_REDIS else {})}
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 0}
 # Sweep period for escalations, notifications, the daily digest and other timers that must not be lost.
 SWEEP_SECONDS = env_int("SWEEP_SECONDS", 5)

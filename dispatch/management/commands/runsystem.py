@@ -28,7 +28,7 @@ class Command(BaseCommand):
     def handle(self, *args, host, port, workers, web_only, **options):
         python = sys.executable
         env = dict(os.environ)
-        with_redis = bool(settings.REDIS_URL)
+        with_redis = settings.USING_REDIS
         if not with_redis:
             env["EMBEDDED_SCHEDULER"] = "1"
             workers = 1  # the in-memory channel layer lives in one process
