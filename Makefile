@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
 
-.PHONY: run test test-faults bench audit install install-test migrate seed clean
+.PHONY: run test test-faults test-ha bench audit install install-test migrate seed clean
 
 $(VENV)/bin/python:
 	$(PYTHON_SYSTEM) -m venv $(VENV)
@@ -46,6 +46,10 @@ test-faults: install-test
 audit: install-test
 	$(PY) .ci/pip_audit_report.py
 	$(VENV)/bin/bandit -c bandit.yaml -ll -r . -q
+
+# The high-availability layout in network namespaces, its machines killed under load (root; bench/ha.py).
+test-ha: install-test
+	$(PY) bench/ha.py
 
 bench: install-test
 	$(PY) bench/run.py

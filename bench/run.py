@@ -24,7 +24,7 @@ import common  # noqa: E402
 
 # Order matters a little: cheap, CPU-only figures first. Unknown scripts run after these.
 ORDER = ["triage_accuracy", "ingest", "dispatch_latency", "live_fanout", "surge", "reports", "ringing"]
-NOT_BENCHMARKS = {"run", "common", "surge_traffic"}  # surge_traffic: the surge benchmark's load generator
+NOT_BENCHMARKS = {"run", "common", "surge_traffic", "ha", "ha_cluster"}  # surge_traffic: the surge benchmark's load generator; ha: `make test-ha`
 TIMEOUTS = {"ingest": 210, "surge": 420, "live_fanout": 220, "reports": 200}  # seconds, full run
 QUICK_TIMEOUTS = {"ingest": 40, "surge": 40}
 DEFAULT_TIMEOUT, DEFAULT_QUICK_TIMEOUT = 90, 25

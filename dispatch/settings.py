@@ -191,6 +191,12 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 300, "socket_timeout": 1, "socket_connect_timeout": 1,
                                    **(_broker_options if USING_REDIS else {})}
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 0}
+# Beat makes a new broker connection after a send fails (a Redis failover): dispatch/beat.py.
+CELERY_BEAT_SCHEDULER = "dispatch.beat:ReconnectingScheduler"
+# Through Sentinel, each publish opens its own broker connection: a pooled one could still point at the
+# master that just died, and without a retry (above) kombu would keep using its closed channel.
+if REDIS_SENTINEL is not None:
+    CELERY_BROKER_POOL_LIMIT = 0
 # Sweep period for escalations, notifications, the daily digest and other timers that must not be lost.
 SWEEP_SECONDS = env_int("SWEEP_SECONDS", 5)
 CELERY_BEAT_SCHEDULE = {
