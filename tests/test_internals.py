@@ -23,6 +23,7 @@ CHECKED_VERSIONS = {
     "djangorestframework": "3.18.3",
     "psycopg": "3.3.9",
     "asgiref": "3.13.0",
+    "celery": "5.7.0",
 }
 
 
