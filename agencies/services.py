@@ -69,3 +69,24 @@ def routing_rule_update(*, incident_type_code: str, primary_agency_code: str, su
         after = {"primary": primary_agency_code, "supporting": sorted(codes)}
         audit("routing.update", user=user, obj=rule, detail={"incident_type": itype.code, "before": before, "after": after})
     return rule
+
+
+def routing_rules_update(*, changes: dict[str, tuple[str, list[str]]], user) -> list[str]:
+    """Several incident types' routing at once (the routing matrix): all saved or none, each change
+    audited as `routing_rule_update` audits it. `changes`: {incident type code: (primary, supporting)}.
+    Returns the codes whose rule actually changed."""
+    from agencies.models import RoutingRule
+
+    changed = []
+    with transaction.atomic():
+        current = {
+            rule.incident_type.code: (rule.primary_agency.code, sorted(a.code for a in rule.supporting_agencies.all()))
+            for rule in RoutingRule.objects.select_related("incident_type", "primary_agency").prefetch_related("supporting_agencies")
+        }
+        for code, (primary, supporting) in changes.items():
+            wanted = (primary, sorted(dict.fromkeys(c for c in supporting if c and c != primary)))
+            if current.get(code) == wanted:
+                continue
+            routing_rule_update(incident_type_code=code, primary_agency_code=primary, supporting_codes=supporting, user=user)
+            changed.append(code)
+    return changed

@@ -68,6 +68,8 @@ def routing_rules(request):
     from dispatch.errors import ServiceError
 
     _require_supervisor(request)
+    if request.method == "POST" and request.POST.get("matrix"):
+        return _routing_matrix_save(request)
     if request.method == "POST":
         code = request.POST.get("incident_type", "")
         try:
@@ -93,4 +95,33 @@ def routing_rules(request):
                 "supporting": {a.code for a in rule.supporting_agencies.all()} if rule else set(),
             }
         )
-    return render(request, "agencies/routing.html", {"rows": rows, "agencies": list(Agency.objects.filter(active=True))})
+    agencies = list(Agency.objects.filter(active=True))
+    for row in rows:
+        row["cells"] = [{"agency": a, "primary": a.code == row["primary"], "supporting": a.code in row["supporting"]} for a in agencies]
+    return render(request, "agencies/routing.html", {"rows": rows, "agencies": agencies})
+
+
+def _routing_matrix_save(request):
+    """The matrix posts every row: `primary:<type>` (one agency) and `supporting:<type>` (any number)."""
+    from django.contrib import messages
+    from django.shortcuts import redirect
+
+    from agencies.models import IncidentType
+    from agencies.services import routing_rules_update
+    from dispatch.errors import ServiceError
+
+    changes = {}
+    for code in IncidentType.objects.values_list("code", flat=True):
+        primary = request.POST.get(f"primary:{code}", "")
+        if primary:
+            changes[code] = (primary, request.POST.getlist(f"supporting:{code}"))
+    try:
+        changed = routing_rules_update(changes=changes, user=request.user)
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+    else:
+        if changed:
+            messages.success(request, _("Aturan rute disimpan untuk %(count)s jenis kejadian.") % {"count": len(changed)})
+        else:
+            messages.info(request, _("Tidak ada perubahan."))
+    return redirect(request.path)
