@@ -766,12 +766,15 @@ URGENCY_LEXICON: list[tuple[str, float]] = [
     ("hampir|nyaris|takut", 0.4),
 ]
 
+# Lexicon evidence of a hazard from which a note cannot be a ghost call (the
+# ghost notes of the dev set stay below 1.4).
+GHOST_MAX_EVIDENCE = 2.0
 # How many incident types the suggestion offers to choose from.
 CANDIDATES = 3
 # Confidence ("an emergency of this type") from which the desk fills in the
 # incident type by itself; below it the operator picks one of the candidates.
 # Measured on the dev notes by `bench/triage_accuracy.py` (see docs/triage.md).
-PREFILL_THRESHOLD = 0.35
+PREFILL_THRESHOLD = 0.3
 # A second hazard in the same note (injured people at a collision) adds its
 # lead agency when its own lexicon evidence reaches this score and this share
 # of the main type's; at most SECONDARY_MAX such types.
@@ -1366,6 +1369,11 @@ class Suggester:
                 logits[call_type] = scale * math.log1p(evidence.cues.get(call_type, 0.0))
         if evidence.empty and "ghost" in logits:
             logits["ghost"] += self.EMPTY_NOTE_GHOST
+        if strength >= GHOST_MAX_EVIDENCE and "ghost" in logits:
+            # A note that tells of a hazard in this much detail was not a silent line: "ga bisa
+            # ngomong" is then a symptom, not a caller who said nothing. Dismissing an emergency
+            # as a ghost call costs far more than the reverse.
+            logits["ghost"] = -math.inf
         for label, value in evidence.neighbour_calls.items():
             if label in logits:
                 logits[label] += self.NEIGHBOUR_CALL_WEIGHT * value
