@@ -149,7 +149,15 @@ def held_out(dev: Sequence[Note], notes: Sequence[Note], taxonomy: dict) -> list
     return [(n, suggester.suggest(n.text)) for n in notes]
 
 
-def cross_validate(notes: Sequence[Note], taxonomy: dict, folds: int) -> tuple[Scores, list[float], list]:
+def cross_validate(notes: Sequence[Note], taxonomy: dict, folds: int) -> tuple[Scores, list[float]]:
+    pairs, timings = cross_validated_pairs(notes, taxonomy, folds)
+    return score(pairs), timings
+
+
+def cross_validated_pairs(
+    notes: Sequence[Note], taxonomy: dict, folds: int
+) -> tuple[list[tuple[Note, Suggestion]], list[float]]:
+    """Each note with the suggestion of a suggester that learned from the other folds, and the times taken."""
     pairs: list[tuple[Note, Suggestion]] = []
     timings: list[float] = []
     for fold in stratified_folds(notes, folds):
@@ -160,7 +168,7 @@ def cross_validate(notes: Sequence[Note], taxonomy: dict, folds: int) -> tuple[S
             suggestion = suggester.suggest(notes[i].text)
             timings.append((time.perf_counter() - started) * 1000)
             pairs.append((notes[i], suggestion))
-    return score(pairs), timings, pairs
+    return pairs, timings
 
 
 def lexicon_only(notes: Sequence[Note], taxonomy: dict) -> Scores:
@@ -204,7 +212,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     notes = load_notes(args.file)
     taxonomy = load_taxonomy()
-    cv, cv_timings, cv_pairs = cross_validate(notes, taxonomy, args.folds)
+    cv_pairs, cv_timings = cross_validated_pairs(notes, taxonomy, args.folds)
+    cv = score(cv_pairs)
     lexicon = lexicon_only(notes, taxonomy)
     build_ms, scale_timings = timing_at_scale(notes, taxonomy)
     curve = prefill_curve(cv_pairs)
