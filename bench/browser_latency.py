@@ -16,7 +16,7 @@ demo accounts (`staf_damkar`, `operator`) and `bench_desk_N` operators it create
 call is hung up afterwards, so the desks' queues stay short.
 
     DATABASE_URL=postgres://... REDIS_URL=redis://... python bench/browser_latency.py
-        [--desks 20] [--rings 30] [--acks 20] [--workers 2] [--quick] [--json OUT]
+        [--desks 20] [--rings 20] [--acks 10] [--workers 2] [--quick] [--json OUT]
 """
 
 from __future__ import annotations
@@ -64,7 +64,7 @@ OBSERVER = """([selector, key]) => {
 
 
 def prepare_accounts(desks: int) -> tuple[list[str], str]:
-    """`bench_desk_N` operators with the demo password, and the PBX token (idempotent)."""
+    """`bench_desk_N` operators, and the PBX token (idempotent)."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dispatch.settings")
     import django
 
@@ -90,6 +90,23 @@ def prepare_accounts(desks: int) -> tuple[list[str], str]:
     return names, Token.objects.get_or_create(user=pbx)[0].key
 
 
+def session_cookie(username: str) -> dict:
+    """A logged-in session for the user, made as the login view makes one (without hashing a
+    password 20 times over on a machine the measurement shares)."""
+    from importlib import import_module
+
+    from django.conf import settings
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
+
+    user = get_user_model().objects.get(username=username)
+    session = import_module(settings.SESSION_ENGINE).SessionStore()
+    session[SESSION_KEY] = str(user.pk)
+    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    session.create()
+    return {"name": settings.SESSION_COOKIE_NAME, "value": session.session_key, "domain": "127.0.0.1", "path": "/"}
+
+
 def api(base: str, token: str, method: str, path: str, body: dict | None = None) -> dict:
     request = urllib.request.Request(
         base + path, method=method, data=json.dumps(body).encode() if body is not None else None,
@@ -99,15 +116,13 @@ def api(base: str, token: str, method: str, path: str, body: dict | None = None)
         return json.loads(response.read() or b"{}")
 
 
+COOKIES: dict[str, dict] = {}  # username -> session cookie, made before the browser's event loop runs
+
+
 def login(browser, base: str, username: str):
     context = browser.new_context(locale="id-ID", timezone_id="Asia/Jakarta", viewport={"width": 1366, "height": 768})
-    page = context.new_page()
-    page.goto(base + "/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", common.DEMO_PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_load_state("networkidle")
-    return page
+    context.add_cookies([COOKIES[username]])
+    return context.new_page()
 
 
 def wait_seen(page, key: str) -> float:
@@ -115,13 +130,19 @@ def wait_seen(page, key: str) -> float:
     return page.evaluate("(id) => window.__seen[id]", key)
 
 
+def progress(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
 def ringing_to_desks(browser, base: str, operators: list[str], pbx_token: str, rings: int) -> list[float]:
     pages = [login(browser, base, name) for name in operators]
+    progress(f"{len(pages)} operators logged in")
     for page in pages:
         page.goto(base + "/desk/")
         page.wait_for_selector("#ringing-list", state="attached")
         page.wait_for_function("() => window.Live && window.Live.connected", timeout=WAIT_MS)
         page.evaluate(OBSERVER, ["#ringing-list li[data-call-id]", "data-call-id"])
+    progress(f"{len(pages)} desks open and live")
     time.sleep(1.0)  # the sockets are open and have had their hello
     latencies: list[float] = []
     for i in range(-WARMUP, rings):
@@ -136,6 +157,8 @@ def ringing_to_desks(browser, base: str, operators: list[str], pbx_token: str, r
         api(base, pbx_token, "POST", "/api/v1/telephony/events/",
             {"event": "hangup", "pbx_call_id": pbx_call_id, "at": datetime.now(UTC).isoformat()})
         time.sleep(0.2)
+        if i % 10 == 9:
+            progress(f"{i + 1} rings")
     for page in pages:
         page.context.close()
     return latencies
@@ -187,8 +210,8 @@ def summary(name: str, values: list[float], goal_p99: float) -> list[dict]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--desks", type=int, default=20)
-    parser.add_argument("--rings", type=int, default=30)
-    parser.add_argument("--acks", type=int, default=20)
+    parser.add_argument("--rings", type=int, default=20)
+    parser.add_argument("--acks", type=int, default=10)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--json")
@@ -201,6 +224,8 @@ def main(argv: list[str] | None = None) -> int:
         common.use_bench_env()
     common.ensure_database()
     operators, pbx_token = prepare_accounts(args.desks)
+    for username in [*operators, "staf_damkar", "operator"]:
+        COOKIES[username] = session_cookie(username)
     from playwright.sync_api import sync_playwright
 
     proc, base = common.start_server(workers=args.workers)
