@@ -40,23 +40,52 @@ class Agency(models.Model):
 
 
 class Station(models.Model):
-    """A post of an agency (a Damkar fire post, a Polsek, a hospital)."""
+    """A post of an agency (a Damkar fire post, a Polsek, a Puskesmas, an office).
+
+    Posts come from public sources (`dispatch/data/stations.json`), none of them official: their
+    positions are `approximate` until an admin checks them. A post whose position no source gives
+    has no point and is never anyone's nearest post.
+    """
 
     agency = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="stations")
     name = models.CharField(max_length=200)
     address = models.CharField(max_length=300, blank=True)
-    lat = models.FloatField()
-    lon = models.FloatField()
+    lat = models.FloatField(null=True, blank=True)
+    lon = models.FloatField(null=True, blank=True)
+    approximate = models.BooleanField(
+        default=False, help_text=_("The position is not checked: a landmark nearby, a kelurahan centre or an unofficial source.")
+    )
+    source = models.TextField(blank=True, help_text=_("Where the post and its position come from."))
+    confidence_note = models.TextField(blank=True, help_text=_("How far the post and its position can be trusted."))
+    external_id = models.CharField(
+        max_length=32, blank=True, default="", help_text=_("The post's id in the reference data (stations.json).")
+    )
+    # What `load_bengkulu` last wrote (name, address, lat, lon, approximate): a row that differs
+    # from it was edited in the product, and the loader leaves it alone.
+    loaded_values = models.JSONField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["agency__code", "name"]
         constraints = [
             # One post name per agency, so the loader can update posts in place.
             models.UniqueConstraint(fields=["agency", "name"], name="agencies_station_unique_name"),
+            # The loader finds a post of the reference data by its id.
+            models.UniqueConstraint(
+                fields=["external_id"], condition=~models.Q(external_id=""), name="agencies_station_unique_external_id"
+            ),
+            # A point has both coordinates or none.
+            models.CheckConstraint(
+                condition=models.Q(lat__isnull=True, lon__isnull=True) | models.Q(lat__isnull=False, lon__isnull=False),
+                name="agencies_station_point_whole",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.agency.code} {self.name}"
+
+    @property
+    def has_point(self) -> bool:
+        return self.lat is not None and self.lon is not None
 
 
 class Membership(models.Model):

@@ -79,12 +79,55 @@ def haversine_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
 
 
 def nearest_station(agency: Agency, lat: float | None, lon: float | None) -> Station | None:
+    """The agency's post nearest the point, among the posts with a position."""
+    found = nearest_post(agency, lat, lon)
+    return found.station if found else None
+
+
+@dataclass(frozen=True)
+class NearestPost:
+    """A post and how far it is from a place; `approximate` when its position is not checked."""
+
+    station: Station
+    distance_m: float
+
+    @property
+    def approximate(self) -> bool:
+        return self.station.approximate
+
+    def as_dict(self) -> dict:
+        return {
+            "id": self.station.pk,
+            "name": self.station.name,
+            "distance_m": round(self.distance_m),
+            "approximate": self.station.approximate,
+        }
+
+
+def nearest_post(agency: Agency, lat: float | None, lon: float | None) -> NearestPost | None:
+    """The agency's post nearest the point, with its distance (posts without a position never count)."""
     if lat is None or lon is None:
         return None
-    stations = list(agency.stations.all())
+    stations = [s for s in agency.stations.all() if s.has_point]
     if not stations:
         return None
-    return min(stations, key=lambda s: haversine_m(lat, lon, s.lat, s.lon))
+    distances = [(haversine_m(lat, lon, s.lat, s.lon), s.pk, s) for s in stations]
+    distance, _, station = min(distances, key=lambda row: row[:2])
+    return NearestPost(station=station, distance_m=distance)
+
+
+def post_of(station: Station | None, lat: float | None, lon: float | None) -> dict | None:
+    """`{"id", "name", "distance_m", "approximate"}` of a chosen post seen from a place (distance null
+    when either has no position), for the agency card; None without a post."""
+    if station is None:
+        return None
+    distance = haversine_m(lat, lon, station.lat, station.lon) if (station.has_point and lat is not None and lon is not None) else None
+    return {
+        "id": station.pk,
+        "name": station.name,
+        "distance_m": round(distance) if distance is not None else None,
+        "approximate": station.approximate,
+    }
 
 
 def kelurahan_options():

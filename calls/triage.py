@@ -39,6 +39,13 @@ class Suggestion:
     primary_agency: str | None
     agencies: list[str]
     confidence: float
+    # The likeliest incident types, best first, each with the confidence of
+    # "an emergency of this type" (at most three); empty when the note carries
+    # no incident content.
+    candidates: tuple[tuple[str, float], ...] = ()
+    # The incident types the agencies come from: the main one, then any other
+    # hazard the note also reports (a collision with injured people).
+    incident_types: tuple[str, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -107,6 +114,20 @@ ABBREVIATIONS: dict[str, str] = {
 }
 
 NEGATORS = frozenset({"tidak", "bukan", "belum", "tanpa", "jangan"})
+# Words that carry no incident content: pleas, urgency, greetings, forms of
+# address and the words of the call itself.  A note made only of these
+# ("tolong cepat", "halo halo", "pak tolong pak") says that someone called,
+# not what happened, so it never yields an incident type.
+CONTENT_FREE_WORDS = frozenset(
+    """
+    tolong bantu bantuin bantuan minta mohon cepat cepetan buruan segera darurat gawat urgent emergency help
+    please sos halo hallo helo hello alo hai hei hey woi oi permisi assalamualaikum salam selamat pagi siang sore
+    malam bapak ibu bu mas mbak bang abang kak kakak dik adik om tante nak saya kami kita kamu anda sini situ
+    operator petugas blank call panggilan telepon menelepon iya ok oke aduh duh astaga astagfirullah allah ayo
+    sekarang dong segerakan harap sekali lekas tunggu dengar tidak jelas
+    """.split()
+)
+
 # Words that make what follows hypothetical ("rawan tabrakan", "takut kesetrum",
 # "hampir roboh"): scoped like negation, since nothing has happened yet.
 HYPOTHETICALS = frozenset({"rawan", "takut", "khawatir", "potensi", "berpotensi", "hampir", "nyaris", "berisiko"})
@@ -645,6 +666,8 @@ EXTRA_INCIDENT_LEXICON: dict[str, list[tuple[str, float]]] = {
 
 CALL_TYPE_LEXICON: dict[str, list[tuple[str, float]]] = {
     "ghost": [
+        ("blank|=blankcall|=miscall|=misscall|=missedcall", 2.0),
+        ("blank|kosong|hening|sunyi call|panggilan|telepon", 1.0),
         ("tidak|tanpa =suara|=bersuara|kedengaran|terdengar|=bicara|=ngomong|=berbicara|=ngobrol", 2.5),
         ("tidak|tanpa =respon|=respons|=jawaban|=tanggapan|=menjawab|=jawab|=dijawab|=nyahut|=menyahut|=merespon", 2.5),
         ("hening|sunyi|senyap|diam|diem|kosong|bisu", 1.8),
@@ -742,6 +765,22 @@ URGENCY_LEXICON: list[tuple[str, float]] = [
     ("minta|kirim|butuh ambulans|damkar|pemadam|polisi|petugas|bantuan|tim|unit|basarnas", 0.8),
     ("hampir|nyaris|takut", 0.4),
 ]
+
+# Lexicon evidence of a hazard from which a note cannot be a ghost call (the
+# ghost notes of the dev set stay below 1.4).
+GHOST_MAX_EVIDENCE = 2.0
+# How many incident types the suggestion offers to choose from.
+CANDIDATES = 3
+# Confidence ("an emergency of this type") from which the desk fills in the
+# incident type by itself; below it the operator picks one of the candidates.
+# Measured on the dev notes by `bench/triage_accuracy.py` (see docs/triage.md).
+PREFILL_THRESHOLD = 0.3
+# A second hazard in the same note (injured people at a collision) adds its
+# lead agency when its own lexicon evidence reaches this score and this share
+# of the main type's; at most SECONDARY_MAX such types.
+SECONDARY_MIN_EVIDENCE = 0.7
+SECONDARY_MIN_SHARE = 0.2
+SECONDARY_MAX = 2
 
 # Incident types whose evidence is often a consequence of another hazard
 # (an injury after a collision, a blocked road after a fallen tree).
@@ -1041,6 +1080,7 @@ class _Evidence:
     neighbour_incidents: dict[str, float] = field(default_factory=dict)
     urgency: float = 0.0
     empty: bool = False
+    content_free: bool = False
 
 
 class Suggester:
@@ -1232,7 +1272,9 @@ class Suggester:
     # -- scoring -------------------------------------------------------------
 
     def _evidence(self, tokens: Sequence[_Token]) -> _Evidence:
-        evidence = _Evidence(empty=not any(t.text not in STOPWORDS for t in tokens))
+        evidence = _Evidence(
+            empty=not any(t.text not in STOPWORDS for t in tokens), content_free=_content_free(tokens)
+        )
         evidence.incident, evidence.strength = self._incident_scores(self._incident_matcher.find(tokens), tokens)
         cue_totals: dict[str, float] = defaultdict(float)
         best: dict[tuple[str, frozenset[int]], float] = {}
@@ -1256,6 +1298,9 @@ class Suggester:
             evidence.neighbour_calls, evidence.neighbour_incidents = self._model.neighbours(
                 self._features(tokens), self.NEIGHBOURS, self.NEIGHBOUR_POWER
             )
+        if evidence.content_free:
+            # Resemblance to a confirmed note through "tolong" and "cepat" alone is no evidence of a hazard.
+            evidence.incident, evidence.strength, evidence.neighbour_incidents = {}, 0.0, {}
         return evidence
 
     def _incident_scores(self, matches: Sequence[_Match], tokens: Sequence[_Token]) -> tuple[dict[str, float], float]:
@@ -1324,6 +1369,11 @@ class Suggester:
                 logits[call_type] = scale * math.log1p(evidence.cues.get(call_type, 0.0))
         if evidence.empty and "ghost" in logits:
             logits["ghost"] += self.EMPTY_NOTE_GHOST
+        if strength >= GHOST_MAX_EVIDENCE and "ghost" in logits:
+            # A note that tells of a hazard in this much detail was not a silent line: "ga bisa
+            # ngomong" is then a symptom, not a caller who said nothing. Dismissing an emergency
+            # as a ghost call costs far more than the reverse.
+            logits["ghost"] = -math.inf
         for label, value in evidence.neighbour_calls.items():
             if label in logits:
                 logits[label] += self.NEIGHBOUR_CALL_WEIGHT * value
@@ -1342,18 +1392,48 @@ class Suggester:
         evidence = self._evidence(tokens)
         call_probs = _softmax(self._call_logits(evidence))
         call_type = max(call_probs, key=lambda c: (call_probs[c], c == "emergency"))
-        if call_type != "emergency":
-            return Suggestion(call_type, None, None, [], round(call_probs[call_type], 3))
         incident_logits = self._incident_logits(evidence)
+        incident_probs = _softmax(incident_logits) if incident_logits else {}
+        p_emergency = call_probs.get("emergency", 0.0)
+        ranked = sorted(incident_probs, key=lambda c: (-incident_probs[c], self.priority.get(c, 2), c))
+        candidates = tuple((code, round(p_emergency * incident_probs[code], 3)) for code in ranked[:CANDIDATES])
+        if call_type != "emergency":
+            return Suggestion(call_type, None, None, [], round(call_probs[call_type], 3), candidates)
         if not incident_logits:
             # Nothing points at any incident type: an emergency is only the likeliest guess.
-            return Suggestion("emergency", None, None, [], round(call_probs["emergency"] * 0.5, 3))
-        incident_probs = _softmax(incident_logits)
-        incident = max(incident_probs, key=lambda c: (incident_probs[c], -self.priority.get(c, 2)))
+            return Suggestion("emergency", None, None, [], round(p_emergency * 0.5, 3))
+        incident = ranked[0]
+        also = self._also_reported(incident, evidence)
         primary, supporting = self.routing.get(incident, (None, []))
-        agencies = ([primary] if primary else []) + [a for a in supporting if a != primary]
-        confidence = call_probs["emergency"] * incident_probs[incident]
-        return Suggestion("emergency", incident, primary, agencies, round(confidence, 3))
+        agencies = ([primary] if primary else [])
+        for code in also:
+            # The agency that leads on the other hazard comes right after the main one.
+            other = self.routing.get(code, (None, []))[0]
+            if other and other not in agencies:
+                agencies.append(other)
+        agencies += [a for a in supporting if a not in agencies]
+        confidence = p_emergency * incident_probs[incident]
+        return Suggestion(
+            "emergency", incident, primary, agencies, round(confidence, 3), candidates, (incident, *also)
+        )
+
+    def _also_reported(self, incident: str, evidence: _Evidence) -> tuple[str, ...]:
+        """Other incident types the note itself reports (people hurt in a collision), strongest first.
+
+        Only lexicon evidence counts, and only when it stands on its own
+        (`SECONDARY_MIN_EVIDENCE`); a type that merely shares the main one's
+        words (the fire types) adds nothing new.
+        """
+        main = evidence.incident.get(incident, 0.0)
+        others = [
+            (score, code)
+            for code, score in evidence.incident.items()
+            if code != incident
+            and score >= SECONDARY_MIN_EVIDENCE
+            and score >= SECONDARY_MIN_SHARE * main
+            and not (code in FIRE_TYPES and incident in FIRE_TYPES)
+        ]
+        return tuple(code for _, code in sorted(others, reverse=True)[:SECONDARY_MAX])
 
     def explain(self, text: str) -> dict[str, Any]:
         """Scores behind a suggestion, for debugging and tuning the lexicon."""
@@ -1367,6 +1447,22 @@ class Suggester:
             "neighbours": (dict(evidence.neighbour_calls), dict(evidence.neighbour_incidents)),
             "call_logits": self._call_logits(evidence),
         }
+
+
+def _content_free(tokens: Sequence[_Token]) -> bool:
+    """True when the note has words but none of them says what happened."""
+    words = [t.text for t in tokens if t.text not in STOPWORDS and t.text not in ("?",)]
+    return bool(words) and all(_is_content_free_word(w) for w in words)
+
+
+@lru_cache(maxsize=8192)
+def _is_content_free_word(word: str) -> bool:
+    if word == "#" or word in CONTENT_FREE_WORDS:
+        return True
+    roots = derived_roots(word)
+    if roots & CONTENT_FREE_WORDS:
+        return True
+    return len(word) >= 5 and any(_plausible_typo(word, w) for w in CONTENT_FREE_WORDS if len(w) >= 5)
 
 
 def _span(match: _Match, tokens: Sequence[_Token]) -> int:

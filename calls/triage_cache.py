@@ -57,3 +57,43 @@ def invalidate() -> None:
 
 def suggest(text: str):
     return current_suggester().suggest(text)
+
+
+def suggestion_answer(text: str) -> dict:
+    """The call desk's suggestion for the notes so far.
+
+    `incident_type` (with `primary_agency` and `agencies`) is filled in only
+    when the suggestion is an emergency at least `TRIAGE_PREFILL_THRESHOLD`
+    sure of its type; `suggested_incident_type` is the best guess either way,
+    and `candidates` the top three types, each with its label in the
+    request's language, lead agency and confidence, for the operator to pick.
+    """
+    from django.conf import settings
+    from django.utils.translation import get_language
+
+    from calls.triage import PREFILL_THRESHOLD
+
+    suggester = current_suggester()
+    suggestion = suggester.suggest(text)
+    threshold = float(getattr(settings, "TRIAGE_PREFILL_THRESHOLD", PREFILL_THRESHOLD))
+    prefill = suggestion.call_type == "emergency" and suggestion.incident_type is not None and suggestion.confidence >= threshold
+    label_key = "label_en" if (get_language() or "").startswith("en") else "label_id"
+    answer = suggestion.as_dict()
+    answer.update(
+        suggested_incident_type=suggestion.incident_type,
+        prefill=prefill,
+        prefill_threshold=threshold,
+        incident_types=list(suggestion.incident_types),
+        candidates=[
+            {
+                "incident_type": code,
+                "label": suggester.incidents.get(code, {}).get(label_key) or code,
+                "primary_agency": suggester.routing.get(code, (None, []))[0],
+                "confidence": confidence,
+            }
+            for code, confidence in suggestion.candidates
+        ],
+    )
+    if not prefill:
+        answer.update(incident_type=None, primary_agency=None, agencies=[])
+    return answer

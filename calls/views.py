@@ -14,7 +14,7 @@ from agencies.places import places_mentioned
 from agencies.selectors import actor_for_user, kelurahan_options
 from calls.models import CallType
 from calls.selectors import calls_of_day
-from calls.triage_cache import suggest
+from calls.triage_cache import suggestion_answer
 from dispatch.shifts import wib_day_bounds, wib_today
 
 
@@ -59,6 +59,7 @@ def suggest_view(request):
     text = request.GET.get("text", "")[:4000]
     if not text.strip():
         return JsonResponse(
-            {"call_type": None, "incident_type": None, "primary_agency": None, "agencies": [], "confidence": 0.0, "places": []}
+            {"call_type": None, "incident_type": None, "primary_agency": None, "agencies": [], "confidence": 0.0,
+             "suggested_incident_type": None, "prefill": False, "candidates": [], "incident_types": [], "places": []}
         )
-    return JsonResponse({**suggest(text).as_dict(), "places": [place.as_dict() for place in places_mentioned(text)]})
+    return JsonResponse({**suggestion_answer(text), "places": [place.as_dict() for place in places_mentioned(text)]})

@@ -59,7 +59,7 @@ _INCIDENT_KEYS = frozenset(
 )
 _DISPATCH_KEYS = frozenset(
     {"id", "agency", "status", "dispatched_at", "ack_deadline", "acknowledged_at", "escalation_level", "station",
-     "version", "incident"}
+     "nearest_post", "incident_id", "incident_number", "version", "incident"}
 )
 _CALL_KEYS = frozenset(
     {"id", "status", "caller_number", "call_type", "incident_id", "operator", "received_at", "caller_blocked", "version"}

@@ -23,7 +23,8 @@ IMPORT_COLUMNS = [
     "external_id", "received_at", "answered_at", "caller_number", "call_type", "incident_type", "kelurahan_code",
     "notes", "agencies", "dispatched_at", "acknowledged_at", "resolved_at", "closed_at",
 ]
-EXTRA_COLUMNS = ["id", "status", "channel", "operator", "kelurahan", "kecamatan", "incident_id", "priority"]
+# "kejadian": the incident as everyone names it ("Kejadian #N"), beside its bare id.
+EXTRA_COLUMNS = ["id", "status", "channel", "operator", "kelurahan", "kecamatan", "incident_id", "priority", "kejadian"]
 CALL_COLUMNS = IMPORT_COLUMNS + EXTRA_COLUMNS
 XLSX_MAX_ROWS = 1_048_000
 
@@ -70,7 +71,13 @@ def call_rows(period: reports.Period) -> Iterator[list]:
             ext or f"call-{pk}", _iso(received), _iso(answered), number or raw, ctype, itype or "", kel or "", notes,
             ";".join(sorted(agencies.split(";"))) if agencies else "", _iso(dispatched), _iso(acked), _iso(resolved), _iso(closed),
             pk, status, channel, operator or "", kel_name or "", kec_name or "", incident_id or "", priority or "",
+            incident_label(incident_id),
         ]
+
+
+def incident_label(incident_id: int | None) -> str:
+    """"Kejadian #N", the one way an incident is named in texts and exports ("" for none)."""
+    return _("Kejadian #%(id)s") % {"id": incident_id} if incident_id else ""
 
 
 def _iso(moment) -> str:

@@ -108,14 +108,21 @@ def duty_officer_recipients(dispatch: Dispatch, *, now: datetime) -> list[str]:
     return recipients
 
 
+def duty_officer_text(dispatch: Dispatch) -> str:
+    """The escalation message, led by the incident's number ("Kejadian #N") that the floor, the
+    agency console and the exports all use; the dispatch's own number comes last."""
+    incident = dispatch.incident
+    place = f" di {incident.address}" if incident.address else ""
+    return (
+        f"[112 Kota Bengkulu] Kejadian #{incident.pk}: {incident.incident_type.label_id} "
+        f"(prioritas {incident.priority}){place}. {dispatch.agency.code} belum menerima sejak "
+        f"{timezone.localtime(dispatch.dispatched_at):%H:%M} WIB (pengiriman #{dispatch.pk})."
+    )
+
+
 def queue_duty_officer_notifications(dispatch: Dispatch, *, now: datetime) -> list[Notification]:
     """Inside the escalation transaction: one notification per duty officer, sent after commit."""
-    incident = dispatch.incident
-    text = (
-        f"[112 Kota Bengkulu] Pengiriman #{dispatch.pk} ke {dispatch.agency.code} belum diterima sejak "
-        f"{timezone.localtime(dispatch.dispatched_at):%H:%M} WIB. Kejadian: {incident.incident_type.label_id} "
-        f"(prioritas {incident.priority}) {incident.address or ''}".strip()
-    )
+    text = duty_officer_text(dispatch)
     created = []
     for recipient in duty_officer_recipients(dispatch, now=now):
         notification, made = Notification.objects.get_or_create(

@@ -3,6 +3,7 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from agencies.selectors import NearestPost, post_of
 from calls.serializers import LocationSerializer, RequestSerializer
 from dispatch.models import Dispatch, Incident, IncidentNote
 
@@ -27,11 +28,13 @@ class DispatchSerializer(serializers.ModelSerializer):
     acknowledged_by = serializers.SerializerMethodField()
     station = serializers.SerializerMethodField()
     incident_id = serializers.IntegerField()
+    incident_number = serializers.IntegerField(source="incident_id", help_text="The incident's number, said as 'Kejadian #N'")
+    nearest_post = serializers.SerializerMethodField()
 
     class Meta:
         model = Dispatch
         fields = [
-            "id", "incident_id", "agency", "station", "status", "is_primary", "dispatched_at", "ack_deadline",
+            "id", "incident_id", "incident_number", "agency", "station", "nearest_post", "status", "is_primary", "dispatched_at", "ack_deadline",
             "acknowledged_at", "acknowledged_by", "en_route_at", "on_scene_at", "resolved_at", "declined_at",
             "cancelled_at", "reason", "note", "escalation_level", "escalated_at", "version",
         ]
@@ -42,6 +45,11 @@ class DispatchSerializer(serializers.ModelSerializer):
     def get_station(self, dispatch) -> str | None:
         return dispatch.station.name if dispatch.station_id else None
 
+    @extend_schema_field(serializers.DictField(allow_null=True, help_text='{"id", "name", "distance_m", "approximate"}'))
+    def get_nearest_post(self, dispatch) -> dict | None:
+        incident = dispatch.incident
+        return post_of(dispatch.station if dispatch.station_id else None, incident.lat, incident.lon)
+
 
 class IncidentSerializer(serializers.ModelSerializer):
     incident_type = serializers.CharField(source="incident_type.code")
@@ -50,12 +58,15 @@ class IncidentSerializer(serializers.ModelSerializer):
     calls = serializers.SerializerMethodField()
     dispatches = serializers.SerializerMethodField()
     notes = serializers.SerializerMethodField()
+    incident_number = serializers.IntegerField(source="pk", read_only=True, help_text="Said as 'Kejadian #N'")
+    suggested_agencies = serializers.SerializerMethodField()
 
     class Meta:
         model = Incident
         fields = [
-            "id", "incident_type", "incident_label", "priority", "status", "lat", "lon", "address", "kelurahan",
-            "summary", "created_at", "closed_at", "calls", "dispatches", "notes", "version",
+            "id", "incident_number", "incident_type", "incident_label", "priority", "status", "lat", "lon", "address",
+            "kelurahan", "summary", "created_at", "closed_at", "calls", "dispatches", "notes", "suggested_agencies",
+            "version",
         ]
 
     def get_kelurahan(self, incident) -> str | None:
@@ -72,6 +83,24 @@ class IncidentSerializer(serializers.ModelSerializer):
         if qs is None:
             qs = incident.dispatches.select_related("agency", "station", "acknowledged_by")
         return DispatchSerializer(qs, many=True).data
+
+    @extend_schema_field(serializers.ListField(child=serializers.DictField()))
+    def get_suggested_agencies(self, incident) -> list[dict]:
+        """The routing rule's agencies, primary first, each with its post nearest the incident:
+        `{"agency", "is_primary", "live", "nearest_post": {"id", "name", "distance_m", "approximate"} | null}`."""
+        from dispatch.selectors import agency_suggestions
+
+        if self.context.get("dispatches") is not None:
+            return []  # agency staff see their own dispatches, not the floor's choices
+        return [
+            {
+                "agency": s.agency.code,
+                "is_primary": s.is_primary,
+                "live": s.live,
+                "nearest_post": NearestPost(s.station, s.distance_m).as_dict() if s.station and s.distance_m is not None else None,
+            }
+            for s in agency_suggestions(incident)
+        ]
 
     @extend_schema_field(IncidentNoteSerializer(many=True))
     def get_notes(self, incident) -> list[dict]:

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from agencies.geo import Location, resolve_location
 from agencies.models import Agency, IncidentType
-from agencies.selectors import nearest_station, routing_table
+from agencies.selectors import nearest_station, post_of, routing_table
 from dispatch import events, rows
 from dispatch.audit import audit, audit_row
 from dispatch.errors import Conflict, InvalidInput
@@ -51,6 +51,11 @@ def dispatch_event_data(dispatch: Dispatch) -> dict[str, Any]:
         "acknowledged_at": dispatch.acknowledged_at.isoformat() if dispatch.acknowledged_at else None,
         "escalation_level": dispatch.escalation_level,
         "station": dispatch.station.name if dispatch.station_id else None,
+        # The post the dispatch went to, seen from the incident: {"id", "name", "distance_m", "approximate"}.
+        "nearest_post": post_of(dispatch.station if dispatch.station_id else None, incident.lat, incident.lon),
+        # "Kejadian #N": the number everyone uses for the incident; the dispatch id is secondary.
+        "incident_id": incident.pk,
+        "incident_number": incident.pk,
         "version": dispatch.version,
         "incident": incident_event_data(incident),
     }

@@ -303,6 +303,9 @@ CALL_NOTES_MAX_LENGTH = 4000
 # place, no take-over; counted from its answer before the first) was most likely left (a crashed
 # browser, a break, the end of a shift): the call desk offers it to be taken over.
 CALL_TAKE_OVER_AFTER_SECONDS = env_int("CALL_TAKE_OVER_AFTER_SECONDS", 600)
+# The call desk fills in the suggested incident type only from this confidence on (measured on the
+# dev notes, docs/triage.md; calls.triage.PREFILL_THRESHOLD); below it the operator picks a candidate.
+TRIAGE_PREFILL_THRESHOLD = float(env_str("TRIAGE_PREFILL_THRESHOLD", "0.3"))
 
 LOGGING = {
     "version": 1,

@@ -67,12 +67,13 @@ def _eager_tasks(settings):
 
 @pytest.fixture
 def ref(db):
-    """Kota Bengkulu's reference data (agencies, kelurahan, incident types, routing)."""
+    """Kota Bengkulu's reference data (agencies, kelurahan, incident types, routing); no posts,
+    so a test places the posts it needs (tests/agencies/test_stations.py loads the real ones)."""
     from agencies.loader import load_bengkulu
     from agencies.models import RoutingRule
 
     if not RoutingRule.objects.exists():
-        load_bengkulu()
+        load_bengkulu(stations=False)
 
 
 @pytest.fixture

@@ -41,3 +41,39 @@ def test_the_suggestion_names_the_places_in_the_notes(operator, ref):
     assert body["places"][0]["kelurahan"] == {"code": market.kelurahan.code, "name": market.kelurahan.name}
     assert (body["places"][0]["lat"], body["places"][0]["lon"]) == (market.lat, market.lon)
     assert client.get("/desk/suggest/", {"text": "  "}).json()["places"] == []
+
+
+TWO_HAZARDS = "pohon tumbang kena kabel listrik, kabelnya putus menjuntai ke jalan"
+
+
+def test_suggestion_below_the_threshold_fills_in_nothing_but_lists_three_candidates(operator, settings):
+    invalidate()
+    client = Client()
+    client.force_login(operator)
+    settings.TRIAGE_PREFILL_THRESHOLD = 0.5
+    body = client.get("/desk/suggest/", {"text": TWO_HAZARDS}).json()
+    assert body["call_type"] == "emergency" and body["prefill"] is False
+    assert body["incident_type"] is None and body["primary_agency"] is None and body["agencies"] == []
+    assert body["suggested_incident_type"] in ("listrik", "pohon_tumbang")
+    assert 0 < body["confidence"] < 0.5
+    candidates = body["candidates"]
+    assert len(candidates) == 3
+    assert {c["incident_type"] for c in candidates[:2]} == {"listrik", "pohon_tumbang"}
+    assert {c["label"] for c in candidates[:2]} == {"Pohon tumbang / angin kencang", "Gangguan listrik / kabel putus / tiang roboh"}
+    assert all(set(c) >= {"incident_type", "label", "confidence"} for c in candidates)
+    assert [c["confidence"] for c in candidates] == sorted((c["confidence"] for c in candidates), reverse=True)
+
+    settings.TRIAGE_PREFILL_THRESHOLD = 0.3
+    body = client.get("/desk/suggest/", {"text": TWO_HAZARDS}).json()
+    assert body["prefill"] is True and body["incident_type"] == body["suggested_incident_type"]
+    assert body["primary_agency"] and body["agencies"][0] == body["primary_agency"]
+
+
+def test_content_free_notes_suggest_no_incident_on_the_desk(operator):
+    invalidate()
+    client = Client()
+    client.force_login(operator)
+    for text in ("tolong cepat", "pak tolong pak", "halo halo"):
+        body = client.get("/desk/suggest/", {"text": text}).json()
+        assert body["incident_type"] is None and body["suggested_incident_type"] is None
+        assert body["candidates"] == [] and body["agencies"] == []

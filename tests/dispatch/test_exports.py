@@ -47,6 +47,13 @@ def test_csv_export_of_a_range_carries_the_import_columns(dataset, sup_client): 
     assert night["received_at"] == "2026-03-10T00:30:00+07:00"
 
 
+def test_csv_export_names_each_calls_incident_as_everyone_else_does(dataset, sup_client):  # noqa: F811
+    rows = _csv(sup_client.get("/reports/export/", {"start": DAY.isoformat(), "end": DAY.isoformat(), "format": "csv"}))
+    fire = next(r for r in rows if r["id"] == str(dataset["c1"].pk))
+    assert fire["kejadian"] == f"Kejadian #{dataset['c1'].incident_id}" and fire["incident_id"] == str(dataset["c1"].incident_id)
+    assert all(r["kejadian"] == "" for r in rows if not r["incident_id"])
+
+
 def test_xlsx_export_opens_with_the_same_rows(dataset, sup_client):  # noqa: F811
     response = sup_client.get("/reports/export/", {"start": DAY.isoformat(), "end": DAY.isoformat(), "format": "xlsx"})
     assert response.status_code == 200

@@ -146,3 +146,20 @@ def test_admins_see_the_daily_digests_read_only(ref, make_user):
     assert listing.status_code == 200
     assert f"/admin/dispatch/dailydigest/{digest.pk}/change/" in listing.content.decode()
     assert client.get("/admin/dispatch/dailydigest/add/").status_code == 403
+
+
+def test_the_duty_officer_message_names_the_incident_number_first(open_incident, operator, telegram, django_capture_on_commit_callbacks):
+    from django.db import transaction
+
+    from dispatch import services
+
+    incident = open_incident("kebakaran_bangunan")
+    [dispatch] = services.incident_dispatch(incident_id=incident.pk, user=operator, agency_codes=["DAMKAR"])
+    with django_capture_on_commit_callbacks(execute=False), transaction.atomic():
+        [notification] = notifications.queue_duty_officer_notifications(dispatch, now=timezone.now())
+    assert notification.text.startswith(f"[112 Kota Bengkulu] Kejadian #{incident.pk}: ")
+    assert f"pengiriman #{dispatch.pk}" in notification.text
+    assert notification.text.index(f"Kejadian #{incident.pk}") < notification.text.index(f"#{dispatch.pk})")
+    assert "DAMKAR belum menerima sejak" in notification.text and incident.address in notification.text
+    assert notification_send(notification.pk)
+    assert telegram.calls[-1]["body"]["text"] == notification.text
