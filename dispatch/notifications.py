@@ -96,16 +96,35 @@ def get_notifier() -> Notifier:
 
 def duty_officer_recipients(dispatch: Dispatch, *, now: datetime) -> list[str]:
     """Chat ids of the agency's duty officers on the current shift, else the agency's own chat."""
+    return agency_duty_recipients(dispatch.agency, now=now)
+
+
+def agency_duty_recipients(agency, *, now: datetime) -> list[str]:
+    """Chat ids of an agency's duty officers on the current shift, else the agency's own chat."""
     day, shift = shift_of(now)
     chats = list(
-        DutyRoster.objects.filter(agency=dispatch.agency, date=day, shift=shift, is_duty_officer=True)
+        DutyRoster.objects.filter(agency=agency, date=day, shift=shift, is_duty_officer=True)
         .select_related("user__membership")
         .values_list("user__membership__telegram_chat_id", "user__username")
     )
     recipients = [chat or f"user:{username}" for chat, username in chats]
     if not recipients:
-        recipients = [dispatch.agency.telegram_chat_id or f"agency:{dispatch.agency.code}"]
+        recipients = [agency.telegram_chat_id or f"agency:{agency.code}"]
     return recipients
+
+
+def queue_agency_notifications(*, kind: str, agencies, text: str, now: datetime) -> list[Notification]:
+    """Inside the deciding transaction: one notification per duty officer of each agency, sent after commit
+    (a disaster alert to BPBD, BASARNAS and DAMKAR)."""
+    created = []
+    for agency in agencies:
+        for recipient in agency_duty_recipients(agency, now=now):
+            notification = Notification.objects.create(
+                kind=kind, recipient=recipient, channel=get_notifier().channel, text=text, created_at=now
+            )
+            created.append(notification)
+            transaction.on_commit(lambda pk=notification.pk: _enqueue(pk))
+    return created
 
 
 def queue_duty_officer_notifications(dispatch: Dispatch, *, now: datetime) -> list[Notification]:
