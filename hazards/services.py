@@ -174,14 +174,27 @@ def _store_new(parsed: ParsedAlert, *, source: str, user, raw: str) -> HazardAle
             nearest_kecamatan_km=assessment.nearest_kecamatan_km, kind=assessment.kind if counts else "",
             received_at=now, received_by=user, raw=raw[:300_000],
         )
+        # A Cancel of the first message also ends the Update that superseded it: the whole line counts.
+        related = _with_successors(referenced)
         if referenced:
             HazardAlert.objects.filter(pk__in=[a.pk for a in referenced]).update(
                 superseded_by=alert, **({"cancelled_at": now} if parsed.msg_type == "cancel" else {}))
         audit("hazard.alert", user=user, obj=alert, detail={
             "identifier": alert.identifier, "msg_type": alert.msg_type, "kind": alert.kind,
             "reasons": list(assessment.reasons), "references": parsed.references})
-        _apply(alert, referenced_ids={a.pk for a in referenced}, now=now)
+        _apply(alert, referenced_ids=related, now=now)
     return alert
+
+
+def _with_successors(alerts: list[HazardAlert]) -> set[int]:
+    """The ids of these alerts and of every later message that superseded them."""
+    ids: set[int] = set()
+    for alert in alerts:
+        current: HazardAlert | None = alert
+        while current is not None and current.pk not in ids:
+            ids.add(current.pk)
+            current = current.superseded_by
+    return ids
 
 
 def _apply(alert: HazardAlert, *, referenced_ids: set[int], now: datetime) -> None:
