@@ -95,6 +95,9 @@ def _load_lazy_modules() -> None:
     backend = settings.CHANNEL_LAYERS.get("default", {}).get("BACKEND")
     if backend:
         import_string(backend)
+    from hazards.parsing import cap_schema
+
+    cap_schema()  # the CAP 1.2 schema, built once here (about a second) rather than on the first pushed alert
 
 
 class Lifespan:

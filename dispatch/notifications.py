@@ -115,7 +115,9 @@ def agency_duty_recipients(agency, *, now: datetime) -> list[str]:
 
 def queue_agency_notifications(*, kind: str, agencies, text: str, now: datetime) -> list[Notification]:
     """Inside the deciding transaction: one notification per duty officer of each agency, sent after commit
-    (a disaster alert to BPBD, BASARNAS and DAMKAR)."""
+    (a disaster alert to BPBD, BASARNAS and DAMKAR). The caller queues them with `enqueue_after_commit`
+    once its `events.atomic()` block has ended, so the live events go out before the broker is asked;
+    a notification never queued is still sent by the sweep."""
     created = []
     for agency in agencies:
         for recipient in agency_duty_recipients(agency, now=now):
@@ -123,8 +125,13 @@ def queue_agency_notifications(*, kind: str, agencies, text: str, now: datetime)
                 kind=kind, recipient=recipient, channel=get_notifier().channel, text=text, created_at=now
             )
             created.append(notification)
-            transaction.on_commit(lambda pk=notification.pk: _enqueue(pk))
     return created
+
+
+def enqueue_after_commit(notification_ids: list[int]) -> None:
+    """Queue the sends of these notifications once the current transaction (if any) commits."""
+    for pk in notification_ids:
+        transaction.on_commit(lambda pk=pk: _enqueue(pk))
 
 
 def queue_duty_officer_notifications(dispatch: Dispatch, *, now: datetime) -> list[Notification]:
@@ -145,8 +152,13 @@ def queue_duty_officer_notifications(dispatch: Dispatch, *, now: datetime) -> li
         )
         if made:
             created.append(notification)
-            transaction.on_commit(lambda pk=notification.pk: _enqueue(pk))
     return created
+
+
+def enqueue_after_commit(notification_ids: list[int]) -> None:
+    """Queue the sends of these notifications once the current transaction (if any) commits."""
+    for pk in notification_ids:
+        transaction.on_commit(lambda pk=pk: _enqueue(pk))
 
 
 _publish_lock = threading.Lock()

@@ -9,6 +9,7 @@ operators' script, and polling the configured feeds. Every change emits `disaste
 
 from __future__ import annotations
 
+import contextvars
 import logging
 from datetime import datetime, timedelta
 
@@ -147,7 +148,23 @@ def alert_store(parsed: ParsedAlert, *, source: str, user=None, raw: str = "") -
         return existing, False
 
 
+# Notifications decided inside `_store_new`'s transaction, queued after it (and its events' broadcast).
+_to_enqueue: contextvars.ContextVar[list[int]] = contextvars.ContextVar("hazards_to_enqueue")
+
+
 def _store_new(parsed: ParsedAlert, *, source: str, user, raw: str) -> HazardAlert:
+    token = _to_enqueue.set([])
+    try:
+        alert = _store_new_in_transaction(parsed, source=source, user=user, raw=raw)
+        from dispatch.notifications import enqueue_after_commit
+
+        enqueue_after_commit(_to_enqueue.get())
+    finally:
+        _to_enqueue.reset(token)
+    return alert
+
+
+def _store_new_in_transaction(parsed: ParsedAlert, *, source: str, user, raw: str) -> HazardAlert:
     now = timezone.now()
     with events.atomic():
         referenced: list[HazardAlert] = []
@@ -227,7 +244,8 @@ def _start(alert: HazardAlert, *, now: datetime) -> DisasterPeriod:
     agencies = list(Agency.objects.filter(code__in=DISASTER_AGENCIES, active=True))
     from dispatch.notifications import queue_agency_notifications
 
-    queue_agency_notifications(kind="disaster", agencies=agencies, text=_notification_text(alert), now=now)
+    told = queue_agency_notifications(kind="disaster", agencies=agencies, text=_notification_text(alert), now=now)
+    _to_enqueue.get().extend(n.pk for n in told)
     audit("disaster.start", obj=period, detail={"alert": alert.identifier, "kind": alert.kind})
     events.emit(events.DISASTER_STARTED, disaster_state_data(period))
     return period
