@@ -23,7 +23,7 @@ sys.path.insert(0, str(HERE))
 import common  # noqa: E402
 
 # Order matters a little: cheap, CPU-only figures first. Unknown scripts run after these.
-ORDER = ["triage_accuracy", "ingest", "dispatch_latency", "live_fanout", "surge", "reports", "ringing"]
+ORDER = ["triage_accuracy", "ingest", "dispatch_latency", "live_fanout", "disaster_banner", "surge", "reports", "ringing"]
 NOT_BENCHMARKS = {"run", "common", "surge_traffic"}  # surge_traffic: the surge benchmark's load generator
 TIMEOUTS = {"ingest": 210, "surge": 420, "live_fanout": 220, "reports": 200}  # seconds, full run
 QUICK_TIMEOUTS = {"ingest": 40, "surge": 40}
