@@ -148,19 +148,22 @@ def alert_store(parsed: ParsedAlert, *, source: str, user=None, raw: str = "") -
         return existing, False
 
 
-# Notifications decided inside `_store_new`'s transaction, queued after it (and its events' broadcast).
-_to_enqueue: contextvars.ContextVar[list[int]] = contextvars.ContextVar("hazards_to_enqueue")
+# Disaster periods started inside `_store_new`'s transaction, mobilised after it has committed.
+_started: contextvars.ContextVar[list[int]] = contextvars.ContextVar("hazards_started")
 
 
 def _store_new(parsed: ParsedAlert, *, source: str, user, raw: str) -> HazardAlert:
-    token = _to_enqueue.set([])
+    token = _started.set([])
     try:
         alert = _store_new_in_transaction(parsed, source=source, user=user, raw=raw)
-        from dispatch.notifications import enqueue_after_commit
-
-        enqueue_after_commit(_to_enqueue.get())
+        started = _started.get()
     finally:
-        _to_enqueue.reset(token)
+        _started.reset(token)
+    for period_id in started:
+        try:
+            disaster_mobilise(period_id=period_id)
+        except Exception:  # noqa: BLE001 - disaster mode is on and shown; the incident can be opened by hand
+            logger.exception("disaster period %s: opening the BPBD incident or notifying failed", period_id)
     return alert
 
 
@@ -239,15 +242,30 @@ def _apply(alert: HazardAlert, *, referenced_ids: set[int], now: datetime) -> No
 def _start(alert: HazardAlert, *, now: datetime) -> DisasterPeriod:
     with transaction.atomic():  # a savepoint: a concurrent start loses on the one-active constraint
         period = DisasterPeriod.objects.create(kind=alert.kind, alert=alert, started_at=now)
-    period.incident = _open_major_incident(alert, now=now)
-    period.save(update_fields=["incident"])
-    agencies = list(Agency.objects.filter(code__in=DISASTER_AGENCIES, active=True))
-    from dispatch.notifications import queue_agency_notifications
-
-    told = queue_agency_notifications(kind="disaster", agencies=agencies, text=_notification_text(alert), now=now)
-    _to_enqueue.get().extend(n.pk for n in told)
     audit("disaster.start", obj=period, detail={"alert": alert.identifier, "kind": alert.kind})
     events.emit(events.DISASTER_STARTED, disaster_state_data(period))
+    _started.get().append(period.pk)
+    return period
+
+
+def disaster_mobilise(*, period_id: int) -> DisasterPeriod | None:
+    """After disaster mode has started (its banner is out): the major incident for BPBD and the duty
+    officers of BPBD, BASARNAS and DAMKAR told. Its own transaction, so the start's commit and broadcast
+    never wait for it; idempotent (a period that has its incident is left alone)."""
+    with events.atomic():
+        period = DisasterPeriod.objects.select_for_update().select_related("alert").filter(pk=period_id).first()
+        if period is None or period.incident_id is not None:
+            return period
+        now = timezone.now()
+        period.incident = _open_major_incident(period.alert, now=now)
+        period.save(update_fields=["incident"])
+        agencies = list(Agency.objects.filter(code__in=DISASTER_AGENCIES, active=True))
+        from dispatch.notifications import queue_agency_notifications
+
+        told = queue_agency_notifications(kind="disaster", agencies=agencies, text=_notification_text(period.alert), now=now)
+    from dispatch.notifications import enqueue_after_commit
+
+    enqueue_after_commit([n.pk for n in told])
     return period
 
 
