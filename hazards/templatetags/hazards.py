@@ -24,3 +24,13 @@ def disaster_quick_tags():
     from hazards.selectors import QUICK_TAGS
 
     return QUICK_TAGS
+
+
+@register.inclusion_tag("hazards/_day_periods.html")
+def disaster_periods_of_day(day):
+    """The daily log's disaster periods of a WIB day, with their KPIs (calls per hour, share of quake calls)."""
+    from dispatch.shifts import wib_day_bounds
+    from hazards import selectors
+
+    start, end = wib_day_bounds(day)
+    return {"periods": [(p, selectors.period_summary(p)) for p in selectors.periods_overlapping(start, end)]}

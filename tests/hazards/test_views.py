@@ -95,3 +95,13 @@ def test_a_supervisor_edits_the_script_shown_on_the_desk(quake, make_user):
     supervisor.post("/disaster/script/", {"kind": "earthquake_felt", "text": "Keluar ke lapangan terbuka, jauhi gedung."})
     assert services.disaster_state_data(DisasterPeriod.objects.get())["script"] == "Keluar ke lapangan terbuka, jauhi gedung."
     assert logged_in(make_user("operator")).post("/disaster/script/", {"kind": "tsunami", "text": "x"}).status_code == 403
+
+
+def test_the_daily_log_lists_the_disaster_period_with_its_kpis(quake, make_user):
+    operator = make_user("operator")
+    call_services.call_create(operator=operator, caller_number="081234500201", notes="#tanya_gempa")
+    call_services.call_create(operator=operator, caller_number="081234500202", notes="motor mogok")
+    page = logged_in(make_user("supervisor")).get("/reports/daily/?date=2023-04-15").content.decode()
+    period = DisasterPeriod.objects.get()
+    assert f'data-period="{period.pk}"' in page and "Periode bencana" in page
+    assert "1 (50,0 %)" in page  # Indonesian decimals and f"/disaster/{period.pk}/export.csv" in page
