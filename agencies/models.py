@@ -97,6 +97,7 @@ class Membership(models.Model):
         SUPERVISOR = "supervisor", _("Supervisor")
         ADMIN = "admin", _("Admin")
         PBX = "pbx", _("Sistem telepon (PBX)")
+        FEED = "feed", _("Umpan peringatan bahaya")
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="membership")
     role = models.CharField(max_length=16, choices=Role.choices)
@@ -107,7 +108,7 @@ class Membership(models.Model):
     class Meta:
         constraints = [
             models.CheckConstraint(
-                condition=Q(role__in=["operator", "agency", "supervisor", "admin", "pbx"]), name="agencies_membership_role_valid"
+                condition=Q(role__in=["operator", "agency", "supervisor", "admin", "pbx", "feed"]), name="agencies_membership_role_valid"
             ),
             # Agency staff need an agency; nobody else has one.
             models.CheckConstraint(

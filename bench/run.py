@@ -23,7 +23,8 @@ sys.path.insert(0, str(HERE))
 import common  # noqa: E402
 
 # Order matters a little: cheap, CPU-only figures first. Unknown scripts run after these.
-ORDER = ["triage_accuracy", "ingest", "dispatch_latency", "live_fanout", "surge", "reports", "ringing", "browser_latency"]
+ORDER = ["triage_accuracy", "ingest", "dispatch_latency", "live_fanout", "disaster_banner", "surge", "reports", "ringing",
+         "browser_latency"]
 NOT_BENCHMARKS = {"run", "common", "surge_traffic", "ha", "ha_cluster"}  # surge_traffic: the surge benchmark's load generator; ha: `make test-ha`
 TIMEOUTS = {"ingest": 210, "surge": 420, "live_fanout": 220, "reports": 200, "browser_latency": 300}  # seconds, full run
 QUICK_TIMEOUTS = {"ingest": 40, "surge": 40, "browser_latency": 90}

@@ -91,7 +91,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
         else:
             await self.close(code=4403)
             return
-        groups.append(events.user_group(user.pk))
+        groups += [events.EVERYONE_GROUP, events.user_group(user.pk)]  # disaster mode reaches every socket
         try:
             for group in groups:
                 await self.channel_layer.group_add(group, self.channel_name)

@@ -24,6 +24,7 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 from psycopg import ClientCursor
 
@@ -40,6 +41,10 @@ DISPATCH_UPDATED = "dispatch.updated"
 DISPATCH_ESCALATED = "dispatch.escalated"
 CALLER_BLOCKED = "caller.blocked"
 ALERT = "alert"
+# Disaster mode (hazards app): every socket receives these, agencies included.
+DISASTER_STARTED = "disaster.started"
+DISASTER_UPDATED = "disaster.updated"
+DISASTER_ENDED = "disaster.ended"
 EVENT_TYPES = (
     CALL_CREATED,
     CALL_UPDATED,
@@ -50,6 +55,9 @@ EVENT_TYPES = (
     DISPATCH_ESCALATED,
     CALLER_BLOCKED,
     ALERT,
+    DISASTER_STARTED,
+    DISASTER_UPDATED,
+    DISASTER_ENDED,
 )
 
 # The documented payload of every event type: the keys `data` always carries.
@@ -64,6 +72,11 @@ _DISPATCH_KEYS = frozenset(
 _CALL_KEYS = frozenset(
     {"id", "status", "caller_number", "call_type", "incident_id", "operator", "received_at", "caller_blocked", "version"}
 )
+_DISASTER_KEYS = frozenset({"active", "kind", "since", "alert", "period_id", "ended_at", "end_reason"})
+_DISASTER_ALERT_KEYS = frozenset(
+    {"id", "identifier", "msg_type", "event", "headline", "sent", "sent_wib", "expires", "magnitude", "depth_km", "lat",
+     "lon", "area", "felt", "mmi_bengkulu", "distance_km", "nearest_kecamatan", "tsunami", "tsunami_level", "kind"}
+)
 _BLOCK_KEYS = frozenset({"caller_number", "level", "starts_at", "expires_at", "lifted", "reason"})
 EVENT_SCHEMAS: dict[str, frozenset[str]] = {
     CALL_CREATED: _CALL_KEYS,
@@ -76,12 +89,19 @@ EVENT_SCHEMAS: dict[str, frozenset[str]] = {
     CALLER_BLOCKED: _BLOCK_KEYS,
     # An alert is for people: a kind to tell alerts apart and a message to show.
     ALERT: frozenset({"kind", "message"}),
+    # The state `GET /api/v1/disaster/` answers: active, kind, since, and the alert behind it.
+    DISASTER_STARTED: _DISASTER_KEYS,
+    DISASTER_UPDATED: _DISASTER_KEYS,
+    DISASTER_ENDED: _DISASTER_KEYS,
 }
 # Nested payloads: a dispatch event carries its incident.
 NESTED_SCHEMAS: dict[str, dict[str, frozenset[str]]] = {
     DISPATCH_CREATED: {"incident": _INCIDENT_KEYS},
     DISPATCH_UPDATED: {"incident": _INCIDENT_KEYS},
     DISPATCH_ESCALATED: {"incident": _INCIDENT_KEYS},
+    DISASTER_STARTED: {"alert": _DISASTER_ALERT_KEYS},
+    DISASTER_UPDATED: {"alert": _DISASTER_ALERT_KEYS},
+    DISASTER_ENDED: {"alert": _DISASTER_ALERT_KEYS},
 }
 
 
@@ -102,6 +122,9 @@ def payload_problems(event_type: str, data: dict[str, Any]) -> list[str]:
 
 
 FLOOR_GROUP = "floor"
+# Every live socket joins this group, whatever its role: disaster mode is for everyone.
+EVERYONE_GROUP = "everyone"
+EVERYONE_TYPE_PREFIX = "disaster."
 SOCKET_MESSAGE_TYPE = "live.event"
 SOCKET_CLOSE_TYPE = "live.close"
 
@@ -290,6 +313,8 @@ BROADCAST_TIMEOUT_SECONDS = 1.0
 
 
 def groups_for(envelope: Envelope) -> list[str]:
+    if envelope.type.startswith(EVERYONE_TYPE_PREFIX):
+        return [EVERYONE_GROUP]
     groups = [FLOOR_GROUP]
     # Agency staff receive only dispatch events, and only in their own agency's group.
     if envelope.agency_code and envelope.type.startswith("dispatch."):
@@ -453,17 +478,21 @@ def close_user_sockets(user_id: int) -> None:
 
 
 def events_after(after: int, *, agency_code: str | None, limit: int = 500):
-    """Stored events with seq > after, oldest first; agency staff see their own dispatch events."""
+    """Stored events with seq > after, oldest first; agency staff see their own dispatch events and disaster mode."""
     qs = Event.objects.filter(seq__gt=after).order_by("seq")
     if agency_code is not None:
-        qs = qs.filter(agency_code=agency_code, type__startswith="dispatch.")
+        qs = qs.filter(_agency_sees(agency_code))
     return qs[:limit]
+
+
+def _agency_sees(agency_code: str) -> Q:
+    return Q(agency_code=agency_code, type__startswith="dispatch.") | Q(type__startswith=EVERYONE_TYPE_PREFIX)
 
 
 def last_seq(*, agency_code: str | None = None) -> int:
     """The newest stored seq; for agency staff the newest one they may see."""
     qs = Event.objects.order_by("-seq")
     if agency_code is not None:
-        qs = qs.filter(agency_code=agency_code, type__startswith="dispatch.")
+        qs = qs.filter(_agency_sees(agency_code))
     seq = qs.values_list("seq", flat=True).first()
     return seq or 0

@@ -60,6 +60,28 @@ async def _stand_in_for_the_task_sweep(period: float, stalled_after: timedelta) 
                 logger.warning("the task queue sweeps again; this web process stops standing in")
 
 
+def _poll_hazard_feeds(stale_after: timedelta) -> dict:
+    from django.db import connections
+
+    from hazards.services import feeds_poll_due
+
+    try:
+        return feeds_poll_due(stale_after=stale_after)
+    finally:
+        connections.close_all()
+
+
+async def _poll_hazards_forever(period: float, stale_after: timedelta) -> None:
+    """The hazard feeds' poll, here: every poll of the embedded default, or, beside Celery beat, a feed
+    the task queue has not polled for `stale_after` (each feed is claimed, so it is polled once)."""
+    while True:
+        try:
+            await sync_to_async(_poll_hazard_feeds, thread_sensitive=False)(stale_after)
+        except Exception:  # noqa: BLE001 - the next pass tries again
+            logger.exception("hazard feed poll failed")
+        await asyncio.sleep(period)
+
+
 def _load_lazy_modules() -> None:
     """Import now what the first requests and sockets would import: every view (through the URLconf)
     and the channel layer with its Redis client. Loaded later, their tens of thousands of objects stay
@@ -73,11 +95,15 @@ def _load_lazy_modules() -> None:
     backend = settings.CHANNEL_LAYERS.get("default", {}).get("BACKEND")
     if backend:
         import_string(backend)
+    from hazards.parsing import cap_schema
+
+    cap_schema()  # the CAP 1.2 schema, built once here (about a second) rather than on the first pushed alert
 
 
 class Lifespan:
     def __init__(self):
         self.task: asyncio.Task | None = None
+        self.hazard_task: asyncio.Task | None = None
 
     async def __call__(self, scope, receive, send):
         while True:
@@ -89,13 +115,18 @@ class Lifespan:
                     self.task = asyncio.create_task(
                         _stand_in_for_the_task_sweep(settings.SWEEP_SECONDS, timedelta(seconds=settings.SWEEP_FALLBACK_SECONDS))
                     )
+                if settings.HAZARD_FEED_URLS:
+                    poll = settings.HAZARD_POLL_SECONDS
+                    stale = poll if settings.EMBEDDED_SCHEDULER else poll + max(settings.SWEEP_FALLBACK_SECONDS, 1)
+                    self.hazard_task = asyncio.create_task(_poll_hazards_forever(poll, timedelta(seconds=stale)))
                 # Objects alive after start-up are long-lived; keep full collections from rescanning them.
                 _load_lazy_modules()
                 gc.collect()
                 gc.freeze()
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
-                if self.task:
-                    self.task.cancel()
+                for task in (self.task, self.hazard_task):
+                    if task:
+                        task.cancel()
                 await send({"type": "lifespan.shutdown.complete"})
                 return

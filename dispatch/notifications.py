@@ -96,15 +96,20 @@ def get_notifier() -> Notifier:
 
 def duty_officer_recipients(dispatch: Dispatch, *, now: datetime) -> list[str]:
     """Chat ids of the agency's duty officers on the current shift, else the agency's own chat."""
+    return agency_duty_recipients(dispatch.agency, now=now)
+
+
+def agency_duty_recipients(agency, *, now: datetime) -> list[str]:
+    """Chat ids of an agency's duty officers on the current shift, else the agency's own chat."""
     day, shift = shift_of(now)
     chats = list(
-        DutyRoster.objects.filter(agency=dispatch.agency, date=day, shift=shift, is_duty_officer=True)
+        DutyRoster.objects.filter(agency=agency, date=day, shift=shift, is_duty_officer=True)
         .select_related("user__membership")
         .values_list("user__membership__telegram_chat_id", "user__username")
     )
     recipients = [chat or f"user:{username}" for chat, username in chats]
     if not recipients:
-        recipients = [dispatch.agency.telegram_chat_id or f"agency:{dispatch.agency.code}"]
+        recipients = [agency.telegram_chat_id or f"agency:{agency.code}"]
     return recipients
 
 
@@ -118,6 +123,25 @@ def duty_officer_text(dispatch: Dispatch) -> str:
         f"(prioritas {incident.priority}){place}. {dispatch.agency.code} belum menerima sejak "
         f"{timezone.localtime(dispatch.dispatched_at):%H:%M} WIB (pengiriman #{dispatch.pk})."
     )
+def queue_agency_notifications(*, kind: str, agencies, text: str, now: datetime) -> list[Notification]:
+    """Inside the deciding transaction: one notification per duty officer of each agency, sent after commit
+    (a disaster alert to BPBD, BASARNAS and DAMKAR). The caller queues them with `enqueue_after_commit`
+    once its `events.atomic()` block has ended, so the live events go out before the broker is asked;
+    a notification never queued is still sent by the sweep."""
+    created = []
+    for agency in agencies:
+        for recipient in agency_duty_recipients(agency, now=now):
+            notification = Notification.objects.create(
+                kind=kind, recipient=recipient, channel=get_notifier().channel, text=text, created_at=now
+            )
+            created.append(notification)
+    return created
+
+
+def enqueue_after_commit(notification_ids: list[int]) -> None:
+    """Queue the sends of these notifications once the current transaction (if any) commits."""
+    for pk in notification_ids:
+        transaction.on_commit(lambda pk=pk: _enqueue(pk))
 
 
 def queue_duty_officer_notifications(dispatch: Dispatch, *, now: datetime) -> list[Notification]:
@@ -133,8 +157,13 @@ def queue_duty_officer_notifications(dispatch: Dispatch, *, now: datetime) -> li
         )
         if made:
             created.append(notification)
-            transaction.on_commit(lambda pk=notification.pk: _enqueue(pk))
     return created
+
+
+def enqueue_after_commit(notification_ids: list[int]) -> None:
+    """Queue the sends of these notifications once the current transaction (if any) commits."""
+    for pk in notification_ids:
+        transaction.on_commit(lambda pk=pk: _enqueue(pk))
 
 
 _publish_lock = threading.Lock()

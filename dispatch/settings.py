@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "agencies",
     "dispatch",
     "calls",
+    "hazards",
 ]
 
 MIDDLEWARE = [
@@ -340,6 +341,15 @@ SWEEP_FALLBACK_SECONDS = env_int("SWEEP_FALLBACK_SECONDS", 30)
 CALLBACK_MINUTES = env_int("CALLBACK_MINUTES", 5)
 # An AML location is matched to the call from the same number within this many minutes.
 AML_MATCH_MINUTES = env_int("AML_MATCH_MINUTES", 10)
+
+# Hazard alerts (hazards app): BMKG JSON feed or CAP URLs polled every HAZARD_POLL_SECONDS, the CAP
+# senders accepted, and how long a feed quake (which carries no expiry) keeps disaster mode on.
+HAZARD_FEED_URLS = env_list("HAZARD_FEED_URLS")
+HAZARD_POLL_SECONDS = env_int("HAZARD_POLL_SECONDS", 60)
+HAZARD_FEED_TIMEOUT_SECONDS = env_int("HAZARD_FEED_TIMEOUT_SECONDS", 10)
+HAZARD_CAP_SENDERS = env_list("HAZARD_CAP_SENDERS", "BMKG")
+HAZARD_FEED_EXPIRES_HOURS = env_int("HAZARD_FEED_EXPIRES_HOURS", 6)
+CELERY_BEAT_SCHEDULE["hazard-feeds"] = {"task": "hazards.tasks.poll_feeds", "schedule": timedelta(seconds=HAZARD_POLL_SECONDS)}
 
 # UU PDP 27/2022: caller numbers whose last call is older than this are pseudonymised
 # by `manage.py pseudonymise_callers` (agencies/retention.py).

@@ -25,6 +25,7 @@ def run_sweep(*, runner: str = "task") -> dict:
     from calls.callbacks import flag_overdue_callbacks
     from dispatch.notifications import digest_send_due, notification_send, pending_notification_ids
     from dispatch.services import escalate_overdue
+    from hazards.services import disaster_end_expired
 
     now = timezone.now()
     escalated = escalate_overdue(now=now, officer_after=timedelta(seconds=settings.ESCALATION_OFFICER_SECONDS))
@@ -33,8 +34,10 @@ def run_sweep(*, runner: str = "task") -> dict:
         sent += bool(notification_send(pk))
     digest_sent = digest_send_due(now=now)
     overdue = flag_overdue_callbacks(now=now)
+    disaster_expired = disaster_end_expired(now=now)
     _record(runner)
-    return {"escalated": len(escalated), "notifications_sent": sent, "digests_sent": int(digest_sent), "callbacks_overdue": overdue}
+    return {"escalated": len(escalated), "notifications_sent": sent, "digests_sent": int(digest_sent), "callbacks_overdue": overdue,
+            "disaster_expired": int(disaster_expired)}
 
 
 def sweep_marks() -> dict[str, datetime]:

@@ -10,6 +10,7 @@ from dispatch import health
 from dispatch.report_api import DailyReportApi
 from dispatch import views as dispatch_views
 from dispatch.auth_api import TokenApi
+from hazards import api as hazards_api
 
 api_v1 = [
     path("auth/token/", TokenApi.as_view(), name="api-token"),
@@ -36,6 +37,8 @@ api_v1 = [
     path("calls/<int:call_id>/aml/", telephony_api.CallAmlApi.as_view(), name="api-call-aml"),
     path("callbacks/", telephony_api.CallbackListApi.as_view(), name="api-callbacks"),
     path("callbacks/<int:callback_id>/outcome/", telephony_api.CallbackOutcomeApi.as_view(), name="api-callback-outcome"),
+    path("hazards/cap/", hazards_api.CapAlertApi.as_view(), name="api-hazards-cap"),
+    path("disaster/", hazards_api.DisasterStateApi.as_view(), name="api-disaster"),
 ]
 
 # The API first: Django tries the patterns in order, and a call being recorded should not first be
@@ -46,6 +49,7 @@ urlpatterns = [
     path("wall/incidents.json", dispatch_views.wall_incidents, name="wall-incidents"),
     path("", include("calls.urls")),
     path("", include("agencies.urls")),
+    path("", include("hazards.urls")),
     path("reports/", include("dispatch.report_views")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),

@@ -341,6 +341,13 @@ def test_every_event_of_a_full_flow_matches_its_schema(ref, operator, supervisor
     for _ in range(3):
         call_create(operator=operator, caller_number="081298700002")
     block_lift(caller_number="+6281298700002", user=supervisor, reason="sudah ditegur")
+    # A BMKG quake starts disaster mode, a tsunami warning updates it, a supervisor ends it.
+    from hazards.services import alert_receive_cap, disaster_end
+    from tests.hazards.conftest import cap_at
+
+    alert_receive_cap(data=cap_at("cap_earthquake.xml", sent=timezone.now(), tag="flow"))
+    alert_receive_cap(data=cap_at("cap_tsunami.xml", sent=timezone.now(), tag="flow"))
+    disaster_end(user=supervisor)
 
     emitted = list(Event.objects.filter(seq__gt=before).order_by("seq"))
     assert {e.type for e in emitted} == set(events.EVENT_TYPES)
