@@ -23,6 +23,7 @@ logger = logging.getLogger(__name__)
 
 def run_sweep(*, runner: str = "task") -> dict:
     from calls.callbacks import flag_overdue_callbacks
+    from dispatch.alarms import alarm_undispatched_p1
     from dispatch.notifications import digest_send_due, notification_send, pending_notification_ids
     from dispatch.services import escalate_overdue
 
@@ -33,8 +34,12 @@ def run_sweep(*, runner: str = "task") -> dict:
         sent += bool(notification_send(pk))
     digest_sent = digest_send_due(now=now)
     overdue = flag_overdue_callbacks(now=now)
+    p1_undispatched = alarm_undispatched_p1(now=now)
     _record(runner)
-    return {"escalated": len(escalated), "notifications_sent": sent, "digests_sent": int(digest_sent), "callbacks_overdue": overdue}
+    return {
+        "escalated": len(escalated), "notifications_sent": sent, "digests_sent": int(digest_sent),
+        "callbacks_overdue": overdue, "p1_undispatched": p1_undispatched,
+    }
 
 
 def sweep_marks() -> dict[str, datetime]:

@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from calls import api as calls_api
 from calls import telephony_api
+from dispatch import alarm_api
 from dispatch import api as dispatch_api
 from dispatch import health
 from dispatch.report_api import DailyReportApi
@@ -36,6 +37,7 @@ api_v1 = [
     path("calls/<int:call_id>/aml/", telephony_api.CallAmlApi.as_view(), name="api-call-aml"),
     path("callbacks/", telephony_api.CallbackListApi.as_view(), name="api-callbacks"),
     path("callbacks/<int:callback_id>/outcome/", telephony_api.CallbackOutcomeApi.as_view(), name="api-callback-outcome"),
+    path("alarms/", alarm_api.AlarmStateApi.as_view(), name="api-alarms"),
 ]
 
 # The API first: Django tries the patterns in order, and a call being recorded should not first be
