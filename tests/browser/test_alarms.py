@@ -190,6 +190,21 @@ def test_the_sound_prompt_shows_on_first_load_and_not_after_enabling(ref, make_u
     expect(page.get_by_role("button", name="Aktifkan suara")).to_be_hidden()
 
 
+def test_the_alarm_controls_and_badges_speak_english_on_an_english_screen(ref, make_user, login, asgi_server):
+    make_user("operator", username="op_alarm_en")
+    pbx = _pbx(make_user, asgi_server, "pbx_alarm_en")
+    page = login("op_alarm_en", PASSWORD)
+    with page.expect_navigation():
+        page.select_option("select[name=language]", "en")
+    _ready(page)
+    expect(page.get_by_role("button", name="Turn on sound")).to_be_visible()
+    expect(page.locator("#alarm-bar .alarm-mute")).to_have_text("Sound on")
+    _ring(pbx, "1764291700.5", "0812 7000 6005")
+    expect(_badge(page, "ringing")).to_have_text("Ringing 1")
+    page.locator("#alarm-bar .alarm-mute").click()
+    expect(page.locator("#alarm-bar .alarm-mute")).to_have_text("Sound off")
+
+
 def test_mute_silences_this_screen_but_keeps_the_badge(ref, make_user, login, asgi_server):
     make_user("operator", username="op_alarm_mute")
     pbx = _pbx(make_user, asgi_server, "pbx_alarm_mute")
