@@ -37,7 +37,7 @@
     },
     p1_undispatched: {
       label: gettext("P1 belum dikirim"), every: 4000,
-      rows: function (item) { return "tr[data-incident-id=\"" + item.id + "\"]"; },
+      rows: function (item) { return "tr[data-incident-id=\"" + item.id + "\"], #incident[data-incident-id=\"" + item.id + "\"] #incident-status"; },
       notice: function (n) { return interpolate(ngettext("%(n)s kejadian P1 belum dikirim", "%(n)s kejadian P1 belum dikirim", n), { n: n }, true); },
     },
     escalated: {
@@ -293,7 +293,7 @@
       try { Notification.requestPermission(); } catch (e) { /* older browsers: callback form only */ }
     }
     drawSoundControls();
-    muteButton.focus();
+    muteButton.focus({ preventScroll: true });
   });
   muteButton.addEventListener("click", function () {
     muted = !muted;

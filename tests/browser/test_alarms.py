@@ -239,6 +239,7 @@ def test_the_agency_console_rings_for_a_new_dispatch_and_stops_after_terima(ref,
     incident = _fire(operator, number="081234567802")
 
     console = login("damkar_alarm", PASSWORD)
+    console.set_viewport_size({"width": 390, "height": 844})  # the console is used on a phone
     _ready(console)
     _enable_sound(console)
     assert console.evaluate("Alarms.active()") == []
@@ -250,6 +251,9 @@ def test_the_agency_console_rings_for_a_new_dispatch_and_stops_after_terima(ref,
     card = console.locator("article[data-dispatch-id]")
     expect(card).to_have_attribute("data-alarm", "new_dispatch")
     wait_js(console, "(Alarms.played().new_dispatch || 0) >= 2", timeout=8)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    console.screenshot(path=str(SHOTS / "agency-390x844.png"))
+    assert console.evaluate("window.scrollX") == 0  # turning the sound on did not scroll the page sideways
 
     card.locator("[data-action=acknowledge]").click()
     wait_js(console, "!Alarms.active().includes('new_dispatch')", timeout=15)
