@@ -1,5 +1,12 @@
+from django.conf import settings
+
 from agencies.selectors import actor_for_user
 
 
 def roles(request):
     return {"actor": actor_for_user(getattr(request, "user", None))}
+
+
+def alarms(request):
+    """What the screens' alarms need from the settings (base.html puts it on <body>)."""
+    return {"p1_alarm_seconds": settings.P1_UNDISPATCHED_ALARM_SECONDS}

@@ -77,6 +77,8 @@ class Incident(models.Model):
     closed_at = models.DateTimeField(null=True, blank=True)
     closed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     version = models.PositiveIntegerField(default=1)
+    # When the sweep raised the "P1 not dispatched" alert for this incident (claimed once, dispatch/alarms.py).
+    p1_alarmed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]

@@ -107,6 +107,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "dispatch.context_processors.roles",
+                "dispatch.context_processors.alarms",
             ],
         },
     },
@@ -339,6 +340,9 @@ EMBEDDED_SCHEDULER = env_bool("EMBEDDED_SCHEDULER", False)
 SWEEP_FALLBACK_SECONDS = env_int("SWEEP_FALLBACK_SECONDS", 30)
 # Ghost-call call-back deadline.
 CALLBACK_MINUTES = env_int("CALLBACK_MINUTES", 5)
+# A P1 incident still not dispatched this long after it opened sounds an alarm on the floor screens
+# and the sweep raises one `alert` of kind `p1_undispatched` for it.
+P1_UNDISPATCHED_ALARM_SECONDS = env_int("P1_UNDISPATCHED_ALARM_SECONDS", 60)
 # An AML location is matched to the call from the same number within this many minutes.
 AML_MATCH_MINUTES = env_int("AML_MATCH_MINUTES", 10)
 

@@ -23,6 +23,7 @@ logger = logging.getLogger(__name__)
 
 def run_sweep(*, runner: str = "task") -> dict:
     from calls.callbacks import flag_overdue_callbacks
+    from dispatch.alarms import alarm_undispatched_p1
     from dispatch.notifications import digest_send_due, notification_send, pending_notification_ids
     from dispatch.services import escalate_overdue
     from hazards.services import disaster_end_expired
@@ -35,9 +36,12 @@ def run_sweep(*, runner: str = "task") -> dict:
     digest_sent = digest_send_due(now=now)
     overdue = flag_overdue_callbacks(now=now)
     disaster_expired = disaster_end_expired(now=now)
+    p1_undispatched = alarm_undispatched_p1(now=now)
     _record(runner)
-    return {"escalated": len(escalated), "notifications_sent": sent, "digests_sent": int(digest_sent), "callbacks_overdue": overdue,
-            "disaster_expired": int(disaster_expired)}
+    return {
+        "escalated": len(escalated), "notifications_sent": sent, "digests_sent": int(digest_sent),
+        "callbacks_overdue": overdue, "p1_undispatched": p1_undispatched, "disaster_expired": int(disaster_expired),
+    }
 
 
 def sweep_marks() -> dict[str, datetime]:

@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from calls import api as calls_api
 from calls import telephony_api
+from dispatch import alarm_api
 from dispatch import api as dispatch_api
 from dispatch import health
 from dispatch.report_api import DailyReportApi
@@ -39,6 +40,7 @@ api_v1 = [
     path("callbacks/<int:callback_id>/outcome/", telephony_api.CallbackOutcomeApi.as_view(), name="api-callback-outcome"),
     path("hazards/cap/", hazards_api.CapAlertApi.as_view(), name="api-hazards-cap"),
     path("disaster/", hazards_api.DisasterStateApi.as_view(), name="api-disaster"),
+    path("alarms/", alarm_api.AlarmStateApi.as_view(), name="api-alarms"),
 ]
 
 # The API first: Django tries the patterns in order, and a call being recorded should not first be

@@ -47,7 +47,7 @@
     p.appendChild(time);
     p.appendChild(document.createTextNode((ev.type === "dispatch.escalated" ? "⚠ " : "") + alertText(ev)));
     if (ev.type === "dispatch.escalated" || (ev.data && ev.data.incident_id)) {
-      const id = ev.type === "dispatch.escalated" ? ev.data.incident && ev.data.incident.id : null;
+      const id = ev.type === "dispatch.escalated" ? ev.data.incident && ev.data.incident.id : ev.data.incident_id;
       if (id) {
         const a = document.createElement("a");
         a.href = "/incidents/" + id + "/";

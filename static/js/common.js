@@ -96,6 +96,9 @@
         }
         return interpolate(gettext("Antrean tugas (Redis, Celery beat atau worker) tidak menjalankan sweep sejak %(time)s WIB; server web mengambil alih eskalasi dan notifikasi."),
           { time: wibTime(data.last_task_sweep) }, true);
+      case "p1_undispatched":
+        return interpolate(gettext("Kejadian P1 #%(id)s belum dikirim ke instansi setelah %(waited)s."),
+          { id: data.incident_id, waited: Math.floor(data.seconds / 60) + ":" + String(data.seconds % 60).padStart(2, "0") }, true);
       case "sweep_task_queue_back":
         return gettext("Antrean tugas menjalankan sweep lagi; server web berhenti mengambil alih.");
       default:

@@ -23,6 +23,12 @@
       line.textContent = d.agency + ": " + (d.status_label || d.status);
       root.appendChild(line);
     });
+    if (incident.priority === 1 && incident.status === "open" && !incident.agencies.length) {
+      const late = document.createElement("strong");
+      late.className = "p1-undispatched";
+      late.textContent = gettext("P1 belum dikirim");
+      root.appendChild(late);
+    }
     if (incident.escalated) {
       const warn = document.createElement("strong");
       warn.textContent = "⚠ " + gettext("eskalasi");

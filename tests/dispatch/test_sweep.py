@@ -115,3 +115,65 @@ def test_a_stand_in_with_no_task_sweep_ever_says_so(ref):
         sweep_if_stalled(since=START - timedelta(minutes=1), stalled_after=STALLED_AFTER)
     [stand_in] = _alerts("sweep_stand_in")
     assert "sejak server web berjalan" in stand_in["message"] and stand_in["last_task_sweep"] is None
+
+
+def test_a_p1_incident_still_not_dispatched_after_the_setting_raises_one_alert(open_incident, settings):
+    settings.P1_UNDISPATCHED_ALARM_SECONDS = 60
+    with time_machine.travel(START, tick=False):
+        incident = open_incident("kebakaran_bangunan")
+    with time_machine.travel(START + timedelta(seconds=59), tick=False):
+        assert run_sweep()["p1_undispatched"] == 0
+    with time_machine.travel(START + timedelta(seconds=72), tick=False):
+        assert run_sweep()["p1_undispatched"] == 1
+    with time_machine.travel(START + timedelta(seconds=80), tick=False):  # later sweeps, and a stand-in: once
+        assert run_sweep()["p1_undispatched"] == 0
+        assert run_sweep(runner="web")["p1_undispatched"] == 0
+
+    [alert] = _alerts("p1_undispatched")
+    assert alert["incident_id"] == incident.pk and alert["seconds"] == 72
+    assert alert["created_at"] == START.isoformat()
+    assert f"#{incident.pk}" in alert["message"] and "belum dikirim" in alert["message"] and "1:12" in alert["message"]
+    incident.refresh_from_db()
+    assert incident.p1_alarmed_at == START + timedelta(seconds=72)
+    from dispatch.models import AuditLog
+
+    assert AuditLog.objects.filter(action="incident.p1_undispatched", object_id=str(incident.pk)).count() == 1
+
+
+def test_a_dispatched_p1_a_p2_and_a_closed_p1_raise_no_alert(open_incident, operator, settings):
+    settings.P1_UNDISPATCHED_ALARM_SECONDS = 60
+    with time_machine.travel(START, tick=False):
+        dispatched = open_incident("kebakaran_bangunan", number="081234500011")
+        services.incident_dispatch(incident_id=dispatched.pk, user=operator, agency_codes=["DAMKAR"])
+        open_incident("kebakaran_lahan", number="081234500012")  # P2
+        closed = open_incident("darurat_medis", number="081234500013")
+        services.incident_close(incident_id=closed.pk, user=operator)
+    with time_machine.travel(START + timedelta(minutes=5), tick=False):
+        assert run_sweep()["p1_undispatched"] == 0
+    assert _alerts("p1_undispatched") == []
+
+
+def test_sweeps_side_by_side_alert_each_late_p1_once(open_incident, settings):
+    from dispatch.alarms import alarm_undispatched_p1
+
+    settings.P1_UNDISPATCHED_ALARM_SECONDS = 30
+    with time_machine.travel(START, tick=False):
+        first = open_incident("kebakaran_bangunan", number="081234500021")
+        second = open_incident("kecelakaan_lalu_lintas", number="081234500022")
+    with time_machine.travel(START + timedelta(seconds=31), tick=False):
+        assert alarm_undispatched_p1() + alarm_undispatched_p1() == 2
+    assert sorted(a["incident_id"] for a in _alerts("p1_undispatched")) == sorted([first.pk, second.pk])
+
+
+def test_the_sweep_also_flags_a_late_callback(ref, api, settings):
+    from calls.models import Callback
+
+    settings.CALLBACK_MINUTES = 5
+    with time_machine.travel(START, tick=False):
+        call_id = api.post("/api/v1/calls/", {"caller_number": "081234500031"}, format="json").json()["id"]
+        api.post(f"/api/v1/calls/{call_id}/classify/", {"call_type": "ghost"}, format="json")
+    with time_machine.travel(START + timedelta(minutes=5, seconds=1), tick=False):
+        assert run_sweep()["callbacks_overdue"] == 1
+    [alert] = _alerts("callback_overdue")
+    assert alert["call_id"] == call_id
+    assert Callback.objects.get(call_id=call_id).overdue_flagged_at is not None
