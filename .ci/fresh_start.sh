@@ -92,18 +92,31 @@ setsid "$py" manage.py runsystem --host 127.0.0.1 --port "$port" >"$work/system.
 system_pid=$!
 started=$SECONDS
 
-all_running() {
-  kill -0 "$system_pid" 2>/dev/null || fail "runsystem exited"
+missing_process() {
   local children
   children=$(ps -o args= --ppid "$system_pid" || true)
-  grep -q "uvicorn dispatch.asgi:application" <<<"$children" || fail "the web server is not running"
-  grep -q "celery -A dispatch worker" <<<"$children" || fail "the Celery worker is not running"
-  grep -q "celery -A dispatch beat" <<<"$children" || fail "Celery beat is not running"
+  grep -q "uvicorn dispatch.asgi:application" <<<"$children" || { echo "the web server"; return; }
+  grep -q "celery -A dispatch worker" <<<"$children" || { echo "the Celery worker"; return; }
+  grep -q "celery -A dispatch beat" <<<"$children" || { echo "Celery beat"; return; }
+}
+all_running() {
+  kill -0 "$system_pid" 2>/dev/null || fail "runsystem exited"
+  local missing
+  missing=$(missing_process)
+  [ -z "$missing" ] || fail "$missing is not running"
 }
 
+# runsystem collects the static files before it starts the three processes.
+while [ -n "$(missing_process)" ]; do
+  kill -0 "$system_pid" 2>/dev/null || fail "runsystem exited"
+  [ $((SECONDS - started)) -lt "$deadline_seconds" ] || fail "$(missing_process) never started"
+  sleep 1
+done
+started=$SECONDS
 sleep "$wait_seconds"
 all_running
 until "$py" manage.py sweep_status --max-age "$deadline_seconds" >"$work/sweep.log" 2>&1; do
+  all_running
   [ $((SECONDS - started)) -lt "$deadline_seconds" ] || { cat "$work/sweep.log"; fail "no sweep recorded through beat, Redis and the worker"; }
   sleep 2
 done
