@@ -114,19 +114,39 @@ SETS = [
 ]
 
 
-@pytest.fixture
-def app_role(transactional_db):
-    """A role created the way a deployment creates it (`manage.py create_app_role`); dropped after."""
+def _new_role_name() -> str:
     import uuid
 
-    from django.core.management import call_command
+    return f"d112_test_app_{uuid.uuid4().hex[:10]}"
 
-    role = f"d112_test_app_{uuid.uuid4().hex[:10]}"
-    call_command("create_app_role", role)
-    yield role
+
+def _drop_role(role: str) -> None:
     with connection.cursor() as cursor:
         cursor.execute(f'DROP OWNED BY "{role}"')  # its grants and default privileges here
         cursor.execute(f'DROP ROLE "{role}"')
+
+
+@pytest.fixture
+def app_role(transactional_db):
+    """A role created the way a deployment creates it (`manage.py create_app_role`); dropped after."""
+    from django.core.management import call_command
+
+    role = _new_role_name()
+    call_command("create_app_role", role)
+    yield role
+    _drop_role(role)
+
+
+@pytest.fixture
+def overgranted_role(transactional_db):
+    """A role that does not own the table but was granted every right on it, by hand."""
+    role = _new_role_name()
+    with connection.cursor() as cursor:
+        cursor.execute(f'CREATE ROLE "{role}" LOGIN')
+        cursor.execute(f'GRANT USAGE ON SCHEMA public TO "{role}"')
+        cursor.execute(f'GRANT SELECT, INSERT, UPDATE, DELETE, TRUNCATE ON dispatch_auditlog TO "{role}"')
+    yield role
+    _drop_role(role)
 
 
 def _connect_as(role: str):
@@ -173,12 +193,10 @@ def test_application_role_can_neither_change_nor_empty_the_audit_trail(app_role,
 
 @pytest.mark.services
 @pytest.mark.parametrize("operation", list(ATTEMPTS))
-def test_the_trigger_refuses_the_application_role_even_with_every_right_granted(app_role, operation):
+def test_the_trigger_refuses_a_role_that_is_not_the_owner_even_with_every_right_granted(overgranted_role, operation):
     """Should the rights ever be widened by mistake, the trigger still refuses whatever the session SETs."""
     audit("test.row", detail={"n": 1})
-    with connection.cursor() as cursor:
-        cursor.execute(f'GRANT UPDATE, DELETE, TRUNCATE ON dispatch_auditlog TO "{app_role}"')
-    error = _attempt(app_role, ATTEMPTS[operation], SETS[0])
+    error = _attempt(overgranted_role, ATTEMPTS[operation], SETS[0])
     assert "append-only" in error
     assert AuditLog.objects.filter(outcome="ok", action="test.row").count() == 1
 
