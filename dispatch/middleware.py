@@ -1,10 +1,13 @@
-"""Cross-cutting HTTP behaviour: the language, database outages answer 503, security headers."""
+"""Cross-cutting HTTP behaviour: the client's address behind proxies, the language, database outages
+answer 503, security and caching headers."""
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 
 from django.conf import settings
+from django.core.exceptions import DisallowedHost, ImproperlyConfigured
 from django.db import InterfaceError, OperationalError
 from django.middleware.locale import LocaleMiddleware
 from django.utils import translation
@@ -13,11 +16,82 @@ from dispatch.errors import database_unavailable_response
 
 logger = logging.getLogger(__name__)
 
+# connect-src names the site's own WebSocket origin (`{sockets}`, filled in per request): a bare
+# `ws:`/`wss:` would let a script talk to any host.
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: https://*.tile.openstreetmap.org; "
-    "connect-src 'self' ws: wss:; font-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "
+    "connect-src 'self'{sockets}; font-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "
     "frame-ancestors 'none'"
 )
+
+
+def parse_networks(entries) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    """TRUSTED_PROXIES as networks; an address alone is a network of one."""
+    networks = []
+    for entry in entries:
+        try:
+            networks.append(ipaddress.ip_network(str(entry).strip(), strict=False))
+        except ValueError as exc:
+            raise ImproperlyConfigured(f"TRUSTED_PROXIES: {entry!r} is not an IP address or network") from exc
+    return tuple(networks)
+
+
+def _ip(value: str):
+    try:
+        return ipaddress.ip_address(value.strip())
+    except ValueError:
+        return None
+
+
+def client_address(peer: str, forwarded_for: str, trusted) -> str:
+    """The client's address: the peer's, unless the peer is a trusted proxy.
+
+    From a trusted proxy, X-Forwarded-For is read from the right (each proxy appends the address it
+    saw) and the first address that is not itself a trusted proxy is the client. Whatever a client
+    put into the header itself lies further left and is never reached. An entry that is not an
+    address stops the walk at the last trusted proxy.
+    """
+    address = _ip(peer)
+    if address is None or not any(address in network for network in trusted):
+        return peer
+    for hop in reversed([part for part in forwarded_for.split(",") if part.strip()]):
+        hop_address = _ip(hop)
+        if hop_address is None:
+            break
+        address = hop_address
+        if not any(address in network for network in trusted):
+            break
+    return str(address)
+
+
+def request_address(request) -> str | None:
+    """The client's address for the login lockout (AXES_CLIENT_IP_CALLABLE)."""
+    return request.META.get("REMOTE_ADDR") or None
+
+
+class TrustedProxyMiddleware:
+    """REMOTE_ADDR and the scheme as the client used them, believed only from TRUSTED_PROXIES.
+
+    Runs first, so everything after it (the HTTPS redirect, the login lockout, the audit trail)
+    sees the client's address in REMOTE_ADDR and X-Forwarded-Proto only when a trusted proxy set
+    it. A peer that is not a trusted proxy keeps its own address, and its forwarded headers are
+    dropped. The ASGI server passes the peer through untouched (`dispatch.server`).
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.trusted = parse_networks(settings.TRUSTED_PROXIES)
+
+    def __call__(self, request):
+        meta = request.META
+        peer = meta.get("REMOTE_ADDR") or ""
+        peer_address = _ip(peer)
+        if peer_address is not None and any(peer_address in network for network in self.trusted):
+            meta["REMOTE_ADDR"] = client_address(peer, meta.get("HTTP_X_FORWARDED_FOR", ""), self.trusted)
+        else:
+            meta.pop("HTTP_X_FORWARDED_PROTO", None)
+            meta.pop("HTTP_X_FORWARDED_FOR", None)
+        return self.get_response(request)
 
 
 class ChosenLanguageMiddleware(LocaleMiddleware):
@@ -61,13 +135,32 @@ class DatabaseUnavailableMiddleware:
         return None
 
 
+def _socket_origin(request) -> str:
+    try:
+        host = request.get_host()
+    except DisallowedHost:
+        return ""
+    return f" {'wss' if request.is_secure() else 'ws'}://{host}"
+
+
 class SecurityHeadersMiddleware:
+    """CSP and permissions on every answer; `Cache-Control: no-store` on what may be personal.
+
+    Every API answer and every answer to a logged-in user is kept out of browser and proxy caches
+    (a shared workstation's back button, a caching proxy). Static files never reach this middleware
+    (WhiteNoise answers them first) and keep their long cache lifetimes.
+    """
+
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
         response = self.get_response(request)
         if not request.path.startswith("/api/docs"):
-            response.setdefault("Content-Security-Policy", CSP)
+            response.setdefault("Content-Security-Policy", CSP.format(sockets=_socket_origin(request)))
         response.setdefault("Permissions-Policy", "geolocation=(), camera=(), microphone=()")
+        user = getattr(request, "user", None)
+        personal = request.path.startswith("/api/") or (user is not None and user.is_authenticated)
+        if personal or not response.has_header("Cache-Control"):
+            response["Cache-Control"] = "no-store"
         return response

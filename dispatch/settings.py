@@ -47,6 +47,10 @@ if not SECRET_KEY:
         raise RuntimeError("SECRET_KEY must be set when DEBUG=0")
     SECRET_KEY = "dev-only-insecure-key-dispatch112-do-not-use-in-production"
 
+# Reverse proxies (IP addresses or CIDR networks) whose X-Forwarded-For / X-Forwarded-Proto are
+# believed (dispatch.middleware.TrustedProxyMiddleware); from any other peer they are ignored.
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES")
+
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
@@ -73,6 +77,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "dispatch.middleware.TrustedProxyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "dispatch.middleware.DatabaseUnavailableMiddleware",
@@ -229,6 +234,8 @@ AXES_RESET_ON_SUCCESS = True
 AXES_ENABLED = env_bool("AXES_ENABLED", True)
 # Indonesian page on the form, JSON 429 on the API (dispatch/accounts.py).
 AXES_LOCKOUT_CALLABLE = "dispatch.accounts.lockout_response"
+# The lockout counts per client address as TrustedProxyMiddleware set it, never from headers itself.
+AXES_CLIENT_IP_CALLABLE = "dispatch.middleware.request_address"
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
@@ -282,6 +289,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # The schema and its docs are for logged-in users and API clients only (the page: dispatch/urls.py).
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
 }
 
 # Notification channel for duty officers: "log" (default) or "telegram".

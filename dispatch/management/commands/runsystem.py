@@ -1,6 +1,8 @@
 """Run the whole system: the ASGI server (HTTP + WebSocket) and, with Redis,
 a Celery worker and beat beside it. Without Redis the periodic sweep runs
-inside the web process. Stops everything cleanly on Ctrl-C or SIGTERM."""
+inside the web process. In production mode (DEBUG=0) the static files are
+collected first, since WhiteNoise serves them from STATIC_ROOT and its
+manifest. Stops everything cleanly on Ctrl-C or SIGTERM."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ import sys
 import time
 
 from django.conf import settings
+from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 from dispatch.server import uvicorn_command
@@ -24,8 +27,13 @@ class Command(BaseCommand):
         parser.add_argument("--port", default=os.environ.get("PORT", "8000"))
         parser.add_argument("--workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", "1")))
         parser.add_argument("--web-only", action="store_true", help="only the web server (the worker and beat run elsewhere)")
+        parser.add_argument("--skip-collectstatic", action="store_true",
+                            help="with DEBUG=0, do not collect the static files first (an image that collected them when built)")
 
-    def handle(self, *args, host, port, workers, web_only, **options):
+    def handle(self, *args, host, port, workers, web_only, skip_collectstatic, **options):
+        if not settings.DEBUG and not skip_collectstatic:
+            # Without the manifest every page that links a static file answers 500.
+            call_command("collectstatic", interactive=False, verbosity=0)
         python = sys.executable
         env = dict(os.environ)
         with_redis = settings.USING_REDIS
