@@ -262,7 +262,7 @@ class Cluster:
         env.update(
             DATABASE_URL=database_url(), REDIS_SENTINELS=sentinels(), REDIS_SENTINEL_MASTER=SENTINEL_MASTER,
             DEBUG="0", SECRET_KEY=os.environ.get("HA_SECRET_KEY", "ha-" + os.urandom(24).hex()), ALLOWED_HOSTS="*",
-            SECURE_SSL_REDIRECT="0", AXES_ENABLED="0", LOG_LEVEL="WARNING", DB_POOL_MAX_SIZE="8",
+            SECURE_SSL_REDIRECT="0", AXES_ENABLED="0", LOG_LEVEL="WARNING", DB_POOL_MAX_SIZE="8", TRUSTED_PROXIES=NODES["lb"],
             CELERY_BEAT_SCHEDULE_FILE=str(self.workdir / "celerybeat-schedule"), PYTHONUNBUFFERED="1",
         )
         env.update(extra)
