@@ -152,6 +152,14 @@ def wall_incidents(request):
     return JsonResponse({"incidents": features})
 
 
+def _agency_cards(agency_code: str) -> list[Dispatch]:
+    """The console's cards: those still waiting for "Terima" first, then the newest, so the newest
+    dispatch's buttons are at the top of the screen."""
+    cards = list(live_dispatches_for_agency(agency_code))
+    cards.sort(key=lambda d: (d.status != Dispatch.Status.DISPATCHED, -d.dispatched_at.timestamp()))
+    return cards
+
+
 @login_required
 def agency_console(request):
     actor = actor_for_user(request.user)
@@ -160,7 +168,7 @@ def agency_console(request):
     return render(
         request,
         "dispatch/agency.html",
-        {"live": True, "agency_code": actor.agency_code, "dispatches": list(live_dispatches_for_agency(actor.agency_code))},
+        {"live": True, "agency_code": actor.agency_code, "dispatches": _agency_cards(actor.agency_code)},
     )
 
 
@@ -169,7 +177,7 @@ def agency_partial(request):
     actor = actor_for_user(request.user)
     if not actor.is_agency_staff:
         raise PermissionDenied
-    return render(request, "dispatch/_agency.html", {"dispatches": list(live_dispatches_for_agency(actor.agency_code))})
+    return render(request, "dispatch/_agency.html", {"dispatches": _agency_cards(actor.agency_code)})
 
 
 @login_required

@@ -33,6 +33,8 @@
       App.redrawKeepingTyped(root, html, "[data-note-for]", "noteFor");
       drawMaps();
       App.tickTimers();
+      const count = document.getElementById("agency-count");
+      if (count) count.textContent = String(root.querySelectorAll("article[data-dispatch-id]").length);
     });
   }
   root.addEventListener("click", async function (e) {
