@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "agencies",
     "dispatch",
     "calls",
+    "displays",
 ]
 
 MIDDLEWARE = [
@@ -81,6 +82,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    "displays.middleware.WallDeviceMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "dispatch.accounts.IdleTimeoutMiddleware",
     "dispatch.accounts.OTPRequiredMiddleware",

@@ -44,6 +44,7 @@ urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("", include("dispatch.web_urls")),
     path("wall/incidents.json", dispatch_views.wall_incidents, name="wall-incidents"),
+    path("", include("displays.urls")),
     path("", include("calls.urls")),
     path("", include("agencies.urls")),
     path("reports/", include("dispatch.report_views")),

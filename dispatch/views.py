@@ -17,7 +17,8 @@ from calls.selectors import open_calls
 from dispatch import events
 from dispatch.audit import audit
 from dispatch.models import Dispatch
-from dispatch.selectors import live_dispatches_for_agency, open_incidents
+from dispatch.selectors import live_dispatches_for_agency, open_incidents, recent_wall_alerts
+from displays.selectors import wall_device_for_request
 
 
 class LoginView(auth_views.LoginView):
@@ -78,7 +79,7 @@ def board(request):
 def board_partial(request):
     """The board's live part; `?view=wall` adds the supervisor wall's sections."""
     if request.GET.get("view") == "wall":
-        _require(request, lambda a: a.is_supervisor)
+        _require_wall(request)
         return render(request, "dispatch/_board.html", _wall_context())
     _require(request, lambda a: a.on_floor)
     return render(request, "dispatch/_board.html", _board_context())
@@ -117,16 +118,27 @@ def _wall_context() -> dict:
     }
 
 
+def _require_wall(request) -> None:
+    """Supervisors, and the wall displays they enrolled (read-only; see displays/)."""
+    if not (actor_for_user(request.user).is_supervisor or wall_device_for_request(request)):
+        raise PermissionDenied
+
+
 @login_required
 def wall(request):
-    _require(request, lambda a: a.is_supervisor)
-    return render(request, "dispatch/wall.html", {"live": True, **_wall_context()})
+    _require_wall(request)
+    return render(
+        request,
+        "dispatch/wall.html",
+        {"live": True, "wall_device": wall_device_for_request(request), "recent_alerts": recent_wall_alerts(), **_wall_context()},
+    )
 
 
 @login_required
 def wall_incidents(request):
-    """Open incidents with a location, for the wall's map (floor only)."""
-    _require(request, lambda a: a.on_floor)
+    """Open incidents with a location, for the wall's map (floor and wall displays only)."""
+    if not (actor_for_user(request.user).on_floor or wall_device_for_request(request)):
+        raise PermissionDenied
     features = []
     for incident in open_incidents()[:300]:
         if incident.lat is None or incident.lon is None:
