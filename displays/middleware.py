@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from displays.selectors import SESSION_KEY, wall_device_for_request
 
 # What the wall reads, by GET only; the live socket is checked in the consumer.
-WALL_PATHS = frozenset({"/wall/", "/wall/incidents.json", "/board/partial/", "/api/v1/events/", "/api/v1/disaster/", "/jsi18n/"})
+WALL_PATHS = frozenset({"/wall/", "/wall/incidents.json", "/board/partial/", "/api/v1/events/", "/api/v1/disaster/", "/jsi18n/", "/geo/kelurahan.geojson"})
 WALL_PREFIXES = ("/static/", "/health/")
 
 

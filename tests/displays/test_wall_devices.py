@@ -31,7 +31,7 @@ except ModuleNotFoundError:  # channels.testing imports daphne for its live serv
 pytestmark = [pytest.mark.django_db]
 
 # What the wall reads (GET): every one of them answers the display.
-WALL_READS = ["/wall/", "/wall/incidents.json", "/board/partial/?view=wall", "/api/v1/events/?after=0"]
+WALL_READS = ["/wall/", "/geo/kelurahan.geojson", "/wall/incidents.json", "/board/partial/?view=wall", "/api/v1/events/?after=0"]
 
 # Everything else, pages and API alike, in reading and in writing: refused.
 REFUSED = [
