@@ -19,6 +19,7 @@ from dispatch.audit import audit
 from dispatch.models import Dispatch
 from dispatch.selectors import live_dispatches_for_agency, open_incidents, recent_wall_alerts
 from displays.selectors import wall_device_for_request
+from push.services import push_enabled
 
 
 class LoginView(auth_views.LoginView):
@@ -180,7 +181,12 @@ def agency_console(request):
     return render(
         request,
         "dispatch/agency.html",
-        {"live": True, "agency_code": actor.agency_code, "dispatches": _agency_cards(actor.agency_code)},
+        {
+            "live": True,
+            "agency_code": actor.agency_code,
+            "dispatches": _agency_cards(actor.agency_code),
+            "push_public_key": settings.WEBPUSH_VAPID_PUBLIC_KEY if push_enabled() else "",
+        },
     )
 
 
