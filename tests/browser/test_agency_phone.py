@@ -134,3 +134,46 @@ def test_on_the_floors_screens_the_newest_dispatchs_buttons_are_above_the_fold(r
         assert box["y"] + box["height"] <= height, (action, box)
     expect(card.locator("a.callback")).to_have_attribute("href", "tel:+6281234500002")
     assert axe_violations(page) == []
+
+
+def test_with_web_push_configured_the_console_offers_notifications_and_registers_its_service_worker(ref, make_user, chromium):
+    """Chromium here cannot reach a real push service, so the subscription itself is tested in
+    tests/push/; this checks the page's half: the offer and the service worker at the root scope."""
+    from py_vapid import Vapid01, b64urlencode
+    from cryptography.hazmat.primitives import serialization
+
+    from tests.servers import start_server, stop_process
+
+    key = Vapid01()
+    key.generate_keys()
+    env = {
+        "WEBPUSH_VAPID_PRIVATE_KEY": b64urlencode(key.private_key.private_numbers().private_value.to_bytes(32, "big")),
+        "WEBPUSH_VAPID_PUBLIC_KEY": b64urlencode(
+            key.public_key.public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
+        ),
+        "WEBPUSH_VAPID_SUBJECT": "mailto:112@bengkulukota.go.id",
+        "SWEEP_FALLBACK_SECONDS": "0",
+    }
+    make_user("agency", agency="DAMKAR", username="damkar_push")
+    proc, base = start_server(env)
+    context = chromium.new_context(locale="id-ID", timezone_id="Asia/Jakarta", **PHONE)
+    try:
+        page = context.new_page()
+        page.goto(base + "/login/")
+        page.fill("input[name=username]", "damkar_push")
+        page.fill("input[name=password]", PASSWORD)
+        page.click("button[type=submit]")
+        button = page.locator("#push-enable")
+        expect(button).to_be_visible()
+        expect(button).to_have_text("Aktifkan notifikasi")
+        assert button.get_attribute("data-key") == env["WEBPUSH_VAPID_PUBLIC_KEY"]
+        box = button.bounding_box()
+        assert box["height"] >= 44
+        scope = page.evaluate("navigator.serviceWorker.ready.then(r => r.scope)")
+        assert scope == base + "/"
+        _no_sideways_scroll(page)
+    finally:
+        context.set_offline(True)
+        context.close()
+        stop_process(proc)
+        _wait_until_the_server_is_quiet()
