@@ -162,8 +162,17 @@ class DispatchStatusApi(APIView):
         return Response(DispatchSerializer(dispatch).data)
 
 
+class IsFloorAgencyOrWallDisplay(IsFloorOrAgency):
+    """The floor, agency staff, and the wall displays (which read the floor's events)."""
+
+    def has_permission(self, request, view):
+        from displays.selectors import wall_device_for_request
+
+        return super().has_permission(request, view) or wall_device_for_request(request) is not None
+
+
 class EventListApi(APIView):
-    permission_classes = [IsFloorOrAgency]
+    permission_classes = [IsFloorAgencyOrWallDisplay]
 
     @extend_schema(parameters=[OpenApiParameter("after", int)], responses=EventSerializer(many=True))
     def get(self, request):
@@ -171,7 +180,8 @@ class EventListApi(APIView):
         if not (raw_after.isascii() and raw_after.lstrip("-").isdigit()):
             return Response({"detail": _("Parameter 'after' harus bilangan bulat."), "code": "invalid"}, status=400)
         actor = actor_for_user(request.user)
-        rows = events.events_after(int(raw_after), agency_code=None if actor.on_floor else actor.agency_code)
+        floor = actor.on_floor or not actor.role  # no role here: a wall display (see the permission)
+        rows = events.events_after(int(raw_after), agency_code=None if floor else actor.agency_code)
         return Response([{"seq": e.seq, "type": e.type, "data": e.data} for e in rows])
 
 

@@ -31,6 +31,17 @@ def _session_second_factor_ok(scope) -> bool:
     return bool(session.get(DEVICE_ID_SESSION_KEY))
 
 
+def _is_wall_display(scope) -> bool:
+    """A session opened by a wall display's one-time link, of a device not revoked."""
+    from displays.selectors import SESSION_KEY, wall_device_for_user
+
+    session = scope.get("session")
+    if session is None or session.get(SESSION_KEY) is None:
+        return False
+    device = wall_device_for_user(scope.get("user"))
+    return device is not None and device.pk == session.get(SESSION_KEY)
+
+
 class LiveConsumer(AsyncWebsocketConsumer):
     groups_joined: list[str]
     scope_agency: str | None
@@ -88,6 +99,9 @@ class LiveConsumer(AsyncWebsocketConsumer):
         elif actor.is_agency_staff and actor.agency_code:
             groups = [events.agency_group(actor.agency_code)]
             self.scope_agency = actor.agency_code
+        elif await database_sync_to_async(_is_wall_display)(self.scope):
+            # A wall display reads what the floor sees; the socket never writes.
+            groups = [events.FLOOR_GROUP]
         else:
             await self.close(code=4403)
             return

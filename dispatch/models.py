@@ -259,6 +259,12 @@ class Event(models.Model):
 
     class Meta:
         ordering = ["seq"]
+        indexes = [
+            # The wall's alerts of the last 24 hours (dispatch.selectors.recent_wall_alerts), kept across a reload.
+            models.Index(
+                fields=["created_at"], condition=Q(type__in=["alert", "dispatch.escalated"]), name="dispatch_event_wall_alerts"
+            ),
+        ]
 
 
 class Delivery(models.Model):

@@ -187,3 +187,18 @@ def incident_timeline(incident: Incident) -> list:
     rows = list(IncidentTransition.objects.filter(incident=incident).select_related("by"))
     rows += list(DispatchTransition.objects.filter(dispatch__incident=incident).select_related("by", "dispatch__agency"))
     return sorted(rows, key=lambda t: (t.at, t.pk))
+
+
+WALL_ALERT_TYPES = ("alert", "dispatch.escalated")
+
+
+def recent_wall_alerts(*, hours: int = 24, limit: int = 50) -> list[dict]:
+    """The floor's alerts and escalations of the last `hours`, newest first, as the wall lists them:
+    kept across a reload of the wall, read from the stored events."""
+    from django.utils import timezone
+
+    from dispatch.models import Event
+
+    since = timezone.now() - timedelta(hours=hours)
+    rows = Event.objects.filter(type__in=WALL_ALERT_TYPES, created_at__gte=since).order_by("-seq")[:limit]
+    return [{"seq": e.seq, "type": e.type, "data": e.data, "at": e.created_at.isoformat()} for e in rows]

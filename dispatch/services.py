@@ -22,6 +22,7 @@ from dispatch import events, rows
 from dispatch.audit import audit, audit_row
 from dispatch.errors import Conflict, InvalidInput
 from dispatch.models import Dispatch, DispatchTransition, Incident, IncidentNote, IncidentTransition
+from push.services import queue_dispatch_push
 
 
 def incident_event_data(incident: Incident) -> dict[str, Any]:
@@ -218,6 +219,7 @@ def incident_dispatch(*, incident_id: int, user, agency_codes: list[str] | None 
         events.emit(events.INCIDENT_UPDATED, incident_event_data(incident))
         for dispatch in created:
             events.emit(events.DISPATCH_CREATED, dispatch_event_data(dispatch), agency_code=dispatch.agency.code)
+            queue_dispatch_push(dispatch.pk, "created")
     return created
 
 
@@ -425,6 +427,7 @@ def _escalate_one(pk: int, *, to_level: int, stamp: str, now: datetime, reason: 
         if then is not None:
             then(dispatch)
         events.emit(events.DISPATCH_ESCALATED, dispatch_event_data(dispatch), agency_code=dispatch.agency.code)
+        queue_dispatch_push(dispatch.pk, "escalated")
     return True
 
 

@@ -74,6 +74,8 @@ INSTALLED_APPS = [
     "dispatch",
     "calls",
     "hazards",
+    "displays",
+    "push",
 ]
 
 MIDDLEWARE = [
@@ -88,6 +90,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    "displays.middleware.WallDeviceMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "dispatch.accounts.IdleTimeoutMiddleware",
     "dispatch.accounts.OTPRequiredMiddleware",
@@ -367,3 +370,12 @@ CELERY_BEAT_SCHEDULE["hazard-feeds"] = {"task": "hazards.tasks.poll_feeds", "sch
 # UU PDP 27/2022: caller numbers whose last call is older than this are pseudonymised
 # by `manage.py pseudonymise_callers` (agencies/retention.py).
 RETENTION_DAYS = env_int("RETENTION_DAYS", 365)
+
+
+# Web Push (VAPID) to agency staff phones for a new or escalated dispatch; off unless all three are set.
+# Keys: base64url, the private key as its raw 32 bytes (e.g. from `vapid --gen` / py_vapid).
+WEBPUSH_VAPID_PUBLIC_KEY = env_str("WEBPUSH_VAPID_PUBLIC_KEY")
+WEBPUSH_VAPID_PRIVATE_KEY = env_str("WEBPUSH_VAPID_PRIVATE_KEY")
+WEBPUSH_VAPID_SUBJECT = env_str("WEBPUSH_VAPID_SUBJECT")  # mailto:... or https://...
+# Push endpoints must be https on public addresses; loopback (http too) only in development and tests.
+WEBPUSH_ALLOW_LOOPBACK = DEBUG

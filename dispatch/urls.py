@@ -13,6 +13,8 @@ from dispatch.report_api import DailyReportApi
 from dispatch import views as dispatch_views
 from dispatch.auth_api import TokenApi
 from hazards import api as hazards_api
+from push import api as push_api
+from push import views as push_views
 
 api_v1 = [
     path("auth/token/", TokenApi.as_view(), name="api-token"),
@@ -32,6 +34,7 @@ api_v1 = [
     path("dispatches/<int:dispatch_id>/acknowledge/", dispatch_api.DispatchAcknowledgeApi.as_view(), name="api-dispatch-ack"),
     path("dispatches/<int:dispatch_id>/status/", dispatch_api.DispatchStatusApi.as_view(), name="api-dispatch-status"),
     path("events/", dispatch_api.EventListApi.as_view(), name="api-events"),
+    path("push/subscriptions/", push_api.PushSubscriptionApi.as_view(), name="api-push-subscriptions"),
     path("reports/daily/", DailyReportApi.as_view(), name="api-reports-daily"),
     path("telephony/events/", telephony_api.TelephonyEventApi.as_view(), name="api-telephony-events"),
     path("aml/", telephony_api.AmlApi.as_view(), name="api-aml"),
@@ -50,6 +53,8 @@ urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("", include("dispatch.web_urls")),
     path("wall/incidents.json", dispatch_views.wall_incidents, name="wall-incidents"),
+    path("", include("displays.urls")),
+    path("sw.js", push_views.service_worker, name="service-worker"),
     path("", include("calls.urls")),
     path("", include("agencies.urls")),
     path("", include("hazards.urls")),

@@ -17,7 +17,9 @@ from calls.selectors import open_calls
 from dispatch import events
 from dispatch.audit import audit
 from dispatch.models import Dispatch
-from dispatch.selectors import live_dispatches_for_agency, open_incidents
+from dispatch.selectors import live_dispatches_for_agency, open_incidents, recent_wall_alerts
+from displays.selectors import wall_device_for_request
+from push.services import push_enabled
 
 
 class LoginView(auth_views.LoginView):
@@ -78,7 +80,7 @@ def board(request):
 def board_partial(request):
     """The board's live part; `?view=wall` adds the supervisor wall's sections."""
     if request.GET.get("view") == "wall":
-        _require(request, lambda a: a.is_supervisor)
+        _require_wall(request)
         return render(request, "dispatch/_board.html", _wall_context())
     _require(request, lambda a: a.on_floor)
     return render(request, "dispatch/_board.html", _board_context())
@@ -117,16 +119,27 @@ def _wall_context() -> dict:
     }
 
 
+def _require_wall(request) -> None:
+    """Supervisors, and the wall displays they enrolled (read-only; see displays/)."""
+    if not (actor_for_user(request.user).is_supervisor or wall_device_for_request(request)):
+        raise PermissionDenied
+
+
 @login_required
 def wall(request):
-    _require(request, lambda a: a.is_supervisor)
-    return render(request, "dispatch/wall.html", {"live": True, **_wall_context()})
+    _require_wall(request)
+    return render(
+        request,
+        "dispatch/wall.html",
+        {"live": True, "wall_device": wall_device_for_request(request), "recent_alerts": recent_wall_alerts(), **_wall_context()},
+    )
 
 
 @login_required
 def wall_incidents(request):
-    """Open incidents with a location, for the wall's map (floor only)."""
-    _require(request, lambda a: a.on_floor)
+    """Open incidents with a location, for the wall's map (floor and wall displays only)."""
+    if not (actor_for_user(request.user).on_floor or wall_device_for_request(request)):
+        raise PermissionDenied
     features = []
     for incident in open_incidents()[:300]:
         if incident.lat is None or incident.lon is None:
@@ -152,6 +165,14 @@ def wall_incidents(request):
     return JsonResponse({"incidents": features})
 
 
+def _agency_cards(agency_code: str) -> list[Dispatch]:
+    """The console's cards: those still waiting for "Terima" first, then the newest, so the newest
+    dispatch's buttons are at the top of the screen."""
+    cards = list(live_dispatches_for_agency(agency_code))
+    cards.sort(key=lambda d: (d.status != Dispatch.Status.DISPATCHED, -d.dispatched_at.timestamp()))
+    return cards
+
+
 @login_required
 def agency_console(request):
     actor = actor_for_user(request.user)
@@ -160,7 +181,12 @@ def agency_console(request):
     return render(
         request,
         "dispatch/agency.html",
-        {"live": True, "agency_code": actor.agency_code, "dispatches": list(live_dispatches_for_agency(actor.agency_code))},
+        {
+            "live": True,
+            "agency_code": actor.agency_code,
+            "dispatches": _agency_cards(actor.agency_code),
+            "push_public_key": settings.WEBPUSH_VAPID_PUBLIC_KEY if push_enabled() else "",
+        },
     )
 
 
@@ -169,7 +195,7 @@ def agency_partial(request):
     actor = actor_for_user(request.user)
     if not actor.is_agency_staff:
         raise PermissionDenied
-    return render(request, "dispatch/_agency.html", {"dispatches": list(live_dispatches_for_agency(actor.agency_code))})
+    return render(request, "dispatch/_agency.html", {"dispatches": _agency_cards(actor.agency_code)})
 
 
 @login_required

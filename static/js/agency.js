@@ -33,6 +33,8 @@
       App.redrawKeepingTyped(root, html, "[data-note-for]", "noteFor");
       drawMaps();
       App.tickTimers();
+      const count = document.getElementById("agency-count");
+      if (count) count.textContent = String(root.querySelectorAll("article[data-dispatch-id]").length);
     });
   }
   root.addEventListener("click", async function (e) {
@@ -71,4 +73,38 @@
     refresh();
   });
   drawMaps();
+
+  // Web Push: the phone is woken for a new or escalated dispatch even with its screen off, where the
+  // browser supports it. The button shows only then, and until this browser has subscribed.
+  const pushButton = document.getElementById("push-enable");
+  const pushStatus = document.getElementById("push-status");
+  function keyBytes(base64url) {
+    const padded = (base64url + "===".slice((base64url.length + 3) % 4)).replace(/-/g, "+").replace(/_/g, "/");
+    return Uint8Array.from(atob(padded), function (c) { return c.charCodeAt(0); });
+  }
+  function sendSubscription(subscription) {
+    const json = subscription.toJSON();
+    return App.api("POST", "/api/v1/push/subscriptions/", { endpoint: json.endpoint, keys: json.keys });
+  }
+  if (pushButton && "serviceWorker" in navigator && "PushManager" in window && "Notification" in window) {
+    navigator.serviceWorker.register("/sw.js", { scope: "/" }).then(function (registration) {
+      return registration.pushManager.getSubscription().then(function (existing) {
+        if (existing && Notification.permission === "granted") return sendSubscription(existing);  // keeps the server's copy current
+        pushButton.hidden = false;
+        pushButton.addEventListener("click", async function () {
+          pushButton.disabled = true;
+          try {
+            if ((await Notification.requestPermission()) !== "granted") throw new Error(gettext("Izin notifikasi ditolak di browser ini."));
+            const subscription = await registration.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: keyBytes(pushButton.dataset.key) });
+            await sendSubscription(subscription);
+            pushButton.hidden = true;
+            pushStatus.textContent = gettext("Notifikasi aktif di perangkat ini.");
+          } catch (err) {
+            pushButton.disabled = false;
+            pushStatus.textContent = err.message;
+          }
+        });
+      });
+    }).catch(function () { /* no service worker here (plain http on another host): the console still sounds */ });
+  }
 })();

@@ -11,6 +11,11 @@
   function refresh(full) {
     return fetch(window.location.href, { credentials: "same-origin" }).then(function (r) { return r.text(); }).then(function (html) {
       const doc = new DOMParser().parseFromString(html, "text/html");
+      // A section opened by hand (calls, notes, history) stays open when the page is drawn again.
+      root.querySelectorAll("details[data-keep-open][open]").forEach(function (d) {
+        const twin = doc.querySelector('details[data-keep-open="' + d.dataset.keepOpen + '"]');
+        if (twin) twin.open = true;
+      });
       // A reason to cancel being typed stays (an agency's answer redraws the dispatches meanwhile).
       if (full) {
         const fresh = doc.getElementById("incident");

@@ -1,6 +1,37 @@
-// Supervisor wall: open incidents on a map of Kota Bengkulu, kept current by the live stream.
+// Supervisor wall: the alerts of the last 24 hours (stored, so a reload keeps them), and open
+// incidents on a map of Kota Bengkulu, kept current by the live stream.
 (function () {
   "use strict";
+  const alerts = document.getElementById("alerts");
+  const stored = document.getElementById("wall-recent-alerts");
+  if (alerts && stored) {
+    // Newest first, as board.js adds the live ones on top.
+    JSON.parse(stored.textContent).forEach(function (ev) {
+      const p = document.createElement("p");
+      p.className = "alert" + (ev.type === "dispatch.escalated" ? " escalated" : "");
+      p.dataset.seq = ev.seq;
+      p.dataset.type = ev.type;
+      const time = document.createElement("time");
+      time.dateTime = ev.at;
+      time.textContent = App.wibTime(new Date(ev.at)) + " ";
+      p.appendChild(time);
+      let text;
+      if (ev.type === "alert") {
+        text = App.alertMessage(ev.data);
+      } else {
+        text = "⚠ " + interpolate(alerts.dataset.escalatedText, { id: ev.data.id, agency: ev.data.agency }, true);
+      }
+      p.appendChild(document.createTextNode(text));
+      const incident = ev.type === "dispatch.escalated" ? ev.data.incident && ev.data.incident.id : null;
+      if (incident) {
+        const a = document.createElement("a");
+        a.href = "/incidents/" + incident + "/";
+        a.textContent = " " + gettext("Kejadian") + " #" + incident;
+        p.appendChild(a);
+      }
+      alerts.appendChild(p);
+    });
+  }
   const element = document.getElementById("wall-map");
   if (!element || !window.CityMap || !window.L) return;
   const city = window.CityMap(element, { zoom: 12 });
@@ -13,7 +44,7 @@
     const root = document.createElement("div");
     const link = document.createElement("a");
     link.href = incident.url;
-    link.textContent = "#" + incident.id + " " + incident.label + " (P" + incident.priority + ")";
+    link.textContent = gettext("Kejadian") + " #" + incident.id + " " + incident.label + " (P" + incident.priority + ")";
     root.appendChild(link);
     const where = document.createElement("div");
     where.textContent = [incident.kelurahan, incident.address].filter(Boolean).join(" · ");

@@ -1,0 +1,116 @@
+"""The supervisor wall on one screen, with the last 24 hours' alerts kept across a reload, and a TV
+enrolled as a read-only wall display that stays up past the idle timeout until it is revoked."""
+
+from __future__ import annotations
+
+import os
+import re
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from agencies.geo import Location
+from calls import services as call_services
+from dispatch import services as dispatch_services
+from tests.browser.a11y import axe_violations
+from tests.browser.support import wait_js
+from tests.factories import PASSWORD
+
+pytestmark = [pytest.mark.browser, pytest.mark.services, pytest.mark.django_db(transaction=True)]
+
+SHOTS = os.environ.get("SHOTS_DIR", "/tmp/shots-agency")
+
+
+def _supervisor_page(make_user, login, asgi_server, username: str, viewport: dict | None = None):
+    from django_otp.oath import TOTP
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    supervisor = make_user("supervisor", username=username)
+    device = TOTPDevice.objects.create(user=supervisor, name="test", confirmed=True)
+    page = login(username, PASSWORD)
+    page.fill("input[name=token]", str(TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift).token()).zfill(6))
+    page.locator("input[name=token]").press("Enter")
+    page.wait_for_load_state("networkidle")
+    if viewport:
+        page.set_viewport_size(viewport)
+    return page
+
+
+def _escalated_fire(make_user, operator_name: str):
+    operator = make_user("operator", username=operator_name)
+    call, _ = call_services.call_create(
+        operator=operator, caller_number="081277700009", notes="kebakaran pasar", location=Location(lat=-3.7956, lon=102.2659)
+    )
+    call = call_services.call_classify(call_id=call.pk, user=operator, call_type="emergency", incident_type="kebakaran_bangunan")
+    [dispatch] = dispatch_services.incident_dispatch(incident_id=call.incident_id, user=operator, agency_codes=["DAMKAR"])
+    dispatch_services.escalate_overdue(now=timezone.now() + timezone.timedelta(hours=1))
+    return call, dispatch
+
+
+def _fits_one_screen(page) -> None:
+    sizes = page.evaluate(
+        "[document.documentElement.scrollWidth, document.documentElement.clientWidth,"
+        " document.documentElement.scrollHeight, document.documentElement.clientHeight]"
+    )
+    assert sizes[0] <= sizes[1] and sizes[2] <= sizes[3], f"page {sizes[0]}x{sizes[2]} on a {sizes[1]}x{sizes[3]} screen"
+
+
+@pytest.mark.parametrize("width,height", [(1920, 1080), (1366, 768)])
+def test_the_wall_fits_one_screen_and_keeps_the_last_days_alerts_across_a_reload(ref, make_user, login, asgi_server, width, height):
+    call, dispatch = _escalated_fire(make_user, f"op_wall_{width}")
+    page = _supervisor_page(make_user, login, asgi_server, f"spv_wall_{width}", {"width": width, "height": height})
+    page.goto(asgi_server + "/wall/")
+    alert = page.locator("#alerts .alert.escalated")
+    expect(alert).to_contain_text(f"#{dispatch.pk}")
+    expect(alert).to_contain_text("DAMKAR")
+    expect(alert.locator("a")).to_contain_text(f"Kejadian #{call.incident_id}")
+    expect(page.locator("#wall-map")).to_have_attribute("data-markers", "1")
+    page.reload()
+    expect(page.locator("#alerts .alert.escalated")).to_have_count(1)
+    page.wait_for_timeout(300)
+    page.screenshot(path=f"{SHOTS}/wall-{width}x{height}.png")
+    _fits_one_screen(page)
+    for selector in ("#wall-map", "#alerts", "table.unacked", "table.calls", "table.incidents", "#wall-summary"):
+        box = page.locator(selector).bounding_box()
+        assert box and box["y"] + min(box["height"], 40) <= height, selector
+    assert axe_violations(page) == []
+
+
+def test_a_tv_enrolled_by_a_supervisor_shows_the_wall_live_and_stops_when_revoked(ref, make_user, login, chromium, asgi_server):
+    supervisor = _supervisor_page(make_user, login, asgi_server, "spv_devices")
+    supervisor.goto(asgi_server + "/wall/devices/")
+    supervisor.fill("input[name=name]", "TV ruang operator")
+    supervisor.click("#wall-device-create")
+    link = supervisor.locator("#wall-device-link").inner_text().strip()
+    assert re.match(r"^http://[^/]+/wall/open/[\w-]+/$", link)
+    supervisor.screenshot(path=f"{SHOTS}/wall-devices-1366x768.png")
+    assert axe_violations(supervisor) == []
+
+    tv_context = chromium.new_context(locale="id-ID", timezone_id="Asia/Jakarta", viewport={"width": 1920, "height": 1080})
+    try:
+        tv = tv_context.new_page()
+        tv.goto(link)
+        tv.click("#wall-device-open")
+        expect(tv.locator("h1")).to_contain_text("TV ruang operator")
+        wait_js(tv, "window.Live && window.Live.connected && window.Live.lastSeq !== null")
+        # Live: a new escalation reaches the TV's alerts without a reload.
+        call, dispatch = _escalated_fire(make_user, "op_tv")
+        tv.evaluate("window.Live.ping()")
+        expect(tv.locator("#alerts .alert.escalated")).to_contain_text(f"#{dispatch.pk}")
+        _fits_one_screen(tv)
+        tv.screenshot(path=f"{SHOTS}/wall-tv-1920x1080.png")
+        # Nothing but the wall.
+        assert tv.request.get(asgi_server + "/desk/", max_redirects=0).status == 403
+        assert tv.request.get(asgi_server + f"/api/v1/incidents/{call.incident_id}/").status == 403
+
+        supervisor.goto(asgi_server + "/wall/devices/")
+        supervisor.click("button[data-revoke]")
+        expect(supervisor.locator("#wall-devices")).to_contain_text("dicabut")
+        # The socket is closed at once, and the screen is taken to the login page.
+        expect(tv.locator("input[name=username]")).to_be_visible(timeout=10_000)
+        tv.goto(asgi_server + "/wall/")
+        expect(tv.locator("input[name=username]")).to_be_visible()
+    finally:
+        tv_context.set_offline(True)
+        tv_context.close()
