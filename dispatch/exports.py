@@ -250,7 +250,8 @@ def daily_pdf(day: date) -> bytes:
         ),
         Paragraph(_("Pengesahan"), styles["Heading2"]),
         Paragraph(
-            _("Disahkan oleh %(u)s pada %(t)s") % {"u": signoff.signed_by.get_username(), "t": _iso(signoff.signed_at)}
+            # reportlab reads a Paragraph's text as markup: the user's name is escaped.
+            escape(_("Disahkan oleh %(u)s pada %(t)s") % {"u": signoff.signed_by.get_username(), "t": _iso(signoff.signed_at)})
             if signoff else _("Belum disahkan."),
             styles["Normal"],
         ),

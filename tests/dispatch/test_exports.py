@@ -160,3 +160,28 @@ def test_quoted_csv_export_loads_back_unchanged(formula_calls, sup_client):
     assert sorted(Call.objects.exclude(notes="biasa").values_list("notes", flat=True)) == sorted(FORMULA_NOTES)
     assert set(Call.objects.values_list("caller__number", flat=True)) == {"+6281234567890", None}
     assert Call.objects.get(notes="biasa").caller_number_raw == "=1+2"
+
+
+def test_daily_pdf_prints_a_username_and_text_with_markup(dataset, sup_client, make_user):  # noqa: F811
+    import base64
+    import re
+    import zlib
+
+    from django.utils import timezone
+
+    from dispatch.models import Amendment, DaySignoff
+
+    # Made directly: add_user no longer creates such names, but older accounts may hold them.
+    signer = make_user("supervisor", username="sup<b")
+    signoff = DaySignoff.objects.create(day=DAY, signed_by=signer, signed_at=timezone.now(), note="<i>ok")
+    Amendment.objects.create(day=DAY, signoff=signoff, at=timezone.now(), by=signer, action="call.<b>", object_type="call",
+                             object_id="1", detail={})
+    response = sup_client.get("/reports/daily/pdf/", {"date": DAY.isoformat()})
+    assert response.status_code == 200 and response.content.startswith(b"%PDF")
+    text = b""
+    for stream in re.findall(rb"stream\r?\n(.*?)endstream", response.content, re.S):
+        stream = stream.strip()
+        if stream.endswith(b"~>"):  # reportlab writes page content ASCII85- and Flate-encoded
+            stream = zlib.decompress(base64.a85decode(stream[:-2].replace(b"\n", b"").replace(b"\r", b"")))
+        text += stream
+    assert b"sup<b" in text
