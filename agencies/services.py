@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.contrib.auth.password_validation import validate_password
 from django.db import transaction
 
@@ -25,6 +26,13 @@ def user_upsert(*, username: str, role: str, password: str, agency_code: str | N
     elif agency_code:
         raise InvalidInput("--agency applies only to the role agency")
     User = get_user_model()
+    # Django's username characters only (letters, digits and @ . + - _): the name is shown in pages and reports.
+    try:
+        User.username_validator(username)
+    except ValidationError as error:
+        raise InvalidInput(f"invalid username {username!r}: " + " ".join(error.messages), field="username") from None
+    if not username or len(username) > User._meta.get_field("username").max_length:
+        raise InvalidInput(f"invalid username {username!r}: 1 to 150 characters", field="username")
     user = User.objects.filter(username=username).first() or User(username=username)
     if validate:
         validate_password(password, user)

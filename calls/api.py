@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils.dateparse import parse_date
@@ -25,6 +27,9 @@ from calls.serializers import (
 from dispatch.errors import InvalidInput
 from dispatch.permissions import IsFloor, IsIntake
 from dispatch.shifts import wib_day_bounds
+
+
+_DAYS = (date(2000, 1, 1), date(2100, 12, 31))  # as dispatch.reports.FIRST_DAY / LAST_DAY
 
 
 def _int_param(request, name: str, default: int) -> int:
@@ -63,6 +68,12 @@ class CallListCreateApi(APIView):
             day = parse_date(request.query_params.get("date", "") or "")
         except ValueError:  # well formed but no such day, e.g. 2026-02-30
             raise InvalidInput(_("Tanggal harus berformat YYYY-MM-DD."), field="date") from None
+        if request.query_params.get("date") and day is None:
+            # A malformed date is refused, not read as "every day".
+            raise InvalidInput(_("Tanggal harus berformat YYYY-MM-DD."), field="date")
+        if day and not _DAYS[0] <= day <= _DAYS[1]:
+            # Far days (9999-12-31) would overflow the day's bounds.
+            raise InvalidInput(_("Tanggal di luar rentang yang didukung."), field="date")
         if day:
             start, end = wib_day_bounds(day)
             qs = qs.filter(received_at__gte=start, received_at__lt=end)

@@ -64,6 +64,8 @@ class _Reference:
 
 
 def import_calls(stream: IO[str]) -> ImportResult:
+    from dispatch.exports import csv_uncell
+
     reader = csv.DictReader(stream)
     missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
     if missing:
@@ -74,6 +76,8 @@ def import_calls(stream: IO[str]) -> ImportResult:
     result = ImportResult()
     for row in reader:
         line = reader.line_num
+        # An export quotes text a spreadsheet would run as a formula ('+6281...); read it back as it was.
+        row = {name: csv_uncell(value) if isinstance(value, str) else value for name, value in row.items()}
         try:
             with transaction.atomic():
                 created = _import_row(row, reference)

@@ -33,10 +33,28 @@ class RequestSerializer(serializers.Serializer):
         return fields
 
 
+class CoordinateField(serializers.FloatField):
+    """A float that is not a boolean: DRF's FloatField reads `true` as 1.0."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class TextField(serializers.CharField):
+    """Text that arrived as a JSON string: DRF's CharField turns a number into its digits."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class LocationSerializer(RequestSerializer):
-    lat = serializers.FloatField(required=False, allow_null=True, min_value=-90, max_value=90)
-    lon = serializers.FloatField(required=False, allow_null=True, min_value=-180, max_value=180)
-    address = serializers.CharField(required=False, allow_blank=True, max_length=300, default="")
+    lat = CoordinateField(required=False, allow_null=True, min_value=-90, max_value=90)
+    lon = CoordinateField(required=False, allow_null=True, min_value=-180, max_value=180)
+    address = TextField(required=False, allow_blank=True, max_length=300, default="")
     kelurahan_code = serializers.CharField(required=False, allow_blank=True, max_length=20, default="")
 
 
@@ -51,21 +69,21 @@ def location_from(data) -> Location | None:
 
 class CallCreateSerializer(RequestSerializer):
     caller_number = serializers.CharField(required=False, allow_null=True, allow_blank=True, max_length=64)
-    notes = serializers.CharField(required=False, allow_blank=True, default="", max_length=settings.CALL_NOTES_MAX_LENGTH, trim_whitespace=False)
+    notes = TextField(required=False, allow_blank=True, default="", max_length=settings.CALL_NOTES_MAX_LENGTH, trim_whitespace=False)
     channel = serializers.ChoiceField(choices=Call.Channel.choices, required=False, default=Call.Channel.VOICE)
     location = LocationSerializer(required=False, allow_null=True)
     external_id = serializers.CharField(required=False, allow_null=True, allow_blank=True, max_length=128)
 
 
 class CallUpdateSerializer(RequestSerializer):
-    notes = serializers.CharField(required=False, allow_blank=True, max_length=settings.CALL_NOTES_MAX_LENGTH, trim_whitespace=False)
+    notes = TextField(required=False, allow_blank=True, max_length=settings.CALL_NOTES_MAX_LENGTH, trim_whitespace=False)
     location = LocationSerializer(required=False, allow_null=True)
 
 
 class ClassifySerializer(RequestSerializer):
     call_type = serializers.ChoiceField(choices=CallType.choices)
     incident_type = serializers.CharField(required=False, allow_null=True, allow_blank=True, max_length=48)
-    notes = serializers.CharField(required=False, allow_blank=True, max_length=settings.CALL_NOTES_MAX_LENGTH, trim_whitespace=False)
+    notes = TextField(required=False, allow_blank=True, max_length=settings.CALL_NOTES_MAX_LENGTH, trim_whitespace=False)
     duplicate_of = serializers.IntegerField(required=False, allow_null=True, min_value=1)
 
 

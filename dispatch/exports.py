@@ -2,7 +2,14 @@
 the printable daily PDF (reportlab) and the monthly Kominfo summary.
 
 The call CSV uses the `import_calls` columns first, so an export loads back
-with `python manage.py import_calls`."""
+with `python manage.py import_calls`.
+
+Callers and operators type the text that ends up in these files. A spreadsheet
+reads a cell that begins with `=`, `+`, `-`, `@`, a tab or a carriage return as a
+formula (CSV injection), so every CSV text cell that begins so gets a leading
+single quote (`+6281...` is written `'+6281...`; `import_calls` takes the quote
+off again), and every XLSX text cell is written as a string, never a formula.
+User text in the PDF is escaped before reportlab reads it as markup."""
 
 from __future__ import annotations
 
@@ -10,6 +17,7 @@ import csv
 import io
 from collections.abc import Iterable, Iterator
 from datetime import date
+from xml.sax.saxutils import escape
 
 from django.db.models import Aggregate, CharField, Max, Min, OuterRef, Subquery
 from django.http import HttpResponse, StreamingHttpResponse
@@ -84,6 +92,23 @@ def _iso(moment) -> str:
     return moment.astimezone(WIB).isoformat() if moment else ""
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value):
+    """A CSV cell a spreadsheet shows as text: text that a spreadsheet would run gets a leading quote."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def csv_uncell(value: str) -> str:
+    """The text `csv_cell` wrote, for reading an export back."""
+    if value.startswith("'") and value[1:].startswith(FORMULA_STARTS):
+        return value[1:]
+    return value
+
+
 class _Echo:
     def write(self, value):
         return value
@@ -96,11 +121,27 @@ def csv_response(rows: Iterable[list], header: list[str], filename: str) -> Stre
         yield "\ufeff"  # Excel opens UTF-8 with a BOM
         yield writer.writerow(header)
         for row in rows:
-            yield writer.writerow(row)
+            yield writer.writerow([csv_cell(value) for value in row])
 
     response = StreamingHttpResponse(stream(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
+
+
+def _xlsx_row(sheet, row: list) -> list:
+    """The row with each text cell written as a string: openpyxl would store text beginning with
+    `=` as a formula, and refuses control characters (a note may hold one) with an error."""
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    cells = []
+    for value in row:
+        if isinstance(value, str):
+            cell = WriteOnlyCell(sheet, value=ILLEGAL_CHARACTERS_RE.sub("", value))
+            cell.data_type = "s"
+            value = cell
+        cells.append(value)
+    return cells
 
 
 def xlsx_response(sheets: list[tuple[str, list[str], Iterable[list]]], filename: str) -> HttpResponse:
@@ -109,12 +150,12 @@ def xlsx_response(sheets: list[tuple[str, list[str], Iterable[list]]], filename:
     workbook = Workbook(write_only=True)
     for title, header, rows in sheets:
         sheet = workbook.create_sheet(title=title[:31])
-        sheet.append(header)
+        sheet.append(_xlsx_row(sheet, header))
         for n, row in enumerate(rows):
             if n >= XLSX_MAX_ROWS:
                 sheet.append([_("Terpotong: batas baris Excel tercapai; gunakan CSV.")])
                 break
-            sheet.append(row)
+            sheet.append(_xlsx_row(sheet, row))
     buffer = io.BytesIO()
     workbook.save(buffer)
     response = HttpResponse(
@@ -216,7 +257,8 @@ def daily_pdf(day: date) -> bytes:
         ),
         Paragraph(_("Pengesahan"), styles["Heading2"]),
         Paragraph(
-            _("Disahkan oleh %(u)s pada %(t)s") % {"u": signoff.signed_by.get_username(), "t": _iso(signoff.signed_at)}
+            # reportlab reads a Paragraph's text as markup: the user's name is escaped.
+            escape(_("Disahkan oleh %(u)s pada %(t)s") % {"u": signoff.signed_by.get_username(), "t": _iso(signoff.signed_at)})
             if signoff else _("Belum disahkan."),
             styles["Normal"],
         ),

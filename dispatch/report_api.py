@@ -18,9 +18,13 @@ from dispatch.permissions import IsSupervisor
 
 def parse_day(value: str | None, *, field: str = "date") -> date:
     try:
-        return date.fromisoformat(value or "")
+        return reports.parse_report_day(value)
     except ValueError:
-        raise InvalidInput(_("Tanggal harus berformat YYYY-MM-DD."), field=field) from None
+        raise InvalidInput(
+            _("Tanggal harus berformat YYYY-MM-DD, antara %(first)s dan %(last)s.")
+            % {"first": reports.FIRST_DAY.isoformat(), "last": reports.LAST_DAY.isoformat()},
+            field=field,
+        ) from None
 
 
 class CsvAwareNegotiation(DefaultContentNegotiation):

@@ -30,9 +30,19 @@ def supervisor_required(view):
     def wrapper(request, *args, **kwargs):
         if not actor_for_user(request.user).is_supervisor:
             raise PermissionDenied
+        if any("\x00" in value for _name, values in request.GET.lists() for value in values):
+            # No filter value holds a NUL byte; PostgreSQL refuses one in a query (a DataError).
+            error = BadParameter(_("Parameter tidak boleh memuat karakter NUL."))
+            return JsonResponse({"detail": str(error)}, status=400) if getattr(view, "answers_json", False) else _bad(request, error)
         return view(request, *args, **kwargs)
 
     return wrapper
+
+
+def answers_json(view):
+    """Marks a view whose errors are JSON (the chart and map data), for supervisor_required."""
+    view.answers_json = True
+    return view
 
 
 class BadParameter(Exception):
@@ -45,9 +55,12 @@ def _day(value: str | None, default: date | None = None) -> date:
             raise BadParameter(_("Tanggal wajib diisi (YYYY-MM-DD)."))
         return default
     try:
-        return date.fromisoformat(value)
+        return reports.parse_report_day(value)
     except ValueError:
-        raise BadParameter(_("Tanggal harus berformat YYYY-MM-DD.")) from None
+        raise BadParameter(
+            _("Tanggal harus berformat YYYY-MM-DD, antara %(first)s dan %(last)s.")
+            % {"first": reports.FIRST_DAY.isoformat(), "last": reports.LAST_DAY.isoformat()}
+        ) from None
 
 
 def _month(value: str | None, default: date) -> tuple[int, int]:
@@ -163,6 +176,7 @@ def charts(request):
 
 @supervisor_required
 @require_GET
+@answers_json
 def charts_data(request):
     try:
         day = _day(request.GET.get("date"), _yesterday())
@@ -183,6 +197,7 @@ def _range(request) -> reports.Period:
 
 @supervisor_required
 @require_GET
+@answers_json
 def map_data(request):
     try:
         period = _range(request)

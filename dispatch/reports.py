@@ -57,6 +57,18 @@ SHIFT_CODES = [code for code, _start, _end in SHIFTS]
 ANSWER_TARGETS = (15, 20)  # NENA: 90 % within 15 s, 95 % within 20 s
 PROCESSING_TARGET = 60  # NFPA 1225: 90 % of emergencies dispatched within 60 s of answer
 LOG_PAGE_SIZE = 50
+# The days the reports answer for: the years the month and year reports accept. A day far outside
+# (0001-01-01, 9999-12-31) would overflow the date arithmetic of a period or its chart window.
+FIRST_DAY = date(2000, 1, 1)
+LAST_DAY = date(2100, 12, 31)
+
+
+def parse_report_day(value: str | None) -> date:
+    """A YYYY-MM-DD day between FIRST_DAY and LAST_DAY; ValueError for anything else."""
+    day = date.fromisoformat(value or "")
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise ValueError(f"day out of range: {day}")
+    return day
 
 DEFINITIONS = {
     "funnel": _(

@@ -4,7 +4,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from agencies.selectors import NearestPost, post_of
-from calls.serializers import LocationSerializer, RequestSerializer
+from calls.serializers import LocationSerializer, RequestSerializer, TextField
 from dispatch.models import Dispatch, Incident, IncidentNote
 
 
@@ -20,7 +20,7 @@ class IncidentNoteSerializer(serializers.ModelSerializer):
 
 
 class IncidentNoteRequestSerializer(RequestSerializer):
-    text = serializers.CharField(max_length=IncidentNote.TEXT_MAX_LENGTH, help_text="What the agencies on the incident should know")
+    text = TextField(max_length=IncidentNote.TEXT_MAX_LENGTH, help_text="What the agencies on the incident should know")
 
 
 class DispatchSerializer(serializers.ModelSerializer):
@@ -113,11 +113,11 @@ class DispatchRequestSerializer(RequestSerializer):
 
 class StatusSerializer(RequestSerializer):
     status = serializers.ChoiceField(choices=["en_route", "on_scene", "resolved", "declined", "cancelled"])
-    note = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
+    note = TextField(required=False, allow_blank=True, max_length=2000, default="")
 
 
 class CloseSerializer(RequestSerializer):
-    reason = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
+    reason = TextField(required=False, allow_blank=True, max_length=2000, default="")
 
 
 class EventSerializer(serializers.Serializer):

@@ -97,6 +97,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "dispatch.middleware.SecurityHeadersMiddleware",
     "axes.middleware.AxesMiddleware",
+    "dispatch.api_errors.ApiBodyLimitMiddleware",
 ]
 
 ROOT_URLCONF = "dispatch.urls"

@@ -68,3 +68,9 @@ urlpatterns = [
     path("account/", include("dispatch.accounts")),
     path("admin/", admin.site.urls),
 ]
+
+# Django's own error answers; JSON for paths under /api/ (dispatch/api_errors.py).
+handler400 = "dispatch.api_errors.handler400"
+handler403 = "dispatch.api_errors.handler403"
+handler404 = "dispatch.api_errors.handler404"
+handler500 = "dispatch.api_errors.handler500"

@@ -220,3 +220,72 @@ def test_schema_fuzz(ref, make_user, role):
     print(f"\n{role}: {count} generated cases over {len(per_operation)} operation/mode runs; statuses {dict(sorted(statuses.items()))}")
     assert not failures, "\n\n".join(failures)
     assert count >= CASES_PER_ROLE, per_operation
+
+
+# --- the pages' and the API's query parameters ----------------------------------------------------
+#
+# Schemathesis walks what the schema documents; the pages (reports, desk, wall, map) take query
+# parameters the schema does not list. Every parameter read by a view, set to each of these values,
+# must be answered without a server error: 400 (JSON for the API, the reports' error page for the
+# reports) or a normal page.
+
+NASTY_VALUES = [
+    "9999-12-31", "0001-01-01", "0000-00-00", "2026-02-30", "9999-12", "0001-01", "0000-00", "9999", "0", "1",
+    "\x00", "2026-03-10\x00", "a" * 5000, "-1", "-99999999999999999999", "99999999999999999999", "1e309", "nan",
+    "inf", "true", "ÄŸ日本語", "../", "../../etc/passwd", "null", "", " ", "%", "'; --", "<b>",
+]
+
+PAGE_PARAMETERS = [
+    # (path, fixed parameters, parameters to fuzz)
+    ("/reports/daily/", {}, ["date", "call_type", "incident_type", "agency", "operator", "shift", "kecamatan", "q", "page"]),
+    ("/reports/daily/pdf/", {}, ["date"]),
+    ("/reports/kpi/", {}, ["period", "date"]),
+    ("/reports/kpi/", {"period": "shift"}, ["date", "shift"]),
+    ("/reports/kpi/", {"period": "month"}, ["month"]),
+    ("/reports/kpi/", {"period": "year"}, ["year"]),
+    ("/reports/charts/", {}, ["date"]),
+    ("/reports/charts/data/", {}, ["date"]),
+    ("/reports/map/data/", {"start": "2026-03-01"}, ["start", "end"]),
+    ("/reports/export/", {"start": "2026-03-01", "format": "csv"}, ["start", "end", "format"]),
+    ("/reports/export/", {"start": "2026-03-01", "format": "xlsx"}, ["start", "end"]),
+    ("/reports/monthly/", {}, ["month", "format"]),
+    ("/reports/monthly/", {"format": "csv"}, ["month"]),
+    ("/api/v1/reports/daily/", {"date": "2026-03-10"}, ["date", "format"]),
+    ("/api/v1/reports/daily/", {"format": "csv"}, ["date"]),
+    ("/api/v1/calls/", {}, ["date", "status", "operator", "limit", "offset"]),
+    ("/api/v1/dispatches/", {}, ["status"]),
+    ("/api/v1/events/", {}, ["after"]),
+    ("/geo/reverse/", {"lat": "-3.8", "lon": "102.27"}, ["lat", "lon"]),
+    ("/desk/suggest/", {}, ["text"]),
+    ("/desk/today/", {}, ["date", "page"]),
+    ("/board/partial/", {}, ["view"]),
+    ("/wall/incidents.json", {}, ["since"]),
+    ("/supervisor/quality/", {}, ["page"]),
+    ("/reports/calls/{call}/", {}, ["date"]),
+    ("/api/v1/calls/{call}/duplicates/", {}, ["incident_type"]),
+    ("/login/", {}, ["next"]),
+]
+
+
+@pytest.mark.parametrize(("path", "fixed", "names"), PAGE_PARAMETERS, ids=[f"{p[0]}{sorted(p[1].items())}" for p in PAGE_PARAMETERS])
+def test_page_query_parameters_never_answer_a_server_error(ref, make_user, path, fixed, names):
+    from django.test import Client
+
+    supervisor = make_user("supervisor")
+    call, _ = call_create(operator=make_user("operator"), caller_number="081277700010", notes="<b>x</b> & y")
+    path = path.replace("{call}", str(call.pk))
+    client = Client(raise_request_exception=False)
+    client.force_login(supervisor)
+    failures = []
+    for name in names:
+        for value in NASTY_VALUES:
+            response = client.get(path, {**fixed, name: value})
+            status = response.status_code
+            if status >= 500:
+                failures.append(f"{path} {name}={value[:40]!r}: {status}")
+            elif path.startswith("/api/") and status >= 400 and not response["Content-Type"].startswith("application/json"):
+                failures.append(f"{path} {name}={value[:40]!r}: {status} answered as {response['Content-Type']}")
+            elif path.startswith("/reports/") and status == 400 and "text/html" in response["Content-Type"]:
+                if b'class="messages error" role="alert"' not in response.content:
+                    failures.append(f"{path} {name}={value[:40]!r}: 400 without the reports' error page")
+    assert not failures, "\n".join(failures)

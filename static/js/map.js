@@ -2,6 +2,12 @@
 (function () {
   "use strict";
   const CENTRE = [-3.8, 102.29];
+  // Leaflet reads a string tooltip or popup as HTML; text from the data goes in as a text node.
+  function text(value) {
+    const span = document.createElement("span");
+    span.textContent = value;
+    return span;
+  }
   function cityMap(element, options) {
     options = options || {};
     const map = L.map(element, { zoomControl: true, attributionControl: true }).setView(CENTRE, options.zoom || 12);
@@ -13,12 +19,13 @@
       .then(function (geojson) {
         const layer = L.geoJSON(geojson, {
           style: options.style || function () { return { color: "#3b6ea8", weight: 1, fillOpacity: 0.05 }; },
-          onEachFeature: function (feature, l) { l.bindTooltip(feature.properties.name + " (" + feature.properties.kecamatan + ")"); },
+          onEachFeature: function (feature, l) { l.bindTooltip(text(feature.properties.name + " (" + feature.properties.kecamatan + ")")); },
         }).addTo(map);
         map.fitBounds(layer.getBounds());
         return layer;
       });
     return { map: map, ready: ready };
   }
+  cityMap.text = text;
   window.CityMap = cityMap;
 })();

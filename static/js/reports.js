@@ -63,7 +63,7 @@
           const c = counts[l.feature.properties.code] || {};
           const n = c[measure] || 0;
           l.setStyle({ color: "#555", weight: 1, fillOpacity: 0.7, fillColor: colour(n, max) });
-          l.setTooltipContent(l.feature.properties.name + ": " + n);
+          l.setTooltipContent(window.CityMap.text(l.feature.properties.name + ": " + n));
         });
       }
       document.querySelectorAll("input[name=map-measure]").forEach(function (input) {

@@ -81,7 +81,7 @@
             fillColor: COLOURS[incident.priority] || "#555",
             fillOpacity: 0.8,
           });
-          marker.bindTooltip("#" + incident.id + " " + incident.label + (incident.escalated ? " ⚠" : ""));
+          marker.bindTooltip(window.CityMap.text("#" + incident.id + " " + incident.label + (incident.escalated ? " ⚠" : "")));
           marker.bindPopup(popup(incident));
           marker.addTo(markers);
         });

@@ -95,3 +95,100 @@ def test_monthly_summary_page_and_exports(dataset, sup_client):  # noqa: F811
     sheet = load_workbook(io.BytesIO(xlsx.content), read_only=True).worksheets[0]
     assert ("Ringkasan", "Total panggilan", 8) in list(sheet.iter_rows(values_only=True))
     assert sup_client.get("/reports/monthly/", {"month": "2026-3x"}).status_code == 400
+
+
+# Text that a spreadsheet runs as a formula when a cell begins with it (OWASP "CSV injection").
+FORMULA_NOTES = ['=HYPERLINK("http://x","y")', "+1+1", "-2", "@SUM(A1)", "\t=1", "\r=1"]
+
+
+@pytest.fixture
+def formula_calls(ref):
+    from calls.models import Call
+    from tests.dispatch.test_reports import make_call, wib
+
+    calls = [make_call(wib(DAY, 8, n), notes=text, number="+6281234567890") for n, text in enumerate(FORMULA_NOTES)]
+    # A typed number that is no phone number, kept as typed.
+    raw = make_call(wib(DAY, 9), notes="biasa")
+    Call.objects.filter(pk=raw.pk).update(caller_number_raw="=1+2")
+    return calls
+
+
+def test_csv_export_quotes_every_cell_a_spreadsheet_would_run(formula_calls, sup_client):
+    response = sup_client.get("/reports/export/", {"start": DAY.isoformat(), "format": "csv"})
+    rows = _csv(response)
+    assert sorted(r["notes"] for r in rows if r["notes"] != "biasa") == sorted("'" + text for text in FORMULA_NOTES)
+    assert {r["caller_number"] for r in rows} == {"'+6281234567890", "'=1+2"}
+    for row in rows:
+        for value in row.values():
+            assert not value.startswith(exports.FORMULA_STARTS), row
+
+
+def test_daily_api_csv_quotes_formula_cells(formula_calls, supervisor, client_for):
+    response = client_for(supervisor).get("/api/v1/reports/daily/", {"date": DAY.isoformat(), "format": "csv"})
+    assert response.status_code == 200
+    rows = _csv(response)
+    assert {r["notes"] for r in rows} >= {"'" + text for text in FORMULA_NOTES}
+    assert all(not v.startswith(exports.FORMULA_STARTS) for row in rows for v in row.values())
+
+
+def test_xlsx_export_has_no_formula_cell(formula_calls, sup_client):
+    from calls.models import Call
+
+    Call.objects.filter(notes="biasa").update(notes="kontrol\x0bkarakter\x01")  # openpyxl refuses these in a cell
+    response = sup_client.get("/reports/export/", {"start": DAY.isoformat(), "format": "xlsx"})
+    assert response.status_code == 200
+    sheet = load_workbook(io.BytesIO(response.content)).worksheets[0]
+    cells = [cell for row in sheet.iter_rows() for cell in row]
+    assert cells and not [cell.coordinate for cell in cells if cell.data_type == "f"]
+    header = [cell.value for cell in next(sheet.iter_rows())]
+    notes = [row[header.index("notes")].value for row in sheet.iter_rows(min_row=2)]
+    # XML reads a carriage return as a line feed.
+    assert sorted(n for n in notes if n != "kontrolkarakter") == sorted(t.replace("\r", "\n") for t in FORMULA_NOTES)
+    numbers = {row[header.index("caller_number")] for row in sheet.iter_rows(min_row=2)}
+    assert {(c.value, c.data_type) for c in numbers} == {("+6281234567890", "s"), ("=1+2", "s")}
+
+
+def test_monthly_exports_have_no_formula_cells(formula_calls, sup_client):
+    csv_text = b"".join(sup_client.get("/reports/monthly/", {"month": "2026-03", "format": "csv"}).streaming_content)
+    assert csv_text
+    xlsx = sup_client.get("/reports/monthly/", {"month": "2026-03", "format": "xlsx"})
+    sheet = load_workbook(io.BytesIO(xlsx.content)).worksheets[0]
+    assert not [cell for row in sheet.iter_rows() for cell in row if cell.data_type == "f"]
+
+
+def test_quoted_csv_export_loads_back_unchanged(formula_calls, sup_client):
+    from calls.importer import import_calls
+    from calls.models import Call
+
+    text = b"".join(sup_client.get("/reports/export/", {"start": DAY.isoformat(), "format": "csv"}).streaming_content)
+    Call.objects.all().delete()
+    result = import_calls(io.StringIO(text.decode("utf-8-sig")))
+    assert result.errors == [] and result.created == len(FORMULA_NOTES) + 1
+    assert sorted(Call.objects.exclude(notes="biasa").values_list("notes", flat=True)) == sorted(FORMULA_NOTES)
+    assert set(Call.objects.values_list("caller__number", flat=True)) == {"+6281234567890", None}
+    assert Call.objects.get(notes="biasa").caller_number_raw == "=1+2"
+
+
+def test_daily_pdf_prints_a_username_and_text_with_markup(dataset, sup_client, make_user):  # noqa: F811
+    import base64
+    import re
+    import zlib
+
+    from django.utils import timezone
+
+    from dispatch.models import Amendment, DaySignoff
+
+    # Made directly: add_user no longer creates such names, but older accounts may hold them.
+    signer = make_user("supervisor", username="sup<b")
+    signoff = DaySignoff.objects.create(day=DAY, signed_by=signer, signed_at=timezone.now(), note="<i>ok")
+    Amendment.objects.create(day=DAY, signoff=signoff, at=timezone.now(), by=signer, action="call.<b>", object_type="call",
+                             object_id="1", detail={})
+    response = sup_client.get("/reports/daily/pdf/", {"date": DAY.isoformat()})
+    assert response.status_code == 200 and response.content.startswith(b"%PDF")
+    text = b""
+    for stream in re.findall(rb"stream\r?\n(.*?)endstream", response.content, re.S):
+        stream = stream.strip()
+        if stream.endswith(b"~>"):  # reportlab writes page content ASCII85- and Flate-encoded
+            stream = zlib.decompress(base64.a85decode(stream[:-2].replace(b"\n", b"").replace(b"\r", b"")))
+        text += stream
+    assert b"sup<b" in text
