@@ -104,7 +104,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
             return
         await self.accept()
         # Read after joining: an event committed meanwhile is either counted here or forwarded next.
-        last = await database_sync_to_async(events.last_seq)()
+        last = await database_sync_to_async(events.last_seq)(agency_code=self.scope_agency)
         await self.send(text_data=f'{{"type":"hello","seq":{last},"role":"{actor.role}"}}')
 
     async def disconnect(self, code):

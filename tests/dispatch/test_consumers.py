@@ -282,3 +282,56 @@ async def test_sockets_opened_while_events_flow_get_hello_first_and_answer_pings
     assert seqs == sorted(seqs)
     for communicator, _ in sockets:
         await communicator.disconnect()
+
+
+@pytest.mark.parametrize(
+    "origin, host, accepted",
+    [
+        pytest.param(b"http://testserver", b"testserver", True, id="same-origin"),
+        pytest.param(b"http://testserver:8000", b"testserver:8000", True, id="same-origin-with-port"),
+        pytest.param(b"http://testserver:8001", b"testserver:8000", False, id="other-port"),
+        pytest.param(b"http://testserver:8000", b"testserver", False, id="port-not-served"),
+        pytest.param(b"https://testserver", b"testserver", False, id="https-page-on-a-plain-socket"),
+        pytest.param(b"ftp://testserver", b"testserver", False, id="other-scheme"),
+        pytest.param(b"http://localhost", b"testserver", False, id="another-allowed-host"),
+        pytest.param(b"null", b"testserver", False, id="opaque-origin"),
+    ],
+)
+async def test_origin_must_match_scheme_host_and_port(people, origin, host, accepted):
+    headers = await sync_to_async(token_headers)(people["operator"])
+    headers = [h for h in headers if h[0] not in (b"origin", b"host")] + [(b"origin", origin), (b"host", host)]
+    communicator = WebsocketCommunicator(application, "/ws/live/", headers=headers)
+    connected, _code = await communicator.connect(timeout=WAIT)
+    assert connected is accepted
+    await communicator.disconnect()
+
+
+async def test_https_behind_the_proxy_matches_an_https_page(people, settings):
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    base = [h for h in await sync_to_async(token_headers)(people["operator"]) if h[0] != b"origin"]
+    for origin, proto, accepted in ((b"https://testserver", b"https", True), (b"https://testserver", b"http", False),
+                                    (b"http://testserver", b"https", False)):
+        communicator = WebsocketCommunicator(application, "/ws/live/", headers=base + [(b"origin", origin), (b"x-forwarded-proto", proto)])
+        connected, _code = await communicator.connect(timeout=WAIT)
+        assert connected is accepted, (origin, proto)
+        await communicator.disconnect()
+
+
+async def test_hello_gives_agency_staff_their_own_newest_seq(people, open_incident):
+    await sync_to_async(dispatch_flow)(people["operator"], open_incident, ["DAMKAR"])
+    await sync_to_async(dispatch_flow)(people["operator"], lambda: open_incident(number="081234500003"), ["BPBD"])
+    await sync_to_async(open_incident)(number="081234500004")  # floor events after both
+    newest = await sync_to_async(lambda: {
+        code: Event.objects.filter(agency_code=code, type__startswith="dispatch.").order_by("-seq").values_list("seq", flat=True).first()
+        for code in ("DAMKAR", "BPBD")
+    })()
+    last = await sync_to_async(lambda: Event.objects.order_by("-seq").values_list("seq", flat=True).first())()
+    for name, code in (("damkar", "DAMKAR"), ("bpbd", "BPBD")):
+        communicator, hello = await open_socket(await sync_to_async(token_headers)(people[name]))
+        assert hello["seq"] == newest[code] < last
+        await communicator.send_to(text_data="ping")
+        assert json.loads(await communicator.receive_from(timeout=WAIT))["seq"] == hello["seq"]
+        await communicator.disconnect()
+    floor, hello = await open_socket(await sync_to_async(token_headers)(people["operator"]))
+    assert hello["seq"] == last
+    await floor.disconnect()
