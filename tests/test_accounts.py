@@ -289,3 +289,42 @@ def test_supervisor_token_requires_otp_code(supervisor, no_otp_throttle):
 
 def test_force_authenticated_supervisor_api_is_unaffected(supervisor, client_for):
     assert client_for(supervisor).get("/api/v1/dispatches/").status_code == 200
+
+
+# --- passwords that repeat the username ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("password", ["operator1operator1", "OPERATOR1-rahasia!", "1rotarepo-panjang-sekali", "kopi operator 1 pagi"])
+def test_add_user_refuses_a_password_that_contains_the_username(ref, password):
+    with pytest.raises(CommandError, match="nama pengguna|username"):
+        call_command("add_user", "operator1", "--role", "operator", "--password", password)
+    with pytest.raises(ValidationError):
+        user_upsert(username="operator1", role="operator", password=password)
+
+
+def _admin_client(make_user):
+    admin = make_user("admin")
+    admin.is_staff = admin.is_superuser = True
+    admin.save()
+    client = Client()
+    client.force_login(admin)  # not an interactive login: the TOTP rule has its own tests
+    return client
+
+
+def test_admin_forms_refuse_a_password_that_contains_the_username(ref, make_user):
+    from django.contrib.auth import get_user_model
+
+    client = _admin_client(make_user)
+    added = client.post("/admin/auth/user/add/", {
+        "username": "operator1", "password1": "operator1operator1", "password2": "operator1operator1", "usable_password": "true",
+    })
+    assert added.status_code == 200 and not get_user_model().objects.filter(username="operator1").exists()
+    target = make_user("operator", username="operator2")
+    changed = client.post(f"/admin/auth/user/{target.pk}/password/", {"password1": "operator2operator2", "password2": "operator2operator2"})
+    assert changed.status_code == 200
+    target.refresh_from_db()
+    assert target.check_password(PASSWORD)
+    # A good password still goes through.
+    client.post(f"/admin/auth/user/{target.pk}/password/", {"password1": "kopi-tubruk-pagi-112", "password2": "kopi-tubruk-pagi-112"})
+    target.refresh_from_db()
+    assert target.check_password("kopi-tubruk-pagi-112")
