@@ -4,3 +4,6 @@ from django.apps import AppConfig
 class DispatchConfig(AppConfig):
     name = "dispatch"
     verbose_name = "Incidents and dispatches"
+
+    def ready(self):
+        from dispatch import account_signals  # noqa: F401 - connects the account receivers

@@ -13,14 +13,20 @@ from django.contrib.auth.models import AnonymousUser
 from django.http.request import validate_host
 
 
-@database_sync_to_async
-def _user_for_token(key: str):
-    from rest_framework.authtoken.models import Token
+def user_for_token(key: str):
+    """The user of a valid token (see dispatch/tokens.py), else AnonymousUser."""
+    from dispatch.authentication import token_with_user_and_role
+    from dispatch.tokens import token_is_valid
 
-    token = Token.objects.select_related("user").filter(key=key).first()
-    if token is None or not token.user.is_active:
+    token = token_with_user_and_role(key)
+    if token is None or not token_is_valid(token):
         return AnonymousUser()
-    return token.user
+    user = token.user
+    user.api_token_id = token.pk  # the consumer re-checks this token while the socket is open
+    return user
+
+
+_user_for_token = database_sync_to_async(user_for_token)
 
 
 class TokenAuthMiddleware(BaseMiddleware):

@@ -11,7 +11,7 @@ import pytest
 from asgiref.sync import sync_to_async
 from asgiref.testing import ApplicationCommunicator
 from django.test import Client
-from rest_framework.authtoken.models import Token
+from dispatch.tokens import token_create
 from rest_framework.test import APIClient
 
 from calls.services import call_classify, call_create
@@ -194,7 +194,7 @@ async def test_live_socket_by_role_with_token(ref, make_user, role):
     users = await sync_to_async(_users)(make_user)
     headers = [(b"origin", b"http://testserver")]
     if users[role] is not None:
-        token = await sync_to_async(Token.objects.create)(user=users[role])
+        token = await sync_to_async(token_create)(user=users[role])
         headers.append((b"authorization", f"Token {token.key}".encode()))
     connected, communicator = await _connect(headers)
     assert connected is WEBSOCKET_ACCEPTED[role]

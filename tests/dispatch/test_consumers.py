@@ -39,10 +39,10 @@ def session_headers(user, origin=ORIGIN):
 
 
 def token_headers(user, origin=ORIGIN):
-    from rest_framework.authtoken.models import Token
+    from dispatch.tokens import token_create
 
-    token, _ = Token.objects.get_or_create(user=user)
-    return [origin, (b"authorization", f"Token {token.key}".encode()), (b"host", b"testserver")]
+    key = token_create(user=user).key
+    return [origin, (b"authorization", f"Token {key}".encode()), (b"host", b"testserver")]
 
 
 async def open_socket(headers):
