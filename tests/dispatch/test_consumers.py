@@ -335,3 +335,107 @@ async def test_hello_gives_agency_staff_their_own_newest_seq(people, open_incide
     floor, hello = await open_socket(await sync_to_async(token_headers)(people["operator"]))
     assert hello["seq"] == last
     await floor.disconnect()
+
+
+# --- revoked access closes the socket within WAIT seconds ----------------------------------------
+
+
+def _deactivate(user):
+    user.is_active = False
+    user.save()
+
+
+def _change_password(user):
+    user.set_password("kopi-tubruk-pagi-112")
+    user.save()
+
+
+def _move_agency(user):
+    from agencies.models import Agency, Membership
+
+    membership = Membership.objects.get(user=user)
+    membership.agency = Agency.objects.get(code="BPBD")
+    membership.save()  # as the admin's form does, not through a service
+
+
+def _delete_tokens(user):
+    from dispatch.models import ApiToken
+
+    for token in ApiToken.objects.filter(user=user):
+        token.delete()
+
+
+@pytest.mark.parametrize("change", [_deactivate, _change_password, _move_agency, _delete_tokens],
+                         ids=["deactivated", "password", "agency-move", "token-deleted"])
+@pytest.mark.parametrize("credential", ["token", "session"])
+async def test_revoking_access_closes_the_live_socket(people, change, credential):
+    user = people["damkar"]
+    if credential == "token":
+        headers = await sync_to_async(token_headers)(user)
+    else:
+        headers = (await sync_to_async(session_headers)(user))[0]
+    communicator, _ = await open_socket(headers)
+    bystander, _ = await open_socket(await sync_to_async(token_headers)(people["bpbd"]))
+    await sync_to_async(change)(user)
+    if credential == "session" and change is _delete_tokens:
+        # A browser's socket does not depend on tokens: it stays open.
+        assert await communicator.receive_nothing(timeout=0.5)
+        await communicator.disconnect()
+    else:
+        assert await communicator.receive_output(timeout=WAIT) == {"type": "websocket.close", "code": 4401}
+    assert await bystander.receive_nothing(timeout=0.3)
+    await bystander.disconnect()
+
+
+@pytest.mark.parametrize("role, minutes", [("operator", 30), ("supervisor", 15)])
+async def test_the_idle_timeout_closes_the_socket_without_any_request(ref, make_user, settings, role, minutes):
+    """The socket's pings are not activity: once the session has been idle past the role's limit, the
+    consumer's periodic re-check closes it, though no HTTP request comes to log the session out."""
+    import time
+
+    from django.contrib.sessions.backends.db import SessionStore
+
+    from dispatch.accounts import INTERACTIVE_KEY, LAST_ACTIVITY_KEY
+
+    settings.LIVE_RECHECK_SECONDS = 0.2
+    user = await sync_to_async(make_user)(role)
+    headers, client = await sync_to_async(session_headers)(user)
+
+    def age_session(seconds_idle: float):
+        session = SessionStore(client.cookies["sessionid"].value)
+        session[INTERACTIVE_KEY] = True
+        session[LAST_ACTIVITY_KEY] = time.time() - seconds_idle
+        session.save()
+
+    await sync_to_async(age_session)(minutes * 60 - 60)  # a minute left
+    if role == "supervisor":
+        from django_otp.plugins.otp_totp.models import TOTPDevice
+        from django_otp import DEVICE_ID_SESSION_KEY
+
+        def verified():
+            device = TOTPDevice.objects.create(user=user, name="t", confirmed=True)
+            session = SessionStore(client.cookies["sessionid"].value)
+            session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+            session.save()
+
+        await sync_to_async(verified)()
+    communicator, _ = await open_socket(headers)
+    assert await communicator.receive_nothing(timeout=0.8)
+    await communicator.send_to(text_data="ping")
+    assert json.loads(await communicator.receive_from(timeout=WAIT))["type"] == "pong"
+    await sync_to_async(age_session)(minutes * 60 + 1)
+    assert await communicator.receive_output(timeout=WAIT) == {"type": "websocket.close", "code": 4401}
+
+
+async def test_an_expired_token_closes_its_socket(people, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from dispatch.models import ApiToken
+
+    settings.LIVE_RECHECK_SECONDS = 0.2
+    communicator, _ = await open_socket(await sync_to_async(token_headers)(people["operator"]))
+    assert await communicator.receive_nothing(timeout=0.6)
+    await sync_to_async(lambda: ApiToken.objects.filter(user=people["operator"]).update(expires_at=timezone.now() - timedelta(seconds=1)))()
+    assert await communicator.receive_output(timeout=WAIT) == {"type": "websocket.close", "code": 4401}
