@@ -328,3 +328,69 @@ def test_admin_forms_refuse_a_password_that_contains_the_username(ref, make_user
     client.post(f"/admin/auth/user/{target.pk}/password/", {"password1": "kopi-tubruk-pagi-112", "password2": "kopi-tubruk-pagi-112"})
     target.refresh_from_db()
     assert target.check_password("kopi-tubruk-pagi-112")
+
+
+# --- the audit trail of accounts, admin edits and exports ----------------------------------------
+
+
+def _actions(**filters) -> list[str]:
+    return list(AuditLog.objects.filter(**filters).order_by("at", "id").values_list("action", flat=True))
+
+
+def test_account_creation_role_moves_deactivation_and_groups_are_audited_without_passwords(ref, make_user):
+    from django.contrib.auth.models import Group
+
+    from agencies.models import Agency, Membership
+
+    call_command("add_user", "staf_baru", "--role", "agency", "--agency", "DAMKAR", "--password", "kopi-tubruk-pagi-112")
+    user = Membership.objects.get(user__username="staf_baru").user
+    membership = user.membership
+    membership.agency = Agency.objects.get(code="BPBD")
+    membership.save()
+    user.groups.add(Group.objects.create(name="pelatih"))
+    user.set_password("kopi-tubruk-sore-113")
+    user.save()
+    user.is_active = False
+    user.save()
+    actions = _actions(object_type="user", object_id=str(user.pk))
+    assert actions[0] == "account.create"
+    assert actions.count("account.role") == 2  # DAMKAR on creation, then BPBD
+    assert {"account.groups", "account.change", "account.deactivate"} <= set(actions)
+    moved = AuditLog.objects.filter(action="account.role", object_id=str(user.pk)).order_by("-at", "-id").first()
+    assert moved.detail["agency"] == "BPBD" and moved.detail["previous_agency"] == "DAMKAR"
+    dumped = str(list(AuditLog.objects.values("detail")))
+    assert "kopi-tubruk" not in dumped and "pbkdf2" not in dumped
+
+
+def test_every_admin_add_change_and_delete_is_audited(ref, make_user):
+    from agencies.models import Agency
+
+    client = _admin_client(make_user)
+    agency = Agency.objects.get(code="DLH")
+    page = client.get(f"/admin/agencies/agency/{agency.pk}/change/")
+    assert page.status_code == 200
+    form = {k: v for k, v in page.context["adminform"].form.initial.items() if v is not None}
+    form.update({"name": "Dinas Lingkungan Hidup Kota Bengkulu"})
+    client.post(f"/admin/agencies/agency/{agency.pk}/change/", form)
+    client.post("/admin/auth/group/add/", {"name": "auditor"})
+    from django.contrib.auth.models import Group
+
+    group = Group.objects.get(name="auditor")
+    client.post(f"/admin/auth/group/{group.pk}/delete/", {"post": "yes"})
+    assert AuditLog.objects.filter(action="admin.add", detail__model="auth.group").exists()
+    assert AuditLog.objects.filter(action="admin.delete", detail__model="auth.group", detail__object_repr="auditor").exists()
+
+
+@pytest.mark.parametrize("path, params, action", [
+    ("/reports/export/", {"start": "2026-03-01", "end": "2026-03-02", "format": "csv"}, "export.calls"),
+    ("/reports/export/", {"start": "2026-03-01", "end": "2026-03-02", "format": "xlsx"}, "export.calls"),
+    ("/reports/daily/pdf/", {"date": "2026-03-01"}, "export.daily_pdf"),
+    ("/reports/monthly/", {"month": "2026-03", "format": "csv"}, "export.monthly"),
+    ("/api/v1/reports/daily/", {"date": "2026-03-01", "format": "csv"}, "export.calls"),
+])
+def test_exports_record_who_exported_what(ref, supervisor, path, params, action):
+    client = Client()
+    client.force_login(supervisor)
+    assert client.get(path, params).status_code == 200
+    row = AuditLog.objects.get(action=action)
+    assert row.user_id == supervisor.pk and row.detail["format"] == params.get("format", "pdf")
