@@ -36,7 +36,8 @@ def user_upsert(*, username: str, role: str, password: str, agency_code: str | N
     user = User.objects.filter(username=username).first() or User(username=username)
     if validate:
         validate_password(password, user)
-    user.set_password(password)
+    if user.pk is None or not user.check_password(password):
+        user.set_password(password)  # a new hash only for a new password: a changed one revokes the tokens
     user.is_staff = role == Membership.Role.ADMIN
     user.is_superuser = role == Membership.Role.ADMIN
     user.is_active = True

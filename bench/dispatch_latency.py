@@ -112,10 +112,10 @@ def bench_dispatch_http(n: int, workers: int) -> dict[str, float]:
     import asyncio
 
     from django.db import connection
-    from rest_framework.authtoken.models import Token
+    from dispatch.tokens import token_create
 
     operator = user("operator", "bench_operator")
-    token = Token.objects.get_or_create(user=operator)[0].key
+    token = token_create(user=operator).key
     ids = open_incidents(n, operator)
     scratch = common.database_url_named(connection.settings_dict["NAME"])
     proc, base = common.start_server(workers=workers, DATABASE_URL=scratch)

@@ -50,10 +50,10 @@ def tokens() -> dict[str, str]:
 
     django.setup()
     from django.contrib.auth import get_user_model
-    from rest_framework.authtoken.models import Token
+    from dispatch.tokens import token_create
 
     users = get_user_model().objects.filter(username__in=["operator", "supervisor", *AGENCY_ACCOUNTS])
-    return {u.username: Token.objects.get_or_create(user=u)[0].key for u in users}
+    return {u.username: token_create(user=u).key for u in users}
 
 
 def client_roles(n: int) -> list[str]:

@@ -49,7 +49,7 @@ def prepare_accounts(n: int) -> tuple[list[str], str]:
 
     django.setup()
     from django.contrib.auth import get_user_model
-    from rest_framework.authtoken.models import Token
+    from dispatch.tokens import token_create
 
     from agencies.models import Membership
 
@@ -61,7 +61,7 @@ def prepare_accounts(n: int) -> tuple[list[str], str]:
             user.set_unusable_password()
             user.save()
         Membership.objects.update_or_create(user=user, defaults={"role": role, "agency": None})
-        return Token.objects.get_or_create(user=user)[0].key
+        return token_create(user=user).key
 
     return [account(f"bench_op_{i}", "operator") for i in range(n)], account("bench_pbx", "pbx")
 

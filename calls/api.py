@@ -16,6 +16,7 @@ from rest_framework.views import APIView
 
 from calls import services
 from calls.models import Call
+from calls.serializers import _time
 from calls.serializers import (
     CallCreateSerializer,
     CallSerializer,
@@ -41,6 +42,40 @@ def _int_param(request, name: str, default: int) -> int:
 def call_for_user(user, call_id: int) -> Call:
     """Calls are floor business: every caller of this helper has passed a floor-role check."""
     return get_object_or_404(Call.objects.select_related("caller", "operator", "kelurahan__kecamatan", "incident__incident_type"), pk=call_id)
+
+
+# Accounts of other systems (the PBX and AML gateway, the hazard feed): they record calls but never read
+# call content (notes, places, operators, the caller's earlier calls).
+INTEGRATION_ROLES = ("pbx", "feed")
+
+
+def is_integration(user) -> bool:
+    from agencies.selectors import actor_for_user
+
+    return actor_for_user(user).role in INTEGRATION_ROLES
+
+
+_CALLER_KEYS_FOR_INTEGRATIONS = ("calls_total", "emergency_count", "prank_count", "ghost_count", "blocked", "prank_risk")
+
+
+def integration_call_representation(call: Call, history) -> dict:
+    """A call as an integration account sees it: ids, status, times, the number as it sent it, the
+    caller's counts and block. Never notes, places, operators or the caller's recent calls."""
+    summary = history.summary() if history is not None else None
+    return {
+        "id": call.pk,
+        "caller_number": call.caller_number,
+        "caller_number_raw": call.caller_number_raw,
+        "status": call.status,
+        "received_at": _time(call.received_at),
+        "answered_at": _time(call.answered_at),
+        "ended_at": _time(call.ended_at),
+        "external_id": call.external_id,
+        "pbx_call_id": call.pbx_call_id,
+        "caller_blocked": call.caller_blocked,
+        "caller": {key: summary[key] for key in _CALLER_KEYS_FOR_INTEGRATIONS} if summary else None,
+        "version": call.version,
+    }
 
 
 class CallListCreateApi(APIView):
@@ -114,11 +149,15 @@ class CallListCreateApi(APIView):
             location=location_from(data.get("location")),
             external_id=data.get("external_id") or None,
             idempotency_key=key,
-            request_hash=services.request_fingerprint(request.data) if key else "",
+            request_hash=services.request_fingerprint(request.data) if key or data.get("external_id") else "",
         )
-        # A new call already holds its caller, operator and kelurahan; a repeat is read back whole.
-        call = intake.call if intake.created else call_for_user(request.user, intake.call.pk)
-        response = Response(CallSerializer(call, context={"history": intake.history}).data, status=status.HTTP_201_CREATED)
+        if is_integration(request.user):
+            body = integration_call_representation(intake.call, intake.history)
+        else:
+            # A new call already holds its caller, operator and kelurahan; a repeat is read back whole.
+            call = intake.call if intake.created else call_for_user(request.user, intake.call.pk)
+            body = CallSerializer(call, context={"history": intake.history}).data
+        response = Response(body, status=status.HTTP_201_CREATED)
         if not intake.created:
             response["Idempotent-Replayed"] = "true"
         return response

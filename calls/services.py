@@ -25,6 +25,7 @@ from calls.selectors import CallerHistory, caller_history
 from dispatch import events, rows
 from dispatch.audit import audit, audit_row
 from dispatch.errors import Conflict, InvalidInput
+from dispatch.models import AuditLog
 from dispatch.reports import amend_if_signed_off
 from dispatch.rollups import rollup_mark_stale
 
@@ -190,24 +191,37 @@ def call_intake(
             aml_attach_fix(call=call, fix_id=pending_fix, now=now)
             events.emit(events.CALL_CREATED, call_event_data(call))
     except IntegrityError:
-        existing = _existing_call(idempotency_key, external_id, pbx_call_id, request_hash)
+        existing = _existing_call(idempotency_key, external_id, pbx_call_id, request_hash, account=operator)
         if existing is None:
             raise
         return Intake(call=existing, created=False, history=caller_history(existing.caller))
     return Intake(call=call, created=True, history=history.including(call, now=now))
 
 
-def _existing_call(idempotency_key, external_id, pbx_call_id, request_hash) -> Call | None:
+def _existing_call(idempotency_key, external_id, pbx_call_id, request_hash, *, account=None) -> Call | None:
+    """The call a repeated key stands for. An Idempotency-Key or external_id replays only for the account
+    that recorded the call, and only with the same body: anything else is a conflict, never the call."""
     for field, value in (("idempotency_key", idempotency_key), ("external_id", external_id), ("pbx_call_id", pbx_call_id)):
         if not value:
             continue
         call = Call.objects.select_related("caller").filter(**{field: value}).first()
         if call is None:
             continue
-        if field == "idempotency_key" and request_hash and call.request_hash and call.request_hash != request_hash:
-            raise Conflict(_("Idempotency-Key ini sudah dipakai untuk permintaan yang berbeda."))
+        if field != "pbx_call_id":
+            if account is not None and _recorded_by(call) != account.pk:
+                raise Conflict(_("Kunci ini sudah dipakai oleh akun lain."))
+            if call.request_hash != request_hash:
+                raise Conflict(_("Idempotency-Key ini sudah dipakai untuk permintaan yang berbeda."))
         return call
     return None
+
+
+def _recorded_by(call: Call) -> int | None:
+    """The account that recorded a call: its `call.create` audit row."""
+    return (
+        AuditLog.objects.filter(action="call.create", object_type="call", object_id=str(call.pk))
+        .values_list("user_id", flat=True).first()
+    )
 
 
 def call_update(*, call_id: int, user, notes: str | None = None, location: Location | None = None) -> Call:

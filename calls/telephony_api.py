@@ -17,8 +17,9 @@ from rest_framework.views import APIView
 from calls import aml as aml_service
 from calls import callbacks as callback_service
 from calls import telephony
-from calls.api import call_for_user
+from calls.api import call_for_user, integration_call_representation
 from calls.models import Callback, TelephonyEvent
+from calls.selectors import caller_history
 from calls.serializers import CallSerializer, RequestSerializer
 from dispatch.errors import InvalidInput
 from dispatch.permissions import IsFloor, IsPbx
@@ -60,6 +61,17 @@ class TelephonyEventSerializer(RequestSerializer):
     at = PbxTimeField()
 
 
+_PBX_ANSWER = inline_serializer("PbxCallAnswer", {
+    "id": serializers.IntegerField(), "caller_number": serializers.CharField(allow_null=True),
+    "caller_number_raw": serializers.CharField(), "status": serializers.CharField(),
+    "received_at": serializers.DateTimeField(), "answered_at": serializers.DateTimeField(allow_null=True),
+    "ended_at": serializers.DateTimeField(allow_null=True), "external_id": serializers.CharField(allow_null=True),
+    "pbx_call_id": serializers.CharField(allow_null=True), "caller_blocked": serializers.BooleanField(),
+    "caller": serializers.DictField(allow_null=True), "version": serializers.IntegerField(),
+    "blocked": serializers.BooleanField(), "outcome": serializers.CharField(), "aml": serializers.DictField(allow_null=True),
+})
+
+
 class TelephonyEventApi(APIView):
     """`POST /api/v1/telephony/events/`: ringing, answered, hangup from the PBX."""
 
@@ -67,9 +79,9 @@ class TelephonyEventApi(APIView):
 
     @extend_schema(
         request=TelephonyEventSerializer,
-        responses={201: CallSerializer, 200: CallSerializer},
+        responses={201: _PBX_ANSWER, 200: _PBX_ANSWER},
         description="201 with the new call (ringing), 200 otherwise; a repeated event changes nothing (outcome `duplicate`). "
-        "The answer carries `caller` (history) and `blocked`.",
+        "The answer carries ids, status, times, `caller` (counts and block) and `blocked`, never call content.",
     )
     def post(self, request):
         serializer = TelephonyEventSerializer(data=request.data)
@@ -83,7 +95,9 @@ class TelephonyEventApi(APIView):
             caller_number=data.get("caller_number"),
             extension=data.get("extension") or "",
         )
-        body = CallSerializer(call_for_user(request.user, result.call.pk)).data
+        call = call_for_user(request.user, result.call.pk)
+        # The PBX gets ids, status and the caller's counts, never call content (calls/api.py).
+        body = integration_call_representation(call, caller_history(call.caller))
         body["blocked"] = bool(body["caller"] and body["caller"]["blocked"]) or body["caller_blocked"]
         body["outcome"] = result.outcome
         aml = aml_service.latest_aml_for_call(result.call.pk)

@@ -50,6 +50,34 @@ OTP_EXEMPT_PREFIXES = ("/account/2fa/", "/login/", "/logout/", "/static/", "/hea
 BACKGROUND_PATHS = ("/board/partial/", "/agency/partial/", "/api/v1/events/")
 
 
+class UsernameInPasswordValidator:
+    """Refuses a password that contains the username (e.g. `operator1operator1` for `operator1`).
+
+    Django's similarity validator compares whole strings, so a password that repeats the username
+    (or pads it) scores below its threshold. Here case, spaces and punctuation are ignored, and the
+    username read backwards counts too.
+    """
+
+    MIN_USERNAME_LENGTH = 3
+
+    @staticmethod
+    def _plain(text: str) -> str:
+        return "".join(ch for ch in (text or "").casefold() if ch.isalnum())
+
+    def validate(self, password, user=None):
+        from django.core.exceptions import ValidationError
+
+        username = self._plain(user.get_username() if user is not None else "")
+        if len(username) < self.MIN_USERNAME_LENGTH:
+            return
+        plain = self._plain(password)
+        if username in plain or username[::-1] in plain:
+            raise ValidationError(_("Kata sandi tidak boleh memuat nama pengguna."), code="password_contains_username")
+
+    def get_help_text(self):
+        return _("Kata sandi tidak boleh memuat nama pengguna.")
+
+
 def otp_required_for(user) -> bool:
     return actor_for_user(user).is_supervisor
 

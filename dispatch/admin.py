@@ -4,6 +4,7 @@
 from django.contrib import admin
 
 from dispatch.models import (
+    ApiToken,
     AuditLog,
     DailyDigest,
     Dispatch,
@@ -87,3 +88,33 @@ class AuditLogAdmin(ReadOnlyAdmin):
     list_filter = ["action", "outcome"]
     search_fields = ["username", "object_id"]
     date_hierarchy = "at"
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """API tokens: who, since when, until when. Only the key's prefix is known; keys are issued by the
+    token endpoint and `manage.py rotate_token`, so the admin can only revoke (delete) a token."""
+
+    list_display = ["prefix", "user", "created_at", "expires_at"]
+    list_filter = ["user"]
+    search_fields = ["user__username", "prefix"]
+    readonly_fields = ["prefix", "user", "created_at", "expires_at"]
+    fields = readonly_fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+def _hide_plain_key_tokens() -> None:
+    """DRF's token admin shows whole keys; the plain-key table is no longer used (dispatch.ApiToken)."""
+    from rest_framework.authtoken.models import Token, TokenProxy
+
+    for model in (Token, TokenProxy):
+        if admin.site.is_registered(model):
+            admin.site.unregister(model)
+
+
+_hide_plain_key_tokens()

@@ -7,3 +7,4 @@ class DispatchConfig(AppConfig):
 
     def ready(self):
         from dispatch import checks  # noqa: F401 - registers the deployment checks
+        from dispatch import account_signals  # noqa: F401 - connects the account receivers

@@ -1,4 +1,6 @@
-"""`POST /api/v1/auth/token/`: a token for scripts, under the same lockout as the login form."""
+"""`POST /api/v1/auth/token/`: a token for scripts, under the same lockout as the login form.
+
+Each request issues a new key (shown once); see dispatch/tokens.py for lifetimes and revocation."""
 
 from __future__ import annotations
 
@@ -6,13 +8,13 @@ from django.contrib.auth import authenticate
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
-from rest_framework.authtoken.models import Token
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from dispatch.accounts import confirmed_totp, lockout_response, otp_required_for
 from dispatch.audit import audit
+from dispatch.tokens import token_create
 
 
 class TokenRequestSerializer(serializers.Serializer):
@@ -53,6 +55,7 @@ class TokenApi(APIView):
                     },
                     status=403,
                 )
-        token, _created = Token.objects.get_or_create(user=user)
+        # A new key each time, shown only here; it lives the role's TOKEN_TTL_SECONDS.
+        issued = token_create(user=user, address=address)
         audit("auth.token", user=user, address=address)
-        return Response({"token": token.key})
+        return Response({"token": issued.key})

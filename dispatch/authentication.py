@@ -1,5 +1,7 @@
 """API token authentication that reads the user's role in the same query.
 
+A key is looked up by its SHA-256 digest (dispatch/tokens.py): the database never holds a key.
+
 DRF's own class loads the token and its user; every API request then asks
 for the user's membership. Here the token, the user, the membership and
 its agency come back in one round trip.
@@ -20,10 +22,11 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 from django.utils.translation import gettext_lazy as _
 from rest_framework import authentication, exceptions
-from rest_framework.authtoken.models import Token
 
 from agencies.models import Agency, Membership
 from dispatch import rows
+from dispatch.models import ApiToken as Token
+from dispatch.tokens import key_digest, token_is_valid
 
 
 @dataclass(frozen=True)
@@ -62,13 +65,14 @@ def _token_query() -> _TokenQuery:
     token_fk = Token._meta.get_field("user")
     membership_user = Membership._meta.get_field("user")
     membership_agency = Membership._meta.get_field("agency")
-    # Only table and column names from the models go into the text; the key is a parameter.
+    # Only table and column names from the models go into the text; the key's digest is a parameter,
+    # looked up through the unique index on it.
     sql = (
         f"SELECT {', '.join(columns)} FROM {quote(Token._meta.db_table)} t"  # nosec B608
         f" JOIN {quote(user_model._meta.db_table)} u ON u.{quote(user_model._meta.pk.column)} = t.{quote(token_fk.column)}"
         f" LEFT JOIN {quote(Membership._meta.db_table)} m ON m.{quote(membership_user.column)} = u.{quote(user_model._meta.pk.column)}"
         f" LEFT JOIN {quote(Agency._meta.db_table)} a ON a.{quote(Agency._meta.pk.column)} = m.{quote(membership_agency.column)}"
-        f" WHERE t.{quote(Token._meta.pk.column)} = %s"
+        f" WHERE t.{quote(Token._meta.get_field('digest').column)} = %s"
     )
     query = _TokenQuery(sql, *parts)
     _queries[connection.vendor] = query
@@ -80,10 +84,13 @@ def _instance(part: _Part, row):
 
 
 def token_with_user_and_role(key: str) -> Token | None:
-    """The token, its user, the user's membership (or none) and its agency, from one statement."""
+    """The token of a key, its user, the user's membership (or none) and its agency, from one statement.
+
+    Whether the token is still valid (expiry, password, active user) is `tokens.token_is_valid`.
+    """
     query = _token_query()
     with connection.cursor() as cursor:
-        cursor.execute(query.sql, [key])
+        cursor.execute(query.sql, [key_digest(key)])
         row = cursor.fetchone()
     if row is None:
         return None
@@ -107,8 +114,7 @@ def token_with_user_and_role(key: str) -> Token | None:
 class TokenAuthentication(authentication.TokenAuthentication):
     def authenticate_credentials(self, key):
         token = token_with_user_and_role(key)
-        if token is None:
+        if token is None or not token_is_valid(token):
+            # One answer for unknown, expired and revoked keys: nothing to learn from the difference.
             raise exceptions.AuthenticationFailed(_("Invalid token."))
-        if not token.user.is_active:
-            raise exceptions.AuthenticationFailed(_("User inactive or deleted."))
         return (token.user, token)

@@ -19,6 +19,47 @@ from agencies.selectors import actor_for_user
 from dispatch import events
 
 
+def still_allowed(scope, user_id: int, role: str | None, agency_code: str | None) -> bool:
+    """Whether the socket's credentials still stand: its token (unexpired, not revoked, same password)
+    or its session (not logged out, same password, not idle past the role's limit), and the same
+    role and agency it joined with. The consumer asks this every LIVE_RECHECK_SECONDS."""
+    import time
+
+    from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY, get_user_model
+    from django.utils.crypto import constant_time_compare
+
+    from dispatch.accounts import INTERACTIVE_KEY, LAST_ACTIVITY_KEY, idle_seconds_for
+    from dispatch.models import ApiToken
+    from dispatch.tokens import token_is_valid
+
+    token_id = getattr(scope.get("user"), "api_token_id", None)
+    if token_id is not None:
+        token = ApiToken.objects.select_related("user").filter(pk=token_id).first()
+        if token is None or not token_is_valid(token):
+            return False
+        user = token.user
+    else:
+        session = scope.get("session")
+        key = getattr(session, "session_key", None)
+        if not key:
+            return False
+        fresh = session.__class__(key)
+        data = fresh.load()
+        if str(data.get(SESSION_KEY)) != str(user_id):
+            return False
+        user = get_user_model().objects.filter(pk=user_id).first()
+        if user is None or not user.is_active:
+            return False
+        if not constant_time_compare(data.get(HASH_SESSION_KEY, ""), user.get_session_auth_hash()):
+            return False
+        if data.get(INTERACTIVE_KEY):
+            last = data.get(LAST_ACTIVITY_KEY, time.time())
+            if time.time() - last > idle_seconds_for(user):
+                return False
+    actor = actor_for_user(user)
+    return actor.role == role and actor.agency_code == agency_code
+
+
 def _session_second_factor_ok(scope) -> bool:
     """Supervisors' interactive sessions must have passed TOTP, as on every HTTP page."""
     from django_otp import DEVICE_ID_SESSION_KEY
@@ -77,6 +118,8 @@ class LiveConsumer(AsyncWebsocketConsumer):
         message = await receive()
         await self.dispatch(message)  # websocket.connect, alone; raises StopConsumer if the socket went away
         tasks = [asyncio.ensure_future(pump(receive)), asyncio.ensure_future(pump(self.channel_receive))]
+        if getattr(self, "joined_as", None) is not None:
+            tasks.append(asyncio.ensure_future(self._recheck_forever()))
         try:
             done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
             for task in done:
@@ -86,7 +129,21 @@ class LiveConsumer(AsyncWebsocketConsumer):
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
 
+    async def _recheck_forever(self):
+        """Close the socket once its session or token no longer stands (idle timeout, expiry, a revocation
+        whose close message was lost). The explicit close messages are the fast path; this is the net."""
+        from django.conf import settings
+
+        interval = settings.LIVE_RECHECK_SECONDS
+        while True:
+            await asyncio.sleep(interval)
+            user_id, role, agency_code = self.joined_as
+            if not await database_sync_to_async(still_allowed)(self.scope, user_id, role, agency_code):
+                await self.close(code=4401)
+                return  # the socket's disconnect then ends the consumer
+
     async def connect(self):
+        self.joined_as = None
         self.groups_joined = []
         self.scope_agency = None
         user = self.scope.get("user")
@@ -117,8 +174,9 @@ class LiveConsumer(AsyncWebsocketConsumer):
             await self.close(code=1011)
             return
         await self.accept()
+        self.joined_as = (user.pk, actor.role, actor.agency_code)
         # Read after joining: an event committed meanwhile is either counted here or forwarded next.
-        last = await database_sync_to_async(events.last_seq)()
+        last = await database_sync_to_async(events.last_seq)(agency_code=self.scope_agency)
         await self.send(text_data=f'{{"type":"hello","seq":{last},"role":"{actor.role}"}}')
 
     async def disconnect(self, code):

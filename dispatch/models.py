@@ -446,3 +446,33 @@ class ReportDayAnswerTime(models.Model):
             # One row per day and second; period histograms read it by day.
             models.UniqueConstraint(fields=["day", "seconds"], name="dispatch_reportdayanswertime_unique_second"),
         ]
+
+
+class ApiToken(models.Model):
+    """An API key for `Authorization: Token <key>`, stored only as its SHA-256 digest and a short prefix.
+
+    The key is shown once, when it is made (dispatch/tokens.py). A token dies at `expires_at`, with a
+    password change (`password_mark` no longer matches the user's password) and with deactivation.
+    """
+
+    digest = models.CharField(max_length=64)
+    prefix = models.CharField(max_length=8, help_text=_("The key's first characters, to tell tokens apart."))
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    password_mark = models.CharField(max_length=64, help_text=_("Derived from the password the token was issued under."))
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            # Every API request looks its token up by digest: one unique index serves it.
+            models.UniqueConstraint(fields=["digest"], name="dispatch_apitoken_unique_digest"),
+        ]
+        indexes = [
+            # The expired-token sweep and a user's tokens in the admin.
+            models.Index(fields=["user", "expires_at"], name="dispatch_apitoken_user_exp"),
+        ]
+
+    def __str__(self) -> str:
+        # Never the key (nor the digest): the admin log keeps this text after a delete.
+        return f"{self.prefix}… ({self.user_id})"

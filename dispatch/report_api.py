@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from dispatch import exports, reports
+from dispatch.audit import audit
 from dispatch.errors import InvalidInput
 from dispatch.permissions import IsSupervisor
 
@@ -55,5 +56,6 @@ class DailyReportApi(APIView):
     def get(self, request):
         day = parse_day(request.query_params.get("date"))
         if request.query_params.get("format") == "csv":
+            audit("export.calls", user=request.user, detail={"format": "csv", "period": day.isoformat()})
             return exports.csv_response(exports.call_rows(reports.period_day(day)), exports.CALL_COLUMNS, f"panggilan-{day}.csv")
         return Response(reports.daily_summary(day))

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 from agencies.selectors import actor_for_user
 from calls.models import Call
 from dispatch import exports, reports
+from dispatch.audit import audit
 from dispatch.errors import ServiceError
 from dispatch.shifts import wib_today
 
@@ -216,6 +217,7 @@ def export(request):
         period = _range(request)
     except BadParameter as error:
         return _bad(request, error)
+    audit("export.calls", user=request.user, detail={"format": fmt, "period": period.label})
     return exports.calls_export(period, fmt, f"panggilan-112-{period.label.replace('..', '_')}")
 
 
@@ -226,6 +228,7 @@ def daily_pdf(request):
         day = _day(request.GET.get("date"), _yesterday())
     except BadParameter as error:
         return _bad(request, error)
+    audit("export.daily_pdf", user=request.user, detail={"format": "pdf", "day": day.isoformat()})
     response = HttpResponse(exports.daily_pdf(day), content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="laporan-harian-112-{day.isoformat()}.pdf"'
     return response
@@ -241,6 +244,7 @@ def monthly(request):
     summary = reports.monthly_summary(year, month)
     fmt = request.GET.get("format")
     if fmt in ("csv", "xlsx"):
+        audit("export.monthly", user=request.user, detail={"format": fmt, "month": f"{year:04d}-{month:02d}"})
         return exports.monthly_export(summary, fmt)
     return render(request, "reports/monthly.html", {"summary": summary, "rows": exports.monthly_rows(summary)})
 

@@ -18,6 +18,10 @@ from agencies.selectors import actor_for_user, haversine_m, nearest_station, rou
 from dispatch.models import Dispatch, Incident
 
 
+# A dispatch the agency no longer works on: its staff lose sight of the incident behind it.
+_WITHDRAWN = (Dispatch.Status.CANCELLED, Dispatch.Status.DECLINED)
+
+
 def dispatches_visible_to(user) -> QuerySet[Dispatch]:
     actor = actor_for_user(user)
     qs = Dispatch.objects.select_related("incident__incident_type", "incident__kelurahan", "agency", "station", "acknowledged_by")
@@ -34,7 +38,13 @@ def incidents_visible_to(user) -> QuerySet[Incident]:
     if actor.on_floor:
         return qs
     if actor.is_agency_staff and actor.agency_code:
-        return qs.filter(dispatches__agency__code=actor.agency_code).distinct()
+        # Only while the agency's own dispatch stands: once it is cancelled or declined the staff keep
+        # their dispatch record (dispatch_for_user) but no longer read the incident, its calls or notes.
+        return qs.filter(
+            pk__in=Dispatch.objects.filter(agency__code=actor.agency_code)
+            .exclude(status__in=_WITHDRAWN)
+            .values("incident_id")
+        )
     return qs.none()
 
 

@@ -219,6 +219,7 @@ CELERY_BEAT_SCHEDULE = {
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "dispatch.accounts.UsernameInPasswordValidator"},
     {
         "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
         "OPTIONS": {"min_length": 12},
@@ -380,3 +381,18 @@ WEBPUSH_VAPID_PRIVATE_KEY = env_str("WEBPUSH_VAPID_PRIVATE_KEY")
 WEBPUSH_VAPID_SUBJECT = env_str("WEBPUSH_VAPID_SUBJECT")  # mailto:... or https://...
 # Push endpoints must be https on public addresses; loopback (http too) only in development and tests.
 WEBPUSH_ALLOW_LOOPBACK = DEBUG
+# API token lifetimes in seconds, per role (dispatch/tokens.py): a shift or so on the floor and for agency
+# staff, short for supervisors and admins (their token stands in for a TOTP check), long for integration
+# accounts, whose keys are rotated with `manage.py rotate_token USER`.
+TOKEN_TTL_SECONDS = {
+    "operator": env_int("TOKEN_TTL_OPERATOR_SECONDS", 12 * 3600),
+    "agency": env_int("TOKEN_TTL_AGENCY_SECONDS", 12 * 3600),
+    "supervisor": env_int("TOKEN_TTL_SUPERVISOR_SECONDS", 3600),
+    "admin": env_int("TOKEN_TTL_ADMIN_SECONDS", 3600),
+    "pbx": env_int("TOKEN_TTL_INTEGRATION_SECONDS", 90 * 86400),
+    "feed": env_int("TOKEN_TTL_INTEGRATION_SECONDS", 90 * 86400),
+}
+# How long the previous key of an integration account keeps working after `rotate_token`.
+TOKEN_ROTATION_GRACE_SECONDS = env_int("TOKEN_ROTATION_GRACE_SECONDS", 3600)
+# How often an open live socket re-checks its session or token (idle timeout, expiry, revocation).
+LIVE_RECHECK_SECONDS = env_int("LIVE_RECHECK_SECONDS", 20)

@@ -11,7 +11,7 @@ import pytest
 from asgiref.sync import sync_to_async
 from asgiref.testing import ApplicationCommunicator
 from django.test import Client
-from rest_framework.authtoken.models import Token
+from dispatch.tokens import token_create
 from rest_framework.test import APIClient
 
 from calls.services import call_classify, call_create
@@ -194,7 +194,7 @@ async def test_live_socket_by_role_with_token(ref, make_user, role):
     users = await sync_to_async(_users)(make_user)
     headers = [(b"origin", b"http://testserver")]
     if users[role] is not None:
-        token = await sync_to_async(Token.objects.create)(user=users[role])
+        token = await sync_to_async(token_create)(user=users[role])
         headers.append((b"authorization", f"Token {token.key}".encode()))
     connected, communicator = await _connect(headers)
     assert connected is WEBSOCKET_ACCEPTED[role]
@@ -245,3 +245,66 @@ async def test_supervisor_socket_needs_the_second_factor_like_every_page(ref, ma
     connected, communicator = await _connect([(b"origin", b"http://testserver"), (b"cookie", cookie)])
     assert connected
     await communicator.disconnect()
+
+
+# --- agency staff after their dispatch was withdrawn ---------------------------------------------
+
+# (dispatch state of DAMKAR's only dispatch) x (who reads) x (action) -> status. BPBD keeps a live
+# dispatch on the same incident throughout, so the incident itself stays open and dispatched.
+WITHDRAWN_ACTIONS = {
+    "read_incident": "/api/v1/incidents/{incident}/",
+    "read_own_dispatch": "/api/v1/dispatches/{dispatch}/",
+}
+WITHDRAWN_EXPECTED = {
+    #  state         reader          read_incident  read_own_dispatch
+    ("dispatched", "staf_damkar"): (200, 200),
+    ("acknowledged", "staf_damkar"): (200, 200),
+    ("cancelled", "staf_damkar"): (404, 200),
+    ("declined", "staf_damkar"): (404, 200),
+    ("cancelled", "staf_bpbd"): (200, 404),
+    ("cancelled", "operator"): (200, 200),
+    ("declined", "supervisor"): (200, 200),
+}
+
+
+def _withdrawn_world(make_user, state: str):
+    operator = make_user("operator")
+    users = {
+        "operator": operator,
+        "supervisor": make_user("supervisor"),
+        "staf_damkar": make_user("agency", "DAMKAR"),
+        "staf_bpbd": make_user("agency", "BPBD"),
+    }
+    incident = _emergency(operator, "081200000071")
+    damkar, _bpbd = dispatch_services.incident_dispatch(incident_id=incident.pk, user=operator, agency_codes=["DAMKAR", "BPBD"])
+    if state == "acknowledged":
+        dispatch_services.dispatch_acknowledge(dispatch_id=damkar.pk, user=users["staf_damkar"])
+    elif state == "cancelled":
+        dispatch_services.dispatch_set_status(dispatch_id=damkar.pk, user=operator, status="cancelled", note="salah kirim")
+    elif state == "declined":
+        dispatch_services.dispatch_set_status(dispatch_id=damkar.pk, user=users["staf_damkar"], status="declined", note="unit habis")
+    return users, {"incident": incident.pk, "dispatch": damkar.pk}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("state, reader", list(WITHDRAWN_EXPECTED))
+def test_agency_staff_lose_the_incident_once_their_dispatch_is_withdrawn(ref, make_user, state, reader):
+    users, ids = _withdrawn_world(make_user, state)
+    client = APIClient()
+    client.force_authenticate(users[reader])
+    got = tuple(client.get(path.format(**ids)).status_code for path in WITHDRAWN_ACTIONS.values())
+    assert got == WITHDRAWN_EXPECTED[(state, reader)]
+
+
+@pytest.mark.django_db
+def test_withdrawn_agency_replays_only_its_own_dispatch_record(ref, make_user):
+    """The events replay after a cancellation carries DAMKAR's dispatch events only, never a call or note."""
+    users, ids = _withdrawn_world(make_user, "cancelled")
+    dispatch_services.incident_add_note(incident_id=ids["incident"], user=users["operator"], text="korban di lantai 2")
+    client = APIClient()
+    client.force_authenticate(users["staf_damkar"])
+    frames = client.get("/api/v1/events/?after=0").json()
+    assert frames and {f["type"] for f in frames} <= {"dispatch.created", "dispatch.updated", "dispatch.escalated"}
+    assert {f["data"]["id"] for f in frames} == {ids["dispatch"]}
+    assert frames[-1]["data"]["status"] == "cancelled"
+    assert "korban" not in str(frames)

@@ -289,3 +289,108 @@ def test_supervisor_token_requires_otp_code(supervisor, no_otp_throttle):
 
 def test_force_authenticated_supervisor_api_is_unaffected(supervisor, client_for):
     assert client_for(supervisor).get("/api/v1/dispatches/").status_code == 200
+
+
+# --- passwords that repeat the username ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("password", ["operator1operator1", "OPERATOR1-rahasia!", "1rotarepo-panjang-sekali", "kopi operator 1 pagi"])
+def test_add_user_refuses_a_password_that_contains_the_username(ref, password):
+    with pytest.raises(CommandError, match="nama pengguna|username"):
+        call_command("add_user", "operator1", "--role", "operator", "--password", password)
+    with pytest.raises(ValidationError):
+        user_upsert(username="operator1", role="operator", password=password)
+
+
+def _admin_client(make_user):
+    admin = make_user("admin")
+    admin.is_staff = admin.is_superuser = True
+    admin.save()
+    client = Client()
+    client.force_login(admin)  # not an interactive login: the TOTP rule has its own tests
+    return client
+
+
+def test_admin_forms_refuse_a_password_that_contains_the_username(ref, make_user):
+    from django.contrib.auth import get_user_model
+
+    client = _admin_client(make_user)
+    added = client.post("/admin/auth/user/add/", {
+        "username": "operator1", "password1": "operator1operator1", "password2": "operator1operator1", "usable_password": "true",
+    })
+    assert added.status_code == 200 and not get_user_model().objects.filter(username="operator1").exists()
+    target = make_user("operator", username="operator2")
+    changed = client.post(f"/admin/auth/user/{target.pk}/password/", {"password1": "operator2operator2", "password2": "operator2operator2"})
+    assert changed.status_code == 200
+    target.refresh_from_db()
+    assert target.check_password(PASSWORD)
+    # A good password still goes through.
+    client.post(f"/admin/auth/user/{target.pk}/password/", {"password1": "kopi-tubruk-pagi-112", "password2": "kopi-tubruk-pagi-112"})
+    target.refresh_from_db()
+    assert target.check_password("kopi-tubruk-pagi-112")
+
+
+# --- the audit trail of accounts, admin edits and exports ----------------------------------------
+
+
+def _actions(**filters) -> list[str]:
+    return list(AuditLog.objects.filter(**filters).order_by("at", "id").values_list("action", flat=True))
+
+
+def test_account_creation_role_moves_deactivation_and_groups_are_audited_without_passwords(ref, make_user):
+    from django.contrib.auth.models import Group
+
+    from agencies.models import Agency, Membership
+
+    call_command("add_user", "staf_baru", "--role", "agency", "--agency", "DAMKAR", "--password", "kopi-tubruk-pagi-112")
+    user = Membership.objects.get(user__username="staf_baru").user
+    membership = user.membership
+    membership.agency = Agency.objects.get(code="BPBD")
+    membership.save()
+    user.groups.add(Group.objects.create(name="pelatih"))
+    user.set_password("kopi-tubruk-sore-113")
+    user.save()
+    user.is_active = False
+    user.save()
+    actions = _actions(object_type="user", object_id=str(user.pk))
+    assert actions[0] == "account.create"
+    assert actions.count("account.role") == 2  # DAMKAR on creation, then BPBD
+    assert {"account.groups", "account.change", "account.deactivate"} <= set(actions)
+    moved = AuditLog.objects.filter(action="account.role", object_id=str(user.pk)).order_by("-at", "-id").first()
+    assert moved.detail["agency"] == "BPBD" and moved.detail["previous_agency"] == "DAMKAR"
+    dumped = str(list(AuditLog.objects.values("detail")))
+    assert "kopi-tubruk" not in dumped and "pbkdf2" not in dumped
+
+
+def test_every_admin_add_change_and_delete_is_audited(ref, make_user):
+    from agencies.models import Agency
+
+    client = _admin_client(make_user)
+    agency = Agency.objects.get(code="DLH")
+    page = client.get(f"/admin/agencies/agency/{agency.pk}/change/")
+    assert page.status_code == 200
+    form = {k: v for k, v in page.context["adminform"].form.initial.items() if v is not None}
+    form.update({"name": "Dinas Lingkungan Hidup Kota Bengkulu"})
+    client.post(f"/admin/agencies/agency/{agency.pk}/change/", form)
+    client.post("/admin/auth/group/add/", {"name": "auditor"})
+    from django.contrib.auth.models import Group
+
+    group = Group.objects.get(name="auditor")
+    client.post(f"/admin/auth/group/{group.pk}/delete/", {"post": "yes"})
+    assert AuditLog.objects.filter(action="admin.add", detail__model="auth.group").exists()
+    assert AuditLog.objects.filter(action="admin.delete", detail__model="auth.group", detail__object_repr="auditor").exists()
+
+
+@pytest.mark.parametrize("path, params, action", [
+    ("/reports/export/", {"start": "2026-03-01", "end": "2026-03-02", "format": "csv"}, "export.calls"),
+    ("/reports/export/", {"start": "2026-03-01", "end": "2026-03-02", "format": "xlsx"}, "export.calls"),
+    ("/reports/daily/pdf/", {"date": "2026-03-01"}, "export.daily_pdf"),
+    ("/reports/monthly/", {"month": "2026-03", "format": "csv"}, "export.monthly"),
+    ("/api/v1/reports/daily/", {"date": "2026-03-01", "format": "csv"}, "export.calls"),
+])
+def test_exports_record_who_exported_what(ref, supervisor, path, params, action):
+    client = Client()
+    client.force_login(supervisor)
+    assert client.get(path, params).status_code == 200
+    row = AuditLog.objects.get(action=action)
+    assert row.user_id == supervisor.pk and row.detail["format"] == params.get("format", "pdf")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.test import Client
-from rest_framework.authtoken.models import Token
+from dispatch.tokens import token_create
 
 pytestmark = pytest.mark.django_db
 
@@ -58,7 +58,7 @@ def test_the_api_answers_a_token_client_in_the_language_it_asks_for_and_the_desk
 
     call, _ = call_create(operator=operator, caller_number="081211119999")
     body = {"call_type": "salah"}
-    token = Token.objects.create(user=operator).key
+    token = token_create(user=operator).key
 
     url = f"/api/v1/calls/{call.pk}/classify/"
 
@@ -104,7 +104,7 @@ def test_the_api_the_wall_and_the_daily_log_name_types_and_statuses_in_the_reade
     incident = call_services.call_classify(call_id=first.pk, user=operator, call_type="emergency", incident_type="kebakaran_bangunan").incident
     dispatch_services.incident_dispatch(incident_id=incident.pk, user=operator, agency_codes=["DAMKAR"])
     second, _ = call_services.call_create(operator=operator, caller_number="081234500002", notes="ada asap", location=place)
-    token = Token.objects.create(user=operator).key
+    token = token_create(user=operator).key
 
     for language, label in ((None, "Kebakaran rumah/bangunan/ruko"), ("en", "Structure fire")):
         api = Client(HTTP_AUTHORIZATION=f"Token {token}", **({"HTTP_ACCEPT_LANGUAGE": language} if language else {}))

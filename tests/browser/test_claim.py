@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 from playwright.sync_api import expect
-from rest_framework.authtoken.models import Token
+from dispatch.tokens import token_create
 
 from calls.models import Call
 from tests.factories import PASSWORD
@@ -23,7 +23,7 @@ def test_two_operators_see_a_ringing_call_one_claims_it_and_pbx_times_give_the_k
     make_user("operator", username="op_claim_a")
     make_user("operator", username="op_claim_b")
     Membership.objects.filter(user__username="op_claim_a").update(extension="201")
-    pbx_token = Token.objects.create(user=make_user("pbx", username="pbx_claim")).key
+    pbx_token = token_create(user=make_user("pbx", username="pbx_claim")).key
     pbx = httpx.Client(base_url=asgi_server, headers={"Authorization": "Token " + pbx_token}, timeout=10)
 
     page_a = login("op_claim_a", PASSWORD)

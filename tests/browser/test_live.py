@@ -20,10 +20,10 @@ class Api:
     """The project's HTTP API on the live server, as a script would use it (Token header)."""
 
     def __init__(self, base: str, user):
-        from rest_framework.authtoken.models import Token
+        from dispatch.tokens import token_create
 
         self.base = base
-        self.token = Token.objects.get_or_create(user=user)[0].key
+        self.token = token_create(user=user).key
 
     def post(self, path: str, body: dict | None = None) -> dict:
         request = urllib.request.Request(

@@ -195,12 +195,12 @@ def test_repeat_caller_history_in_the_answer_equals_the_history_read_afterwards(
 def test_a_new_call_from_a_new_number_costs_a_bounded_number_of_statements(ref, make_user, django_assert_max_num_queries):
     """Token check with the role in one query, the caller upserted in one statement, no lookups
     before the insert: a regression here shows directly in the intake rate."""
-    from rest_framework.authtoken.models import Token
+    from dispatch.tokens import token_create
     from rest_framework.test import APIClient
 
     user = make_user("operator", username="intake")
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION="Token " + Token.objects.create(user=user).key)
+    client.credentials(HTTP_AUTHORIZATION="Token " + token_create(user=user).key)
     client.post("/api/v1/calls/", {"caller_number": "081200000000"}, format="json")  # the event counter row exists now
     from django.db import connection
 
@@ -233,12 +233,12 @@ def test_classifying_an_emergency_costs_a_bounded_number_of_statements(ref, make
     """One read of the call (with its caller, operator and kelurahan), no sign-off lookup for a call
     of today, the incident's kelurahan taken from the call: a regression shows in the surge."""
     from django.db import connection
-    from rest_framework.authtoken.models import Token
+    from dispatch.tokens import token_create
     from rest_framework.test import APIClient
 
     user = make_user("operator", username="classifier")
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION="Token " + Token.objects.create(user=user).key)
+    client.credentials(HTTP_AUTHORIZATION="Token " + token_create(user=user).key)
     body = {"caller_number": "081255556666", "notes": "rumah terbakar",
             "location": {"lat": -3.84067, "lon": 102.32073, "kelurahan_code": "17.71.01.1002"}}
     call_id = client.post("/api/v1/calls/", body, format="json").json()["id"]

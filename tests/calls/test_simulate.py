@@ -109,9 +109,9 @@ def test_calls_ring_in_while_earlier_ones_wait_for_a_desk_and_the_wait_counts_un
 @pytest.mark.services
 @pytest.mark.django_db(transaction=True)
 def test_the_command_plays_a_normal_mix_then_a_surge_and_every_call_is_stored_and_classified(ref, make_user, tmp_path):
-    from rest_framework.authtoken.models import Token
+    from dispatch.tokens import token_create
 
-    token = Token.objects.create(user=make_user("operator", username="simulator")).key
+    token = token_create(user=make_user("operator", username="simulator")).key
     proc, base = start_server({"REDIS_URL": os.environ["REDIS_URL"], **POOLED})
     try:
         out = tmp_path / "simulate.json"

@@ -285,3 +285,68 @@ def test_form_encoded_event_with_epoch_as_asterisk_curl_sends_it(pbx_api):
     response = pbx_api.post("/api/v1/telephony/events/", urlencode(body), content_type="application/x-www-form-urlencoded")
     assert response.status_code == 201, response.content
     assert Call.objects.get(pbx_call_id="1764291600.7").received_at == T0
+
+
+# --- the PBX never reads call content ------------------------------------------------------------
+
+CALL_CONTENT_KEYS = {"notes", "location", "operator", "incident", "call_type"}
+CALLER_KEYS = {"calls_total", "emergency_count", "prank_count", "ghost_count", "blocked", "prank_risk"}
+
+
+def _history_with_secrets(operator):
+    from calls.services import call_create
+    from agencies.geo import Location
+
+    call, _ = call_create(operator=operator, caller_number="081234567890", notes="RAHASIA: korban KDRT di rumah",
+                          location=Location(lat=-3.79, lon=102.26, address="Jl. Rahasia 7"))
+    return call
+
+
+def test_telephony_answers_carry_counts_but_no_call_content(pbx_api, operator):
+    _history_with_secrets(operator)
+    with_extension(operator, "201")
+    for event, extra in (("ringing", {"caller_number": "081234567890"}), ("answered", {"extension": "201"}), ("hangup", {})):
+        response = send(pbx_api, event, **extra)
+        assert response.status_code in (200, 201), response.content
+        body = response.json()
+        assert not CALL_CONTENT_KEYS & body.keys(), event
+        assert set(body["caller"]) == CALLER_KEYS and body["caller"]["calls_total"] == 2
+        text = response.content.decode()
+        assert "RAHASIA" not in text and "Rahasia" not in text and operator.username not in text
+
+
+def test_the_pbx_intake_answer_keeps_the_documented_keys_and_nothing_more(pbx_api, operator):
+    _history_with_secrets(operator)
+    response = pbx_api.post("/api/v1/calls/", {"caller_number": "081234567890", "notes": "dari ivr"}, format="json")
+    assert response.status_code == 201
+    body = response.json()
+    assert {"id", "caller_number", "status", "received_at", "caller"} <= body.keys()
+    assert not CALL_CONTENT_KEYS & body.keys()
+    assert set(body["caller"]) == CALLER_KEYS and body["caller"]["calls_total"] == 2
+    assert "RAHASIA" not in response.content.decode()
+
+
+def test_a_replayed_external_id_needs_the_same_account_and_body(pbx_api, pbx, operator, client_for, make_user):
+    from calls.services import call_create
+
+    # An operator's call with an external id: the PBX guessing it gets a conflict, not the call.
+    call_create(operator=operator, caller_number="081234567890", notes="RAHASIA", external_id="ext-op-1")
+    stolen = pbx_api.post("/api/v1/calls/", {"caller_number": "081200000000", "external_id": "ext-op-1"}, format="json")
+    assert stolen.status_code == 409 and "RAHASIA" not in stolen.content.decode()
+
+    first = pbx_api.post("/api/v1/calls/", {"caller_number": "081234567891", "external_id": "pbx-42"}, format="json")
+    again = pbx_api.post("/api/v1/calls/", {"caller_number": "081234567891", "external_id": "pbx-42"}, format="json")
+    assert first.status_code == again.status_code == 201 and again["Idempotent-Replayed"] == "true"
+    assert again.json()["id"] == first.json()["id"] and not CALL_CONTENT_KEYS & again.json().keys()
+    changed = pbx_api.post("/api/v1/calls/", {"caller_number": "081299999999", "external_id": "pbx-42"}, format="json")
+    assert changed.status_code == 409
+    other_pbx = client_for(make_user("pbx"))
+    assert other_pbx.post("/api/v1/calls/", {"caller_number": "081234567891", "external_id": "pbx-42"}, format="json").status_code == 409
+
+
+def test_an_idempotency_key_replays_only_for_its_own_account(pbx_api, operator, client_for, make_user):
+    body = {"caller_number": "081234567892"}
+    first = pbx_api.post("/api/v1/calls/", body, format="json", HTTP_IDEMPOTENCY_KEY="k-1")
+    assert pbx_api.post("/api/v1/calls/", body, format="json", HTTP_IDEMPOTENCY_KEY="k-1").json()["id"] == first.json()["id"]
+    assert client_for(operator).post("/api/v1/calls/", body, format="json", HTTP_IDEMPOTENCY_KEY="k-1").status_code == 409
+    assert pbx_api.post("/api/v1/calls/", {"caller_number": "081234567893"}, format="json", HTTP_IDEMPOTENCY_KEY="k-1").status_code == 409

@@ -8,7 +8,7 @@ import pytest
 from asgiref.sync import sync_to_async
 from asgiref.testing import ApplicationCommunicator
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
+from dispatch.tokens import token_create
 
 from calls.models import Call
 
@@ -41,7 +41,7 @@ async def _request(method: str, path: str, *, body: bytes = b"", headers=(), app
 
 @pytest.mark.django_db(transaction=True)
 async def test_a_call_posted_through_asgi_is_stored_and_answered_with_the_middleware_headers(operator):
-    token = await sync_to_async(Token.objects.create)(user=operator)
+    token = await sync_to_async(token_create)(user=operator)
     status, headers, body = await _request(
         "POST", "/api/v1/calls/", body=json.dumps({"caller_number": "0812 7300 1234", "notes": "asap"}).encode(),
         headers=[(b"authorization", f"Token {token.key}".encode()), (b"content-type", b"application/json"),
@@ -62,7 +62,7 @@ async def test_a_call_posted_through_asgi_is_stored_and_answered_with_the_middle
 async def test_the_middleware_chain_and_the_view_share_one_thread_away_from_the_event_loop(operator, monkeypatch):
     from calls import api
 
-    token = await sync_to_async(Token.objects.create)(user=operator)
+    token = await sync_to_async(token_create)(user=operator)
     loop_thread = threading.get_ident()
     seen = {}
     original_post = api.CallListCreateApi.post
@@ -97,7 +97,7 @@ async def test_the_middleware_chain_and_the_view_share_one_thread_away_from_the_
 
 @pytest.mark.django_db(transaction=True)
 async def test_errors_keep_their_status_through_asgi(operator):
-    token = await sync_to_async(Token.objects.create)(user=operator)
+    token = await sync_to_async(token_create)(user=operator)
     auth = [(b"authorization", f"Token {token.key}".encode()), (b"content-type", b"application/json")]
 
     missing, _, _ = await _request("GET", "/api/v1/calls/999999999/", headers=auth)
@@ -126,7 +126,7 @@ async def test_the_request_signals_run_on_the_views_thread_and_the_thread_serves
     from calls import api
     from dispatch.asgi_handler import SyncChainASGIHandler
 
-    token = await sync_to_async(Token.objects.create)(user=operator)
+    token = await sync_to_async(token_create)(user=operator)
     seen = []
     original_get = api.CallListCreateApi.get
 
@@ -170,7 +170,7 @@ async def test_requests_in_flight_at_once_never_share_a_thread(operator, monkeyp
     from calls import api
     from dispatch.asgi_handler import SyncChainASGIHandler
 
-    token = await sync_to_async(Token.objects.create)(user=operator)
+    token = await sync_to_async(token_create)(user=operator)
     inside = threading.Barrier(3, timeout=10)
     threads = []
     original_get = api.CallListCreateApi.get
@@ -200,7 +200,7 @@ async def test_a_streamed_export_is_read_and_closed_on_the_requests_thread(super
     from dispatch.asgi_handler import SyncChainASGIHandler
 
     await sync_to_async(CallModel.objects.create)(notes="ekspor", received_at=timezone.now())
-    token = await sync_to_async(Token.objects.create)(user=supervisor)
+    token = await sync_to_async(token_create)(user=supervisor)
     seen = []
     original_rows = exports.call_rows
 
@@ -245,7 +245,7 @@ async def test_after_a_burst_only_so_many_idle_threads_are_kept(operator, monkey
             super().__init__(*args, **kwargs)
             created.append(self)
 
-    token = await sync_to_async(Token.objects.create)(user=operator)
+    token = await sync_to_async(token_create)(user=operator)
     inside = threading.Barrier(3, timeout=10)
     original_get = api.CallListCreateApi.get
 
@@ -273,7 +273,7 @@ async def test_a_new_call_is_recorded_while_every_place_for_other_requests_is_ta
     from calls import api
     from dispatch.asgi_handler import SyncChainASGIHandler
 
-    token = await sync_to_async(Token.objects.create)(user=operator)
+    token = await sync_to_async(token_create)(user=operator)
     inside, release = threading.Event(), threading.Event()
     entered = []
     original_get = api.CallListCreateApi.get

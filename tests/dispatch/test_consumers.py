@@ -39,10 +39,10 @@ def session_headers(user, origin=ORIGIN):
 
 
 def token_headers(user, origin=ORIGIN):
-    from rest_framework.authtoken.models import Token
+    from dispatch.tokens import token_create
 
-    token, _ = Token.objects.get_or_create(user=user)
-    return [origin, (b"authorization", f"Token {token.key}".encode()), (b"host", b"testserver")]
+    key = token_create(user=user).key
+    return [origin, (b"authorization", f"Token {key}".encode()), (b"host", b"testserver")]
 
 
 async def open_socket(headers):
@@ -282,3 +282,160 @@ async def test_sockets_opened_while_events_flow_get_hello_first_and_answer_pings
     assert seqs == sorted(seqs)
     for communicator, _ in sockets:
         await communicator.disconnect()
+
+
+@pytest.mark.parametrize(
+    "origin, host, accepted",
+    [
+        pytest.param(b"http://testserver", b"testserver", True, id="same-origin"),
+        pytest.param(b"http://testserver:8000", b"testserver:8000", True, id="same-origin-with-port"),
+        pytest.param(b"http://testserver:8001", b"testserver:8000", False, id="other-port"),
+        pytest.param(b"http://testserver:8000", b"testserver", False, id="port-not-served"),
+        pytest.param(b"https://testserver", b"testserver", False, id="https-page-on-a-plain-socket"),
+        pytest.param(b"ftp://testserver", b"testserver", False, id="other-scheme"),
+        pytest.param(b"http://localhost", b"testserver", False, id="another-allowed-host"),
+        pytest.param(b"null", b"testserver", False, id="opaque-origin"),
+    ],
+)
+async def test_origin_must_match_scheme_host_and_port(people, origin, host, accepted):
+    headers = await sync_to_async(token_headers)(people["operator"])
+    headers = [h for h in headers if h[0] not in (b"origin", b"host")] + [(b"origin", origin), (b"host", host)]
+    communicator = WebsocketCommunicator(application, "/ws/live/", headers=headers)
+    connected, _code = await communicator.connect(timeout=WAIT)
+    assert connected is accepted
+    await communicator.disconnect()
+
+
+async def test_https_behind_the_proxy_matches_an_https_page(people, settings):
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    base = [h for h in await sync_to_async(token_headers)(people["operator"]) if h[0] != b"origin"]
+    for origin, proto, accepted in ((b"https://testserver", b"https", True), (b"https://testserver", b"http", False),
+                                    (b"http://testserver", b"https", False)):
+        communicator = WebsocketCommunicator(application, "/ws/live/", headers=base + [(b"origin", origin), (b"x-forwarded-proto", proto)])
+        connected, _code = await communicator.connect(timeout=WAIT)
+        assert connected is accepted, (origin, proto)
+        await communicator.disconnect()
+
+
+async def test_hello_gives_agency_staff_their_own_newest_seq(people, open_incident):
+    await sync_to_async(dispatch_flow)(people["operator"], open_incident, ["DAMKAR"])
+    await sync_to_async(dispatch_flow)(people["operator"], lambda: open_incident(number="081234500003"), ["BPBD"])
+    await sync_to_async(open_incident)(number="081234500004")  # floor events after both
+    newest = await sync_to_async(lambda: {
+        code: Event.objects.filter(agency_code=code, type__startswith="dispatch.").order_by("-seq").values_list("seq", flat=True).first()
+        for code in ("DAMKAR", "BPBD")
+    })()
+    last = await sync_to_async(lambda: Event.objects.order_by("-seq").values_list("seq", flat=True).first())()
+    for name, code in (("damkar", "DAMKAR"), ("bpbd", "BPBD")):
+        communicator, hello = await open_socket(await sync_to_async(token_headers)(people[name]))
+        assert hello["seq"] == newest[code] < last
+        await communicator.send_to(text_data="ping")
+        assert json.loads(await communicator.receive_from(timeout=WAIT))["seq"] == hello["seq"]
+        await communicator.disconnect()
+    floor, hello = await open_socket(await sync_to_async(token_headers)(people["operator"]))
+    assert hello["seq"] == last
+    await floor.disconnect()
+
+
+# --- revoked access closes the socket within WAIT seconds ----------------------------------------
+
+
+def _deactivate(user):
+    user.is_active = False
+    user.save()
+
+
+def _change_password(user):
+    user.set_password("kopi-tubruk-pagi-112")
+    user.save()
+
+
+def _move_agency(user):
+    from agencies.models import Agency, Membership
+
+    membership = Membership.objects.get(user=user)
+    membership.agency = Agency.objects.get(code="BPBD")
+    membership.save()  # as the admin's form does, not through a service
+
+
+def _delete_tokens(user):
+    from dispatch.models import ApiToken
+
+    for token in ApiToken.objects.filter(user=user):
+        token.delete()
+
+
+@pytest.mark.parametrize("change", [_deactivate, _change_password, _move_agency, _delete_tokens],
+                         ids=["deactivated", "password", "agency-move", "token-deleted"])
+@pytest.mark.parametrize("credential", ["token", "session"])
+async def test_revoking_access_closes_the_live_socket(people, change, credential):
+    user = people["damkar"]
+    if credential == "token":
+        headers = await sync_to_async(token_headers)(user)
+    else:
+        headers = (await sync_to_async(session_headers)(user))[0]
+    communicator, _ = await open_socket(headers)
+    bystander, _ = await open_socket(await sync_to_async(token_headers)(people["bpbd"]))
+    await sync_to_async(change)(user)
+    if credential == "session" and change is _delete_tokens:
+        # A browser's socket does not depend on tokens: it stays open.
+        assert await communicator.receive_nothing(timeout=0.5)
+        await communicator.disconnect()
+    else:
+        assert await communicator.receive_output(timeout=WAIT) == {"type": "websocket.close", "code": 4401}
+    assert await bystander.receive_nothing(timeout=0.3)
+    await bystander.disconnect()
+
+
+@pytest.mark.parametrize("role, minutes", [("operator", 30), ("supervisor", 15)])
+async def test_the_idle_timeout_closes_the_socket_without_any_request(ref, make_user, settings, role, minutes):
+    """The socket's pings are not activity: once the session has been idle past the role's limit, the
+    consumer's periodic re-check closes it, though no HTTP request comes to log the session out."""
+    import time
+
+    from django.contrib.sessions.backends.db import SessionStore
+
+    from dispatch.accounts import INTERACTIVE_KEY, LAST_ACTIVITY_KEY
+
+    settings.LIVE_RECHECK_SECONDS = 0.2
+    user = await sync_to_async(make_user)(role)
+    headers, client = await sync_to_async(session_headers)(user)
+
+    def age_session(seconds_idle: float):
+        session = SessionStore(client.cookies["sessionid"].value)
+        session[INTERACTIVE_KEY] = True
+        session[LAST_ACTIVITY_KEY] = time.time() - seconds_idle
+        session.save()
+
+    await sync_to_async(age_session)(minutes * 60 - 60)  # a minute left
+    if role == "supervisor":
+        from django_otp.plugins.otp_totp.models import TOTPDevice
+        from django_otp import DEVICE_ID_SESSION_KEY
+
+        def verified():
+            device = TOTPDevice.objects.create(user=user, name="t", confirmed=True)
+            session = SessionStore(client.cookies["sessionid"].value)
+            session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+            session.save()
+
+        await sync_to_async(verified)()
+    communicator, _ = await open_socket(headers)
+    assert await communicator.receive_nothing(timeout=0.8)
+    await communicator.send_to(text_data="ping")
+    assert json.loads(await communicator.receive_from(timeout=WAIT))["type"] == "pong"
+    await sync_to_async(age_session)(minutes * 60 + 1)
+    assert await communicator.receive_output(timeout=WAIT) == {"type": "websocket.close", "code": 4401}
+
+
+async def test_an_expired_token_closes_its_socket(people, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from dispatch.models import ApiToken
+
+    settings.LIVE_RECHECK_SECONDS = 0.2
+    communicator, _ = await open_socket(await sync_to_async(token_headers)(people["operator"]))
+    assert await communicator.receive_nothing(timeout=0.6)
+    await sync_to_async(lambda: ApiToken.objects.filter(user=people["operator"]).update(expires_at=timezone.now() - timedelta(seconds=1)))()
+    assert await communicator.receive_output(timeout=WAIT) == {"type": "websocket.close", "code": 4401}

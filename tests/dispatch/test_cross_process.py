@@ -31,12 +31,12 @@ def two_servers(ref):
 def test_socket_on_server_a_receives_in_order_the_events_of_changes_posted_to_server_b(two_servers, make_user):
     import httpx
     import websockets
-    from rest_framework.authtoken.models import Token
+    from dispatch.tokens import token_create
 
     from calls.models import Call
 
     server_a, server_b = two_servers
-    token = Token.objects.create(user=make_user("operator")).key
+    token = token_create(user=make_user("operator")).key
     headers = {"Authorization": f"Token {token}"}
     n_calls = 12
 

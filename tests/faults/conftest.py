@@ -130,11 +130,11 @@ def throwaway_postgres():
 @pytest.fixture
 def operator_token(transactional_db, ref):
     """An operator's API token, committed so server processes see it."""
-    from rest_framework.authtoken.models import Token
+    from dispatch.tokens import token_create
 
     from tests.factories import user_with_role
 
-    return Token.objects.create(user=user_with_role("operator")).key
+    return token_create(user=user_with_role("operator")).key
 
 
 @pytest.fixture

@@ -48,11 +48,11 @@ async def _storm(base: str, token: str, requests: list[tuple[str, dict, dict]], 
 
 
 def test_ten_keys_posted_a_hundred_times_each_concurrently_make_exactly_ten_calls(server, make_user):
-    from rest_framework.authtoken.models import Token
+    from dispatch.tokens import token_create
 
     from calls.models import Call
 
-    token = Token.objects.create(user=make_user("operator")).key
+    token = token_create(user=make_user("operator")).key
     keys = [uuid.uuid4().hex for _ in range(10)]
     requests = [("/api/v1/calls/", {"caller_number": f"08129000{k:04d}", "notes": "sama"}, {"Idempotency-Key": key})
                 for _ in range(100) for k, key in enumerate(keys)]
@@ -71,7 +71,7 @@ def test_ten_keys_posted_a_hundred_times_each_concurrently_make_exactly_ten_call
 
 
 def test_a_hundred_concurrent_acknowledgements_of_one_dispatch_acknowledge_it_once(server, make_user):
-    from rest_framework.authtoken.models import Token
+    from dispatch.tokens import token_create
 
     from calls.services import call_classify, call_create
     from dispatch.models import DispatchTransition, Event
@@ -82,7 +82,7 @@ def test_a_hundred_concurrent_acknowledgements_of_one_dispatch_acknowledge_it_on
     call, _ = call_create(operator=operator, caller_number="081234500002", notes="kebakaran gudang")
     call = call_classify(call_id=call.pk, user=operator, call_type="emergency", incident_type="kebakaran_bangunan")
     dispatch = incident_dispatch(incident_id=call.incident_id, user=operator, agency_codes=["DAMKAR"])[0]
-    token = Token.objects.create(user=staff).key
+    token = token_create(user=staff).key
     answers = asyncio.run(_storm(server, token, [(f"/api/v1/dispatches/{dispatch.pk}/acknowledge/", {}, {})] * 100))
 
     assert {status for status, _, _ in answers} == {200}
