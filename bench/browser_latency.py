@@ -71,7 +71,7 @@ def prepare_accounts(desks: int) -> tuple[list[str], str]:
     django.setup()
     from django.contrib.auth import get_user_model
     from django.contrib.auth.hashers import make_password
-    from rest_framework.authtoken.models import Token
+    from dispatch.tokens import token_create
 
     from agencies.models import Membership
 
@@ -87,7 +87,7 @@ def prepare_accounts(desks: int) -> tuple[list[str], str]:
         pbx.set_unusable_password()
         pbx.save()
     Membership.objects.update_or_create(user=pbx, defaults={"role": "pbx", "agency": None})
-    return names, Token.objects.get_or_create(user=pbx)[0].key
+    return names, token_create(user=pbx).key
 
 
 def session_cookie(username: str) -> dict:

@@ -57,7 +57,7 @@ def cap(identifier: str, *, msg_type: str = "Alert", references: str = "") -> by
 def feed_token_and_quiet_start() -> str:
     """The feed account's token; any disaster mode left by an earlier run is ended first."""
     from django.contrib.auth import get_user_model
-    from rest_framework.authtoken.models import Token
+    from dispatch.tokens import token_create
 
     from agencies.services import user_upsert
     from hazards.services import disaster_end
@@ -67,7 +67,7 @@ def feed_token_and_quiet_start() -> str:
         username="bench_feed", role="feed", password=uuid.uuid4().hex, validate=False)
     if active_period() is not None:
         disaster_end(user=None)
-    return Token.objects.get_or_create(user=user)[0].key
+    return token_create(user=user).key
 
 
 async def push(base: str, token: str, body: bytes) -> tuple[int, float]:

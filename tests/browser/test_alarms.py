@@ -14,7 +14,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 from playwright.sync_api import expect
-from rest_framework.authtoken.models import Token
+from dispatch.tokens import token_create
 
 from calls import services as call_services
 from calls.models import Call, Callback
@@ -56,7 +56,7 @@ def _off_the_main_thread(work):
 
 
 def _pbx(make_user, asgi_server, name="pbx_alarm"):
-    token = Token.objects.create(user=make_user("pbx", username=name)).key
+    token = token_create(user=make_user("pbx", username=name)).key
     return httpx.Client(base_url=asgi_server, headers={"Authorization": "Token " + token}, timeout=10)
 
 

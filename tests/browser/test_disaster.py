@@ -41,11 +41,11 @@ def _axe_violations(page, *selectors: str) -> list[str]:
 
 
 def test_a_pushed_alert_raises_the_banner_on_the_desk_and_an_agency_console_and_a_cancel_lowers_it(ref, make_user, login, asgi_server):
-    from rest_framework.authtoken.models import Token
+    from dispatch.tokens import token_create
 
     make_user("operator", username="op_quake")
     make_user("agency", agency="DAMKAR", username="damkar_quake")
-    token = Token.objects.create(user=make_user("feed", username="bmkg_push")).key
+    token = token_create(user=make_user("feed", username="bmkg_push")).key
     desk = login("op_quake", PASSWORD)
     console = login("damkar_quake", PASSWORD)
     for page in (desk, console):
