@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
@@ -14,7 +14,7 @@ from agencies.places import places_mentioned
 from agencies.selectors import actor_for_user, kelurahan_options
 from calls.models import CallType
 from calls.selectors import calls_of_day
-from calls.triage_cache import suggest
+from calls.triage_cache import current_suggester, suggest
 from dispatch.shifts import wib_day_bounds, wib_today
 
 
@@ -42,6 +42,7 @@ def desk(request):
             "kelurahan": kelurahan_options(),
             "calls": calls_of_day(*wib_day_bounds(wib_today()))[:100],
             "take_over_after": settings.CALL_TAKE_OVER_AFTER_SECONDS,
+            "prefill_confidence": settings.TRIAGE_PREFILL_CONFIDENCE,
         },
     )
 
@@ -52,13 +53,58 @@ def today_calls(request):
     return render(request, "calls/_today.html", {"calls": calls_of_day(*wib_day_bounds(wib_today()))[:100]})
 
 
+def _incident_candidates(text: str, n: int = 3) -> list[dict]:
+    """The `n` likeliest incident types for the notes, each with its confidence (the chance of an
+    emergency times that of the type, as the suggestion's own confidence is)."""
+    from calls.triage import _softmax
+
+    suggester = current_suggester()
+    evidence = suggester._evidence(suggester._tokens(text))
+    logits = suggester._incident_logits(evidence)
+    if not logits:
+        return []
+    emergency = _softmax(suggester._call_logits(evidence)).get("emergency", 0.0)
+    probs = _softmax(logits)
+    top = sorted(probs, key=lambda code: (-probs[code], code))[:n]
+    labels = {t.code: t.label for t in IncidentType.objects.filter(code__in=top)}
+    return [
+        {"incident_type": code, "label": labels.get(code, code), "confidence": round(emergency * probs[code], 3)}
+        for code in top
+        if code in labels
+    ]
+
+
 @floor_required
 @require_GET
 def suggest_view(request):
-    """The triage suggestion for the notes so far, and the places they name (`agencies.places`)."""
+    """The triage suggestion for the notes so far, the likeliest incident types (`candidates`), whether
+    the desk may fill in the type itself (`prefill`: confidence at or above TRIAGE_PREFILL_CONFIDENCE),
+    and the places the notes name (`agencies.places`)."""
     text = request.GET.get("text", "")[:4000]
+    threshold = settings.TRIAGE_PREFILL_CONFIDENCE
     if not text.strip():
         return JsonResponse(
-            {"call_type": None, "incident_type": None, "primary_agency": None, "agencies": [], "confidence": 0.0, "places": []}
+            {"call_type": None, "incident_type": None, "primary_agency": None, "agencies": [], "confidence": 0.0,
+             "candidates": [], "prefill": False, "prefill_threshold": threshold, "places": []}
         )
-    return JsonResponse({**suggest(text).as_dict(), "places": [place.as_dict() for place in places_mentioned(text)]})
+    answer = suggest(text).as_dict()
+    if "candidates" not in answer:
+        answer["candidates"] = _incident_candidates(text)
+    answer["prefill"] = bool(answer["incident_type"]) and answer["confidence"] >= threshold
+    answer["prefill_threshold"] = threshold
+    return JsonResponse({**answer, "places": [place.as_dict() for place in places_mentioned(text)]})
+
+
+@floor_required
+@require_GET
+def dispatch_panel(request, incident_id: int):
+    """What the desk's dispatch panel shows for an incident just opened or joined: its type, priority
+    and place, and the agencies to send (the routing rule's, then those of `?also=` (the triage
+    suggestion's), comma-separated), each with its nearest post and whether it is already sent."""
+    from dispatch.selectors import desk_dispatch_panel
+
+    also = [code.strip().upper() for code in request.GET.get("also", "").split(",") if code.strip()][:14]
+    panel = desk_dispatch_panel(incident_id, also=also)
+    if panel is None:
+        raise Http404
+    return JsonResponse(panel)

@@ -294,6 +294,9 @@ CALL_NOTES_MAX_LENGTH = 4000
 # place, no take-over; counted from its answer before the first) was most likely left (a crashed
 # browser, a break, the end of a shift): the call desk offers it to be taken over.
 CALL_TAKE_OVER_AFTER_SECONDS = env_int("CALL_TAKE_OVER_AFTER_SECONDS", 600)
+# The call desk fills in the suggested incident type only at or above this triage confidence (0..1);
+# below it the operator picks one of the top three candidates.
+TRIAGE_PREFILL_CONFIDENCE = float(env_str("TRIAGE_PREFILL_CONFIDENCE", "0.5"))
 
 LOGGING = {
     "version": 1,
