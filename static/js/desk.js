@@ -430,6 +430,12 @@
       if (pickFirstPlace()) e.preventDefault();
       return;
     }
+    if (e.key === "Escape" && state.call) {
+      // Out of the text field, so that 1/2/3 pick a type and J joins the incident offered.
+      if (state.askingType) askType(false);
+      if (typingInField(e.target)) e.target.blur();
+      return;
+    }
     if (e.altKey || e.ctrlKey || e.metaKey || typingInField(e.target) || !state.call) return;
     if (/^[1-3]$/.test(e.key)) {
       const b = $("candidates").hidden ? null : $("candidates").querySelector('button[data-key="' + e.key + '"]');
@@ -437,9 +443,6 @@
     } else if (e.key === "j" || e.key === "J") {
       const join = $("duplicates").hidden ? null : $("duplicates").querySelector("[data-join]");
       if (join) { e.preventDefault(); join.click(); }
-    } else if (e.key === "Escape" && state.askingType) {
-      askType(false);
-      $("notes").focus();
     }
   });
 

@@ -205,6 +205,11 @@ def test_the_operator_places_an_incident_after_dispatch_and_the_agency_sees_it_l
     op = login("op_move", PASSWORD)
     op.goto(f"{asgi_server}/incidents/{incident.pk}/")
     expect(op.locator("#incident-location")).to_contain_text("Lokasi belum ditentukan")
+    # A P1 fire with no place goes out only with the operator's reason.
+    op.click("#dispatch-submit")
+    expect(op.locator("#dispatch-status")).to_contain_text("tanpa lokasi")
+    assert not Dispatch.objects.filter(incident=incident).exists()
+    op.fill("#no-place-reason", "penelepon belum bisa menyebut tempat")
     op.click("#dispatch-submit")
     expect(op.locator("#incident-dispatches tbody tr[data-dispatch-id]")).to_have_count(1)
     dispatch = Dispatch.objects.get(incident=incident, agency__code="DAMKAR")

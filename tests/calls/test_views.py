@@ -41,3 +41,49 @@ def test_the_suggestion_names_the_places_in_the_notes(operator, ref):
     assert body["places"][0]["kelurahan"] == {"code": market.kelurahan.code, "name": market.kelurahan.name}
     assert (body["places"][0]["lat"], body["places"][0]["lon"]) == (market.lat, market.lon)
     assert client.get("/desk/suggest/", {"text": "  "}).json()["places"] == []
+
+
+def test_suggestion_prefills_the_type_only_at_or_above_the_threshold_and_lists_the_top_three(operator, settings):
+    invalidate()
+    client = Client()
+    client.force_login(operator)
+    text = "banjir dan pohon tumbang di jalan"
+    settings.TRIAGE_PREFILL_CONFIDENCE = 0.99
+    body = client.get("/desk/suggest/", {"text": text}).json()
+    assert body["prefill"] is False and body["prefill_threshold"] == 0.99
+    codes = [c["incident_type"] for c in body["candidates"]]
+    assert 1 <= len(codes) <= 3 and {"banjir", "pohon_tumbang"} <= set(codes)
+    assert [c["confidence"] for c in body["candidates"]] == sorted((c["confidence"] for c in body["candidates"]), reverse=True)
+    assert all(c["label"] and 0 < c["confidence"] <= 1 for c in body["candidates"])
+    assert body["candidates"][0]["incident_type"] == body["incident_type"]
+    settings.TRIAGE_PREFILL_CONFIDENCE = body["confidence"]
+    assert client.get("/desk/suggest/", {"text": text}).json()["prefill"] is True
+    empty = client.get("/desk/suggest/", {"text": " "}).json()
+    assert empty["candidates"] == [] and empty["prefill"] is False
+
+
+def test_dispatch_panel_lists_routing_and_triage_agencies_with_posts_and_what_is_already_sent(operator, make_user):
+    from agencies.models import Station
+    from calls import services as call_services
+    from dispatch import services
+
+    call, _ = call_services.call_create(operator=operator, caller_number="081234500901", notes="api di ruko",
+                                        location=call_services.Location(lat=-3.84067, lon=102.32073, address="Jl. Pagar Dewa"))
+    incident = call_services.call_classify(call_id=call.pk, user=operator, call_type="emergency", incident_type="kebakaran_bangunan").incident
+    damkar_post = Station.objects.filter(agency__code="DAMKAR").first()
+    services.incident_dispatch(incident_id=incident.pk, user=operator, agency_codes=["POLRESTA"])
+    client = Client()
+    client.force_login(operator)
+    panel = client.get(f"/desk/incidents/{incident.pk}/panel/", {"also": "PMI,DAMKAR,nope"}).json()
+    assert panel["id"] == incident.pk and panel["url"] == f"/incidents/{incident.pk}/"
+    assert panel["priority"] == 1 and panel["has_place"] is True and panel["needs_place_reason"] is False
+    rows = {row["code"]: row for row in panel["agencies"]}
+    assert panel["agencies"][0]["code"] == "DAMKAR" and rows["DAMKAR"]["primary"] is True
+    assert rows["POLRESTA"]["live"] is True and rows["DAMKAR"]["live"] is False
+    assert rows["PMI"]["primary"] is False and "NOPE" not in rows
+    if damkar_post is not None:
+        assert rows["DAMKAR"]["station"]["name"] and rows["DAMKAR"]["station"]["distance_m"] >= 0
+    assert client.get("/desk/incidents/999999/panel/").status_code == 404
+    staff = Client()
+    staff.force_login(make_user("agency", "DAMKAR"))
+    assert staff.get(f"/desk/incidents/{incident.pk}/panel/").status_code == 403
