@@ -255,7 +255,8 @@
   async function checkDuplicates() {
     if (!state.call || !state.marker) { showDuplicates([]); return; }
     const id = state.call.id;
-    const type = $("incident-type").value;
+    // The type chosen, else the one the suggestion leans to (not sure enough to fill in, enough to compare).
+    const type = $("incident-type").value || (state.suggestion && state.suggestion.incident_type) || "";
     try {
       const r = await App.api("GET", "/api/v1/calls/" + id + "/duplicates/" + (type ? "?incident_type=" + encodeURIComponent(type) : ""));
       if (state.call && state.call.id === id) showDuplicates(r.candidates || []);
@@ -487,6 +488,7 @@
     $("call-form").hidden = true;
     panelEl.hidden = false;
     $("last-dispatch").hidden = true;
+    $("last-dispatch").replaceChildren();
     const link = $("dispatch-incident");
     link.textContent = interpolate(gettext("Kejadian #%(id)s"), { id: incidentId }, true);
     link.href = "/incidents/" + incidentId + "/";

@@ -279,7 +279,8 @@ def test_a_dispatch_whose_answer_was_lost_or_sent_offline_is_sent_again_with_its
     expect(page.locator("#dispatch-status")).to_contain_text("diulang")
     expect(page.locator("#form-status")).to_contain_text("diulang")
     _within_viewport(page, "#dispatch-status")
-    expect(page.locator("#last-dispatch")).to_contain_text("Dikirim ke DAMKAR", timeout=15_000)
+    expect(page.locator("#last-dispatch a")).to_have_text(f"Kejadian #{first}", timeout=15_000)
+    expect(page.locator("#last-dispatch")).to_contain_text("Dikirim ke DAMKAR")
     assert len(lost.sent) == 2 and lost.sent[0] == lost.sent[1]
     assert len(keys) == 2 and keys[0] and keys[0] == keys[1]
     assert Dispatch.objects.filter(incident_id=first).count() == 1
@@ -294,7 +295,8 @@ def test_a_dispatch_whose_answer_was_lost_or_sent_offline_is_sent_again_with_its
     page.keyboard.press("Escape")  # no leaving while it is being sent
     expect(page.locator("#dispatch-panel")).to_be_visible()
     page.context.set_offline(False)
-    expect(page.locator("#last-dispatch")).to_contain_text("Dikirim ke DAMKAR", timeout=20_000)
+    expect(page.locator("#last-dispatch a")).to_have_text(f"Kejadian #{second}", timeout=20_000)
+    expect(page.locator("#last-dispatch")).to_contain_text("Dikirim ke DAMKAR")
     assert Dispatch.objects.filter(incident_id=second).count() == 1
     assert AuditLog.objects.filter(action="dispatch.create").count() == 2
 
@@ -368,6 +370,7 @@ def test_a_call_joined_to_a_dispatched_fire_shows_the_agencies_already_sent(ref,
     page.keyboard.press("F2")
     expect(page.locator("#notes")).to_be_enabled()
     page.keyboard.type("asap tebal dekat pasar minggu")
+    expect(page.locator("#places button").first).to_contain_text("Pasar Minggu")
     page.keyboard.press("Alt+p")
     expect(page.locator(f"#duplicates li[data-incident-id='{incident.pk}']")).to_be_visible()
     page.keyboard.press("Escape")  # out of the notes: J joins the incident offered
