@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
@@ -42,6 +42,7 @@ def desk(request):
             "kelurahan": kelurahan_options(),
             "calls": calls_of_day(*wib_day_bounds(wib_today()))[:100],
             "take_over_after": settings.CALL_TAKE_OVER_AFTER_SECONDS,
+            "prefill_confidence": settings.TRIAGE_PREFILL_CONFIDENCE,
         },
     )
 
@@ -55,11 +56,29 @@ def today_calls(request):
 @floor_required
 @require_GET
 def suggest_view(request):
-    """The triage suggestion for the notes so far, and the places they name (`agencies.places`)."""
+    """The triage suggestion for the notes so far (`calls.triage_cache.suggestion_answer`: the type is
+    filled in only from TRIAGE_PREFILL_THRESHOLD, with the top three `candidates` always), and the
+    places the notes name (`agencies.places`)."""
     text = request.GET.get("text", "")[:4000]
     if not text.strip():
         return JsonResponse(
             {"call_type": None, "incident_type": None, "primary_agency": None, "agencies": [], "confidence": 0.0,
-             "suggested_incident_type": None, "prefill": False, "candidates": [], "incident_types": [], "places": []}
+             "suggested_incident_type": None, "prefill": False, "candidates": [], "incident_types": [],
+             "prefill_threshold": settings.TRIAGE_PREFILL_THRESHOLD, "places": []}
         )
     return JsonResponse({**suggestion_answer(text), "places": [place.as_dict() for place in places_mentioned(text)]})
+
+
+@floor_required
+@require_GET
+def dispatch_panel(request, incident_id: int):
+    """What the desk's dispatch panel shows for an incident just opened or joined: its type, priority
+    and place, and the agencies to send (the routing rule's, then those of `?also=` (the triage
+    suggestion's), comma-separated), each with its nearest post and whether it is already sent."""
+    from dispatch.selectors import desk_dispatch_panel
+
+    also = [code.strip().upper() for code in request.GET.get("also", "").split(",") if code.strip()][:14]
+    panel = desk_dispatch_panel(incident_id, also=also)
+    if panel is None:
+        raise Http404
+    return JsonResponse(panel)

@@ -61,14 +61,22 @@ class IncidentDispatchApi(APIView):
 
     @extend_schema(
         request=DispatchRequestSerializer,
+        parameters=[OpenApiParameter("Idempotency-Key", str, location=OpenApiParameter.HEADER, required=False)],
         responses={201: inline_serializer("DispatchCreated", {"dispatches": DispatchSerializer(many=True)})},
     )
     def post(self, request, incident_id: int):
         incident_for_user(request.user, incident_id)
+        key = request.headers.get("Idempotency-Key") or None
+        if key and len(key) > 128:
+            return Response({"detail": _("Idempotency-Key terlalu panjang (maksimal 128)."), "code": "invalid"}, status=400)
         serializer = DispatchRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         created = services.incident_dispatch(
-            incident_id=incident_id, user=request.user, agency_codes=serializer.validated_data.get("agencies") or None
+            incident_id=incident_id,
+            user=request.user,
+            agency_codes=serializer.validated_data.get("agencies") or None,
+            no_place_reason=serializer.validated_data["no_place_reason"],
+            request_key=key,
         )
         return Response({"dispatches": DispatchSerializer(created, many=True).data}, status=status.HTTP_201_CREATED)
 

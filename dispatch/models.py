@@ -183,6 +183,8 @@ class Dispatch(models.Model):
     escalated_at = models.DateTimeField(null=True, blank=True)
     officer_notified_at = models.DateTimeField(null=True, blank=True)
     version = models.PositiveIntegerField(default=1)
+    # The Idempotency-Key of the request that sent it: the same request again answers these dispatches.
+    request_key = models.CharField(max_length=128, null=True, blank=True)
 
     class Meta:
         ordering = ["-dispatched_at"]
@@ -205,6 +207,8 @@ class Dispatch(models.Model):
             models.CheckConstraint(condition=Q(escalation_level__lte=2), name="dispatch_dispatch_escalation_range"),
         ]
         indexes = [
+            # A dispatch request sent again: the dispatches its Idempotency-Key created (`incident_dispatch`).
+            models.Index(fields=["request_key"], condition=Q(request_key__isnull=False), name="dispatch_dispatch_request_key"),
             # The escalation sweep: unacknowledged dispatches by deadline.
             models.Index(fields=["ack_deadline"], condition=Q(status="dispatched"), name="dispatch_dispatch_unacked"),
             # Agency consoles list their live dispatches.

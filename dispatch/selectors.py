@@ -212,3 +212,51 @@ def recent_wall_alerts(*, hours: int = 24, limit: int = 50) -> list[dict]:
     since = timezone.now() - timedelta(hours=hours)
     rows = Event.objects.filter(type__in=WALL_ALERT_TYPES, created_at__gte=since).order_by("-seq")[:limit]
     return [{"seq": e.seq, "type": e.type, "data": e.data, "at": e.created_at.isoformat()} for e in rows]
+def _station_dict(station: Station | None, distance_m: float | None) -> dict | None:
+    if station is None:
+        return None
+    return {
+        "name": station.name,
+        "distance_m": round(distance_m) if distance_m is not None else None,
+        # A post whose point is only an estimate (when the station data says so).
+        "approximate": bool(getattr(station, "approximate", False)),
+    }
+
+
+def desk_dispatch_panel(incident_id: int, *, also: list[str] = ()) -> dict | None:
+    """The call desk's dispatch panel for an incident: its type, priority and place, and the agencies
+    to send: the routing rule's (`agency_suggestions`, primary first) then `also` (the triage
+    suggestion's) as supporting, then any other agency already sent; each with its nearest post and
+    whether it already has a live dispatch. None if there is no such incident."""
+    incident = Incident.objects.select_related("incident_type", "kelurahan__kecamatan").filter(pk=incident_id).first()
+    if incident is None:
+        return None
+    suggestions = agency_suggestions(incident)
+    rows = [
+        {"code": s.agency.code, "name": s.agency.short_name, "primary": s.is_primary, "live": s.live,
+         "station": _station_dict(s.station, s.distance_m)}
+        for s in suggestions
+    ]
+    listed = {row["code"] for row in rows}
+    live = set(incident.dispatches.filter(status__in=Dispatch.ACTIVE).values_list("agency__code", flat=True))
+    extra = [code for code in dict.fromkeys(list(also) + sorted(live)) if code not in listed]
+    for agency in sorted(Agency.objects.filter(code__in=extra, active=True).prefetch_related("stations"), key=lambda a: extra.index(a.code)):
+        station = nearest_station(agency, incident.lat, incident.lon)
+        distance = haversine_m(incident.lat, incident.lon, station.lat, station.lon) if station else None
+        rows.append({"code": agency.code, "name": agency.short_name, "primary": False, "live": agency.code in live,
+                     "station": _station_dict(station, distance)})
+    kelurahan = incident.kelurahan
+    place = ", ".join(part for part in [incident.address, kelurahan.name if kelurahan else "", kelurahan.kecamatan.name if kelurahan else ""] if part)
+    has_place = incident.lat is not None or bool(incident.kelurahan_id) or bool(incident.address.strip())
+    return {
+        "id": incident.pk,
+        "url": f"/incidents/{incident.pk}/",
+        "incident_type": incident.incident_type.code,
+        "label": incident.incident_type.label,
+        "priority": incident.priority,
+        "status": incident.status,
+        "place": place,
+        "has_place": has_place,
+        "needs_place_reason": incident.priority == 1 and not has_place,
+        "agencies": rows,
+    }

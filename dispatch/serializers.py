@@ -109,6 +109,8 @@ class IncidentSerializer(serializers.ModelSerializer):
 
 class DispatchRequestSerializer(RequestSerializer):
     agencies = serializers.ListField(child=serializers.CharField(max_length=16), required=False, allow_empty=True, max_length=14)
+    # Required to dispatch a priority-1 incident that has no place at all.
+    no_place_reason = serializers.CharField(required=False, allow_blank=True, max_length=500, default="")
 
 
 class StatusSerializer(RequestSerializer):

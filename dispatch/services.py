@@ -171,14 +171,37 @@ def suggested_agencies(incident: Incident) -> list[str]:
     return ([primary] if primary else []) + [code for code in supporting if code != primary]
 
 
-def incident_dispatch(*, incident_id: int, user, agency_codes: list[str] | None = None) -> list[Dispatch]:
+def incident_has_place(incident: Incident) -> bool:
+    """Whether the agencies are told anything of where to go: a point, a kelurahan or an address."""
+    return incident.lat is not None or bool(incident.kelurahan_id) or bool((incident.address or "").strip())
+
+
+def incident_dispatch(
+    *,
+    incident_id: int,
+    user,
+    agency_codes: list[str] | None = None,
+    no_place_reason: str = "",
+    request_key: str | None = None,
+) -> list[Dispatch]:
     """Send an incident to agencies, one Dispatch each. Default: the routing rule's primary agency.
 
     An agency that already has a live dispatch for this incident is skipped,
-    never dispatched twice.
+    never dispatched twice. A priority-1 incident with no place at all is
+    refused unless `no_place_reason` says why it goes anyway (audited, and
+    written as the transition's reason). `request_key` (the request's
+    Idempotency-Key): the same key again answers the dispatches it created.
     """
+    no_place_reason = (no_place_reason or "").strip()
     with events.atomic():
         incident = _lock_open_incident(incident_id, closed=_("Kejadian sudah ditutup."))
+        if request_key:
+            # Under the incident's lock: a second copy of a request waits for the first and finds its rows.
+            earlier = list(Dispatch.objects.filter(request_key=request_key).select_related("agency", "incident"))
+            if earlier:
+                if any(d.incident_id != incident.pk for d in earlier):
+                    raise Conflict(_("Idempotency-Key ini sudah dipakai untuk kejadian lain."))
+                return earlier
         codes = agency_codes if agency_codes else suggested_agencies(incident)[:1]
         if not codes:
             raise InvalidInput(_("Tidak ada instansi yang dipilih dan aturan rute tidak ada."), field="agencies")
@@ -190,6 +213,12 @@ def incident_dispatch(*, incident_id: int, user, agency_codes: list[str] | None 
         live = set(
             Dispatch.objects.filter(incident=incident, status__in=Dispatch.ACTIVE).values_list("agency__code", flat=True)
         )
+        placeless_p1 = incident.priority == 1 and not incident_has_place(incident)
+        if placeless_p1 and not no_place_reason and any(code not in live for code in codes):
+            raise InvalidInput(
+                _("Kejadian prioritas 1 tanpa lokasi: isi lokasinya, atau tulis alasan mengirim tanpa lokasi."),
+                field="no_place_reason",
+            )
         primary = suggested_agencies(incident)[:1]
         now = timezone.now()
         created: list[Dispatch] = []
@@ -205,15 +234,28 @@ def incident_dispatch(*, incident_id: int, user, agency_codes: list[str] | None 
                 dispatched_at=now,
                 dispatched_by=user,
                 ack_deadline=now + timedelta(seconds=agency.ack_seconds(incident.priority)),
+                request_key=request_key or None,
             )
             _dispatch_transition(dispatch, by=user, from_status="", to_status=dispatch.status, at=now)
             audit("dispatch.create", user=user, obj=dispatch, detail={"agency": code, "incident_id": incident.pk})
             created.append(dispatch)
         if not created:
             return []
+        override = f"no place: {no_place_reason}" if placeless_p1 else ""
+        if placeless_p1:
+            audit(
+                "incident.dispatch_without_place",
+                user=user,
+                obj=incident,
+                detail={"reason": no_place_reason, "agencies": [d.agency.code for d in created]},
+            )
         if incident.status == Incident.Status.OPEN:
-            _incident_transition(incident, by=user, from_status=incident.status, to_status=Incident.Status.DISPATCHED, at=now)
+            _incident_transition(
+                incident, by=user, from_status=incident.status, to_status=Incident.Status.DISPATCHED, at=now, reason=override
+            )
             incident.status = Incident.Status.DISPATCHED
+        elif override:
+            _incident_transition(incident, by=user, from_status=incident.status, to_status=incident.status, at=now, reason=override)
         incident.version += 1
         incident.save(update_fields=["status", "version"])
         events.emit(events.INCIDENT_UPDATED, incident_event_data(incident))

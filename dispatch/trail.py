@@ -51,6 +51,7 @@ _REASONS: list[tuple[re.Pattern, Callable[[re.Match], str]]] = [
     (re.compile(r"taken over from (.+)"), lambda m: _("diambil alih dari %(who)s") % {"who": m[1]}),
     (re.compile(r"escalated: not acknowledged in time"), lambda m: _("eskalasi: tidak diterima tepat waktu")),
     (re.compile(r"escalated: duty officer notified"), lambda m: _("eskalasi: petugas piket diberi tahu")),
+    (re.compile(r"no place: (.*)", re.S), lambda m: _("dikirim tanpa lokasi: %(reason)s") % {"reason": m[1]}),
 ]
 
 

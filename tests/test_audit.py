@@ -55,7 +55,9 @@ def test_each_state_change_writes_one_row_with_who_what_where(ref, make_user):
     floor = _session_client(operator)
     before = AuditLog.objects.count()
 
-    call_id = floor.post("/api/v1/calls/", {"caller_number": "081234567890"}, content_type="application/json").json()["id"]
+    # A fire with a place: a P1 incident with none goes out only with a reason (a separate audit action).
+    where = {"lat": -3.84067, "lon": 102.32073, "address": "Jl. Pagar Dewa"}
+    call_id = floor.post("/api/v1/calls/", {"caller_number": "081234567890", "location": where}, content_type="application/json").json()["id"]
     body = floor.post(
         f"/api/v1/calls/{call_id}/classify/", {"call_type": "emergency", "incident_type": "kebakaran_bangunan"}, content_type="application/json"
     ).json()

@@ -94,7 +94,10 @@ def no_other_agency_data(ctx, response, case):
 
 
 def _emergency(operator, number: str):
-    call, _ = call_create(operator=operator, caller_number=number)
+    from agencies.geo import Location
+
+    # Placed (Pagar Dewa): a P1 incident with no place is dispatched only with a reason.
+    call, _ = call_create(operator=operator, caller_number=number, location=Location(lat=-3.84067, lon=102.32073))
     call = call_classify(call_id=call.pk, user=operator, call_type="emergency", incident_type="kebakaran_bangunan")
     return call.incident
 

@@ -3,7 +3,11 @@
 (function () {
   "use strict";
   const $ = function (id) { return document.getElementById(id); };
-  const state = { call: null, saveTimer: null, suggestTimer: null, marker: null, aml: null, amlLayer: null, starting: false, classifying: false, saves: 0, pendingSave: false };
+  const state = {
+    call: null, saveTimer: null, suggestTimer: null, marker: null, aml: null, amlLayer: null, starting: false, classifying: false, saves: 0, pendingSave: false,
+    suggestion: null, places: [], askingType: false,
+    panel: null, sending: false,  // the dispatch panel: the incident it is for, and a dispatch under way
+  };
   let city = null;
   const fields = ["notes", "kelurahan", "address", "incident-type"];
   const statusEl = $("form-status");
@@ -107,6 +111,10 @@
       return ngettext("Server sibuk atau tidak terjangkau; klasifikasi dikirim ulang dalam %(seconds)s detik (percobaan %(attempt)s).",
         "Server sibuk atau tidak terjangkau; klasifikasi dikirim ulang dalam %(seconds)s detik (percobaan %(attempt)s).", n);
     },
+    dispatch: function (n) {
+      return ngettext("Server sibuk atau tidak terjangkau; pengiriman ke instansi diulang dalam %(seconds)s detik (percobaan %(attempt)s).",
+        "Server sibuk atau tidak terjangkau; pengiriman ke instansi diulang dalam %(seconds)s detik (percobaan %(attempt)s).", n);
+    },
   };
 
   // Sends until the server takes the request (`retrying` names its RETRY_TEXT); resolves to undefined if `wanted()` turns false
@@ -118,7 +126,8 @@
   }
 
   async function startCall() {
-    if (state.call || state.starting) return;
+    if (state.call || state.starting || state.sending) return;
+    if (state.panel) closePanel(true);
     state.starting = true;
     const key = (window.crypto && crypto.randomUUID) ? crypto.randomUUID() : String(Date.now()) + Math.random();
     const body = { caller_number: $("caller-number").value || null, notes: "" };
@@ -179,6 +188,8 @@
     if (!text.trim()) { box.hidden = true; showPlaces([]); return; }
     try {
       const s = await App.api("GET", "/desk/suggest/?text=" + encodeURIComponent(text));
+      if (!state.call || $("notes").value !== text) return;  // the notes changed meanwhile: a newer suggestion follows
+      state.suggestion = s;
       box.hidden = false;
       box.dataset.callType = s.call_type || "";
       box.dataset.incidentType = s.incident_type || "";
@@ -186,9 +197,45 @@
         suggestion: callTypeLabel(s.call_type) + (s.incident_type ? " · " + incidentTypeLabel(s.incident_type) : "") +
           (s.agencies && s.agencies.length ? " → " + s.agencies.join(", ") : "") + " (" + Math.round(s.confidence * 100) + "%)",
       }, true);
-      if (s.incident_type && !$("incident-type").dataset.touched) $("incident-type").value = s.incident_type;
+      // The type is filled in only when the suggestion is sure enough; below that the operator picks.
+      const sure = s.prefill !== undefined ? s.prefill : !!s.incident_type;
+      if (!$("incident-type").dataset.touched) $("incident-type").value = sure ? s.incident_type : "";
+      showCandidates(sure || $("incident-type").dataset.touched ? [] : (s.candidates || []));
       showPlaces(s.places || []);
     } catch (e) { box.hidden = true; showPlaces([]); }
+  }
+
+  // --- The likeliest incident types when the suggestion is not sure: keys 1/2/3 (outside a text
+  // field) or a click. After Alt+1 with no type chosen, picking one classifies the call at once.
+  function showCandidates(candidates) {
+    const box = $("candidates");
+    box.querySelectorAll("button").forEach(function (b) { b.remove(); });
+    box.hidden = !candidates.length;
+    if (!candidates.length) { askType(false); return; }
+    candidates.slice(0, 3).forEach(function (c, i) {
+      const button = document.createElement("button");
+      button.type = "button";
+      button.dataset.candidate = c.incident_type;
+      button.dataset.key = String(i + 1);
+      const kbd = document.createElement("kbd");
+      kbd.textContent = String(i + 1);
+      button.append(kbd, " " + c.label + " (" + Math.round(c.confidence * 100) + "%)");
+      button.addEventListener("click", function () { pickCandidate(c.incident_type); });
+      box.append(button);
+    });
+  }
+
+  function askType(on) {
+    state.askingType = on;
+    $("candidates").classList.toggle("asking", on);
+  }
+
+  function pickCandidate(code) {
+    $("incident-type").value = code;
+    $("incident-type").dataset.touched = "1";
+    $("candidates").querySelectorAll("button").forEach(function (b) { b.classList.toggle("chosen", b.dataset.candidate === code); });
+    checkDuplicates();
+    if (state.askingType) { askType(false); classify("emergency"); }
   }
 
   // The suggestion in the words of the form: the classify buttons' and the incident types' own labels.
@@ -208,7 +255,8 @@
   async function checkDuplicates() {
     if (!state.call || !state.marker) { showDuplicates([]); return; }
     const id = state.call.id;
-    const type = $("incident-type").value;
+    // The type chosen, else the one the suggestion leans to (not sure enough to fill in, enough to compare).
+    const type = $("incident-type").value || (state.suggestion && state.suggestion.incident_type) || "";
     try {
       const r = await App.api("GET", "/api/v1/calls/" + id + "/duplicates/" + (type ? "?incident_type=" + encodeURIComponent(type) : ""));
       if (state.call && state.call.id === id) showDuplicates(r.candidates || []);
@@ -246,7 +294,24 @@
 
   // --- Places the notes name (landmarks, kelurahan): offered, set only when the operator picks one.
   function showPlaces(places) {
+    state.places = places;
     App.placeButtons($("places"), places, function (place) { usePlace(place); scheduleSave(); });
+    const first = $("places").querySelector("button");
+    if (first) {
+      // The first place offered also takes one key.
+      const kbd = document.createElement("kbd");
+      kbd.textContent = "Alt+P";
+      first.append(" ", kbd);
+      first.setAttribute("aria-keyshortcuts", "Alt+P");
+    }
+  }
+
+  function pickFirstPlace() {
+    if (!state.call || !state.places.length) return false;
+    usePlace(state.places[0]);
+    scheduleSave();
+    say(interpolate(gettext("Lokasi: %(place)s"), { place: state.places[0].name }, true));
+    return true;
   }
 
   // The call's point on the map, put there or moved; `show` brings it into view.
@@ -270,7 +335,18 @@
     if (callType === "emergency") {
       if (duplicateOf) body.duplicate_of = duplicateOf;
       else body.incident_type = $("incident-type").value;
-      if (!body.incident_type && !duplicateOf) { say(gettext("Pilih jenis kejadian untuk panggilan darurat."), true); $("incident-type").focus(); return; }
+      if (!body.incident_type && !duplicateOf) {
+        const first = $("candidates").querySelector("button");
+        if (first && !$("candidates").hidden) {
+          askType(true);
+          first.focus();
+          say(gettext("Pilih jenis kejadian: tekan 1, 2 atau 3, atau pilih dari daftar."), true);
+        } else {
+          say(gettext("Pilih jenis kejadian untuk panggilan darurat."), true);
+          $("incident-type").focus();
+        }
+        return;
+      }
     }
     if (state.classifying) return;
     state.classifying = true;
@@ -286,7 +362,11 @@
       say(call.incident
         ? interpolate(gettext("Panggilan #%(id)s diklasifikasi: %(type)s · kejadian #%(incident)s"), { id: call.id, type: type, incident: call.incident.id }, true)
         : interpolate(gettext("Panggilan #%(id)s diklasifikasi: %(type)s"), { id: call.id, type: type }, true));
+      // The triage's agencies count only for the type it suggested.
+      const s = state.suggestion;
+      const also = s && call.incident && s.incident_type === call.incident.incident_type ? (s.agencies || []) : [];
       reset();
+      if (call.incident) openPanel(call.incident.id, also);
     } catch (e) {
       say(e.message, true);
     } finally {
@@ -302,6 +382,8 @@
     $("suggestion").hidden = true;
     showPlaces([]);
     showDuplicates([]);
+    showCandidates([]);
+    state.suggestion = null;
     delete $("incident-type").dataset.touched;
     if (state.marker) { state.marker.remove(); state.marker = null; }
     $("location-text").textContent = "";
@@ -311,23 +393,57 @@
   }
 
   $("start-call").addEventListener("click", startCall);
-  $("caller-number").addEventListener("keydown", function (e) { if (e.key === "Enter") { e.preventDefault(); startCall(); } });
+  $("caller-number").addEventListener("keydown", function (e) {
+    if (e.key !== "Enter") return;
+    e.preventDefault();
+    // Enter with no number typed takes the call that has rung longest, if one is ringing.
+    const waiting = !$("caller-number").value.trim() && firstRinging();
+    if (waiting) claim(waiting); else startCall();
+  });
   $("notes").addEventListener("input", function () {
     scheduleSave();
     window.clearTimeout(state.suggestTimer);
     state.suggestTimer = window.setTimeout(suggestNow, 250);
   });
   ["kelurahan", "address"].forEach(function (id) { $(id).addEventListener("change", scheduleSave); });
-  $("incident-type").addEventListener("change", function () { $("incident-type").dataset.touched = "1"; checkDuplicates(); });
+  $("incident-type").addEventListener("change", function () { $("incident-type").dataset.touched = "1"; askType(false); checkDuplicates(); });
   document.querySelectorAll("button[data-call-type]").forEach(function (b) {
     b.addEventListener("click", function () { classify(b.dataset.callType); });
   });
+  function typingInField(target) {
+    return target && (target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName) && target.type !== "checkbox");
+  }
+
   document.addEventListener("keydown", function (e) {
     if (e.key === "F2") { e.preventDefault(); startCall(); return; }
-    if (e.altKey && /^[1-5]$/.test(e.key)) {
+    if (state.panel) {
+      if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) { e.preventDefault(); sendDispatch(); return; }
+      if (e.key === "Escape") { e.preventDefault(); closePanel(true); return; }
+      return;
+    }
+    if (e.altKey && !e.ctrlKey && /^[1-5]$/.test(e.key)) {
       e.preventDefault();
-      const b = document.querySelector('[data-key="' + e.key + '"]');
+      const b = document.querySelector('button[data-call-type][data-key="' + e.key + '"]');
       if (b && !b.disabled) classify(b.dataset.callType);
+      return;
+    }
+    if (e.altKey && !e.ctrlKey && (e.key === "p" || e.key === "P" || e.code === "KeyP")) {
+      if (pickFirstPlace()) e.preventDefault();
+      return;
+    }
+    if (e.key === "Escape" && state.call) {
+      // Out of the text field, so that 1/2/3 pick a type and J joins the incident offered.
+      if (state.askingType) askType(false);
+      if (typingInField(e.target)) e.target.blur();
+      return;
+    }
+    if (e.altKey || e.ctrlKey || e.metaKey || typingInField(e.target) || !state.call) return;
+    if (/^[1-3]$/.test(e.key)) {
+      const b = $("candidates").hidden ? null : $("candidates").querySelector('button[data-key="' + e.key + '"]');
+      if (b) { e.preventDefault(); b.click(); }
+    } else if (e.key === "j" || e.key === "J") {
+      const join = $("duplicates").hidden ? null : $("duplicates").querySelector("[data-join]");
+      if (join) { e.preventDefault(); join.click(); }
     }
   });
 
@@ -354,6 +470,183 @@
       fetch($("today").dataset.url, { credentials: "same-origin" }).then(function (r) { return r.text(); }).then(function (html) { $("today").innerHTML = html; });
     }, 150);
   });
+
+  // --- The dispatch panel: the call just became an emergency (Alt+1, or joined to an incident).
+  // It names the incident (a link to its page), its type, priority and place, and the agencies to
+  // send, the routing rule's primary checked; Ctrl+Enter sends the checked ones, Esc goes back to
+  // intake leaving the incident open. A dispatch the server did not take is sent again with the
+  // same Idempotency-Key, so it is made once however often it is sent.
+  const panelEl = $("dispatch-panel");
+
+  function formatDistance(m) {
+    return m >= 1000 ? interpolate(gettext("%(km)s km"), { km: (m / 1000).toFixed(1) }, true) : interpolate(gettext("%(m)s m"), { m: m }, true);
+  }
+
+  async function openPanel(incidentId, also) {
+    const key = (window.crypto && crypto.randomUUID) ? crypto.randomUUID() : String(Date.now()) + Math.random();
+    state.panel = { id: incidentId, key: key, data: null };
+    $("call-form").hidden = true;
+    panelEl.hidden = false;
+    $("last-dispatch").hidden = true;
+    $("last-dispatch").replaceChildren();
+    const link = $("dispatch-incident");
+    link.textContent = interpolate(gettext("Kejadian #%(id)s"), { id: incidentId }, true);
+    link.href = "/incidents/" + incidentId + "/";
+    link.target = "_blank";
+    link.rel = "noopener";
+    $("dispatch-summary").textContent = gettext("Memuat…");
+    $("dispatch-agencies").replaceChildren();
+    $("no-place").hidden = true;
+    $("no-place-reason").value = "";
+    $("dispatch-status").textContent = "";
+    $("dispatch-send").disabled = false;
+    $("dispatch-send").focus();
+    const url = "/desk/incidents/" + incidentId + "/panel/" + (also && also.length ? "?also=" + encodeURIComponent(also.join(",")) : "");
+    try {
+      const data = await untilTaken(function () { return App.api("GET", url); }, "dispatch", function () { return state.panel && state.panel.id === incidentId; });
+      if (data && state.panel && state.panel.id === incidentId) renderPanel(data);
+    } catch (e) {
+      panelStatus(e.message, true);
+    }
+  }
+
+  function renderPanel(data) {
+    state.panel.data = data;
+    const summary = $("dispatch-summary");
+    summary.replaceChildren();
+    const priority = document.createElement("span");
+    priority.className = "badge" + (data.priority === 1 ? " p1" : "");
+    priority.textContent = "P" + data.priority;
+    const place = document.createElement("span");
+    place.className = data.place ? "" : "error";
+    place.textContent = data.place || gettext("lokasi belum diketahui");
+    summary.append(priority, data.label + " · ", place);
+    $("no-place").hidden = !data.needs_place_reason;
+    const list = $("dispatch-agencies");
+    list.replaceChildren();
+    data.agencies.forEach(function (a) {
+      const li = document.createElement("li");
+      li.dataset.agency = a.code;
+      li.classList.toggle("live", a.live);
+      const label = document.createElement("label");
+      const box = document.createElement("input");
+      box.type = "checkbox";
+      box.value = a.code;
+      box.checked = a.primary && !a.live;
+      box.disabled = a.live;
+      const code = document.createElement("span");
+      code.className = "code";
+      code.textContent = a.code;
+      const role = document.createElement("span");
+      role.className = "badge role" + (a.primary ? " primary" : "");
+      role.textContent = a.live ? gettext("sudah dikirim") : a.primary ? gettext("utama") : gettext("pendukung");
+      const post = document.createElement("span");
+      post.className = "post";
+      const words = [a.name];
+      if (a.station) {
+        let where = interpolate(gettext("pos terdekat: %(name)s"), { name: a.station.name }, true);
+        if (a.station.distance_m !== null) where += " " + formatDistance(a.station.distance_m);
+        if (a.station.approximate) where += " (" + gettext("perkiraan") + ")";
+        words.push(where);
+      }
+      post.textContent = words.join(" · ");
+      label.append(box, code, role, post);
+      li.append(label);
+      list.append(li);
+    });
+    if (!data.agencies.length) {
+      const li = document.createElement("li");
+      li.className = "muted";
+      li.textContent = gettext("Tidak ada aturan rute untuk jenis ini; pilih instansi di halaman kejadian.");
+      list.append(li);
+    }
+    const first = data.needs_place_reason ? $("no-place-reason") : list.querySelector("input:not(:disabled)");
+    (first || $("dispatch-send")).focus();
+  }
+
+  function panelStatus(text, isError) {
+    const el = $("dispatch-status");
+    el.textContent = text;
+    el.classList.toggle("error", !!isError);
+  }
+
+  // Back to intake. `leftOpen`: without dispatching (the incident stays open, on the board).
+  function closePanel(leftOpen) {
+    if (!state.panel || state.sending) return;
+    const id = state.panel.id;
+    state.panel = null;
+    panelEl.hidden = true;
+    $("call-form").hidden = false;
+    if (leftOpen) {
+      showResult(interpolate(gettext("Kejadian #%(id)s belum dikirim ke instansi; tetap terbuka di papan operator."), { id: id }, true), id, true);
+    }
+    $("caller-number").focus();
+  }
+
+  function showResult(text, incidentId, isWarning) {
+    const box = $("last-dispatch");
+    box.replaceChildren();
+    box.classList.toggle("error", !!isWarning);
+    const link = document.createElement("a");
+    link.href = "/incidents/" + incidentId + "/";
+    link.target = "_blank";
+    link.rel = "noopener";
+    link.textContent = interpolate(gettext("Kejadian #%(id)s"), { id: incidentId }, true);
+    box.append(text + " ", link);
+    box.hidden = false;
+  }
+
+  async function sendDispatch() {
+    const panel = state.panel;
+    if (!panel || state.sending) return;
+    if (!panel.data) { panelStatus(gettext("Tunggu, data kejadian sedang dimuat."), true); return; }
+    const codes = Array.from($("dispatch-agencies").querySelectorAll("input[type=checkbox]:checked:not(:disabled)")).map(function (b) { return b.value; });
+    if (!codes.length) {
+      panelStatus(gettext("Tidak ada instansi yang dicentang: centang minimal satu instansi, lalu tekan Ctrl+Enter."), true);
+      const first = $("dispatch-agencies").querySelector("input:not(:disabled)");
+      if (first) first.focus();
+      return;
+    }
+    const body = { agencies: codes };
+    if (!$("no-place").hidden) {
+      const reason = $("no-place-reason").value.trim();
+      if (!reason) {
+        panelStatus(gettext("Tulis alasan mengirim tanpa lokasi, atau tentukan lokasinya di halaman kejadian."), true);
+        $("no-place-reason").focus();
+        return;
+      }
+      body.no_place_reason = reason;
+    }
+    state.sending = true;
+    $("dispatch-send").disabled = true;
+    panelStatus(gettext("Mengirim…"));
+    const url = "/api/v1/incidents/" + panel.id + "/dispatch/";
+    try {
+      const answer = await App.untilTaken(function () { return App.api("POST", url, body, panel.key); }, function (seconds, attempt) {
+        const text = interpolate(RETRY_TEXT.dispatch(seconds), { seconds: seconds, attempt: attempt }, true);
+        panelStatus(text, true);
+        say(text, true);
+      });
+      state.sending = false;
+      const sent = (answer.dispatches || []).map(function (d) { return d.agency; });
+      state.panel = null;
+      panelEl.hidden = true;
+      $("call-form").hidden = false;
+      showResult(sent.length
+        ? interpolate(gettext("Dikirim ke %(agencies)s:"), { agencies: sent.join(", ") }, true)
+        : gettext("Tidak ada yang dikirim: instansi yang dipilih sudah dikirim sebelumnya."), panel.id, !sent.length);
+      say(sent.length ? interpolate(gettext("Kejadian #%(id)s dikirim ke %(agencies)s."), { id: panel.id, agencies: sent.join(", ") }, true) : "");
+      $("caller-number").focus();
+    } catch (e) {
+      state.sending = false;
+      $("dispatch-send").disabled = false;
+      panelStatus(e.message, true);
+      if (e.data && e.data.field === "no_place_reason") { $("no-place").hidden = false; $("no-place-reason").focus(); }
+    }
+  }
+
+  $("dispatch-send").addEventListener("click", sendDispatch);
+  $("dispatch-back").addEventListener("click", function () { closePanel(true); });
 
   // --- Calls from the phone system: the ringing queue (every operator sees it; the first to take a call gets it).
   const ringing = $("ringing");
@@ -427,8 +720,15 @@
     if (call.aml) showAml(call.aml);
   }
 
+  // The call that has rung longest and nobody has taken yet.
+  function firstRinging() {
+    for (const [id, li] of ringingRows) { if (!li.dataset.gone) return id; }
+    return null;
+  }
+
   async function claim(id) {
-    if (state.call) { say(ringing.dataset.busy, true); return; }
+    if (state.call || state.sending) { say(ringing.dataset.busy, true); return; }
+    if (state.panel) closePanel(true);
     try {
       const call = await App.api("POST", "/api/v1/calls/" + id + "/claim/");
       dropRinging(id);
@@ -499,7 +799,8 @@
   }, 15000);
 
   async function resume(id) {
-    if (state.call) { say(ringing.dataset.busy, true); return; }
+    if (state.call || state.sending) { say(ringing.dataset.busy, true); return; }
+    if (state.panel) closePanel(true);
     try {
       const call = await App.api("GET", "/api/v1/calls/" + id + "/");
       if (call.status !== "active") { dropUnfinished(id); say(unfinished.dataset.done, true); return; }
@@ -508,7 +809,8 @@
   }
 
   async function takeOver(id, fromOperator) {
-    if (state.call) { say(ringing.dataset.busy, true); return; }
+    if (state.call || state.sending) { say(ringing.dataset.busy, true); return; }
+    if (state.panel) closePanel(true);
     try {
       const call = await App.api("POST", "/api/v1/calls/" + id + "/take-over/", { from_operator: fromOperator || "-" });
       takeCall(call, unfinished.dataset.takenOver);

@@ -40,7 +40,11 @@
     button.disabled = true;
     try {
       // Sent again if the server did not take it: an agency already dispatched is never dispatched twice.
-      await App.untilTaken(function () { return App.api("POST", api + "dispatch/", { agencies: codes }); }, App.retryNotice(status));
+      const body = { agencies: codes };
+      // A P1 incident with no place goes out only with a reason (the server refuses it otherwise).
+      const reason = document.getElementById("no-place-reason");
+      if (reason) body.no_place_reason = reason.value;
+      await App.untilTaken(function () { return App.api("POST", api + "dispatch/", body); }, App.retryNotice(status));
       await refresh(true);
       // The form was drawn again: say it in the new one.
       say(document.getElementById("dispatch-status"), interpolate(gettext("Terkirim ke %(agencies)s"), { agencies: codes.join(", ") }, true));

@@ -22,7 +22,8 @@ def _fire_sent_to_damkar(make_user, operator_name: str, staff_name: str, number:
     make_user("agency", agency="DAMKAR", username=staff_name)
     call, _ = call_services.call_create(operator=operator, caller_number=number, notes=notes)
     call = call_services.call_classify(call_id=call.pk, user=operator, call_type="emergency", incident_type="kebakaran_bangunan")
-    [dispatch] = dispatch_services.incident_dispatch(incident_id=call.incident_id, user=operator, agency_codes=["DAMKAR"])
+    [dispatch] = dispatch_services.incident_dispatch(
+        incident_id=call.incident_id, user=operator, agency_codes=["DAMKAR"], no_place_reason="lokasi menyusul")
     return call, dispatch
 
 def test_an_acknowledgement_whose_answer_was_lost_and_a_report_met_by_a_503_are_sent_again_and_recorded_once(

@@ -169,6 +169,10 @@ def test_a_landmark_in_the_notes_is_offered_and_one_click_makes_it_the_calls_loc
     assert (call.lat, call.lon) == (mall.lat, mall.lon)
     assert call.kelurahan_id == mall.kelurahan_id and call.address == "Mega Mall"
     assert call.incident.lat == mall.lat and call.incident.kelurahan_id == mall.kelurahan_id
+    # The emergency opened the dispatch panel; Esc leaves it (the incident stays open) for the next call.
+    expect(page.locator("#dispatch-incident")).to_have_text(f"Kejadian #{call.incident_id}")
+    page.keyboard.press("Escape")
+    expect(page.locator("#caller-number")).to_be_focused()
     # The same number calls again: its history names the earlier call's type in the form's words.
     page.fill("#caller-number", "0812 7000 4321")
     page.keyboard.press("Enter")

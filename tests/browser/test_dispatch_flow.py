@@ -154,6 +154,7 @@ def test_a_dispatch_whose_answer_was_lost_is_sent_again_and_the_agency_gets_it_o
     op.route(f"**/api/v1/incidents/{call.incident_id}/dispatch/", answer_lost_once)
     op.goto(f"{asgi_server}/incidents/{call.incident_id}/")
     expect(op.locator("input[name=agency][value=DAMKAR]")).to_be_checked()
+    op.fill("#no-place-reason", "lokasi menyusul")  # a P1 fire with no place yet
     op.click("#dispatch-submit")
     expect(op.locator("#dispatch-status")).to_contain_text("dikirim ulang")
     expect(op.locator("#incident-dispatches tbody tr[data-dispatch-id]")).to_have_count(1, timeout=15_000)
@@ -205,6 +206,11 @@ def test_the_operator_places_an_incident_after_dispatch_and_the_agency_sees_it_l
     op = login("op_move", PASSWORD)
     op.goto(f"{asgi_server}/incidents/{incident.pk}/")
     expect(op.locator("#incident-location")).to_contain_text("Lokasi belum ditentukan")
+    # A P1 fire with no place goes out only with the operator's reason.
+    op.click("#dispatch-submit")
+    expect(op.locator("#dispatch-status")).to_contain_text("tanpa lokasi")
+    assert not Dispatch.objects.filter(incident=incident).exists()
+    op.fill("#no-place-reason", "penelepon belum bisa menyebut tempat")
     op.click("#dispatch-submit")
     expect(op.locator("#incident-dispatches tbody tr[data-dispatch-id]")).to_have_count(1)
     dispatch = Dispatch.objects.get(incident=incident, agency__code="DAMKAR")
@@ -261,7 +267,9 @@ def test_what_a_later_caller_adds_reaches_the_agencys_card_live(ref, make_user, 
     make_user("agency", agency="DAMKAR", username="damkar_more")
     call, _ = call_services.call_create(operator=operator, caller_number="081234567057", notes="asap tebal, toko terbakar")
     incident = call_services.call_classify(call_id=call.pk, user=operator, call_type="emergency", incident_type="kebakaran_bangunan").incident
-    dispatch = dispatch_services.incident_dispatch(incident_id=incident.pk, user=operator, agency_codes=["DAMKAR"])[0]
+    # No place yet: a P1 incident goes out only with a reason.
+    dispatch = dispatch_services.incident_dispatch(
+        incident_id=incident.pk, user=operator, agency_codes=["DAMKAR"], no_place_reason="tempat menyusul")[0]
     damkar = login("damkar_more", PASSWORD)
     card = _card(damkar, dispatch.pk)
     expect(card).to_contain_text("asap tebal, toko terbakar")
@@ -279,7 +287,8 @@ def test_a_cancel_reason_being_typed_stays_while_an_agencys_answer_redraws_the_d
     damkar_staff = make_user("agency", agency="DAMKAR", username="damkar_typing")
     call, _ = call_services.call_create(operator=operator, caller_number="081234567059", notes="ruko terbakar")
     incident = call_services.call_classify(call_id=call.pk, user=operator, call_type="emergency", incident_type="kebakaran_bangunan").incident
-    damkar, pln = dispatch_services.incident_dispatch(incident_id=incident.pk, user=operator, agency_codes=["DAMKAR", "PLN"])
+    damkar, pln = dispatch_services.incident_dispatch(
+        incident_id=incident.pk, user=operator, agency_codes=["DAMKAR", "PLN"], no_place_reason="tempat menyusul")
 
     op = login("op_typing", PASSWORD)
     op.goto(f"{asgi_server}/incidents/{incident.pk}/")

@@ -61,7 +61,7 @@ def test_dispatch_and_acknowledgement_appear_live_and_missed_changes_arrive_afte
     expect(row.locator(f"a[href='/incidents/{incident_id}/']").first).to_be_visible()
 
     # Dispatched: the agency's console shows it at once.
-    dispatch_id = as_operator.post(f"/api/v1/incidents/{incident_id}/dispatch/", {"agencies": ["DAMKAR"]})["dispatches"][0]["id"]
+    dispatch_id = as_operator.post(f"/api/v1/incidents/{incident_id}/dispatch/", {"agencies": ["DAMKAR"], "no_place_reason": "lokasi menyusul"})["dispatches"][0]["id"]
     card = console.locator(f"article[data-dispatch-id='{dispatch_id}']")
     expect(card).to_be_visible()
     expect(row.locator(f"[data-dispatch-id='{dispatch_id}']")).to_contain_text("Dikirim")
@@ -115,7 +115,7 @@ def test_supervisor_wall_shows_escalation_alert_and_incident_on_the_map(ref, mak
 
     call = as_operator.post("/api/v1/calls/", {"caller_number": "081277700003", "location": {"lat": -3.84067, "lon": 102.32073}})
     incident_id = as_operator.post(f"/api/v1/calls/{call['id']}/classify/", {"call_type": "emergency", "incident_type": "kebakaran_bangunan"})["incident"]["id"]
-    dispatch_id = as_operator.post(f"/api/v1/incidents/{incident_id}/dispatch/", {"agencies": ["DAMKAR"]})["dispatches"][0]["id"]
+    dispatch_id = as_operator.post(f"/api/v1/incidents/{incident_id}/dispatch/", {"agencies": ["DAMKAR"], "no_place_reason": "lokasi menyusul"})["dispatches"][0]["id"]
     expect(wall.locator(f"table.unacked tr[data-dispatch-id='{dispatch_id}']")).to_be_visible()
     expect(wall.locator("tr[data-operator='op_wall']")).to_have_count(0)  # classified: no longer an open call
     expect(wall.locator("#wall-map .leaflet-interactive")).not_to_have_count(0)

@@ -77,3 +77,30 @@ def test_content_free_notes_suggest_no_incident_on_the_desk(operator):
         body = client.get("/desk/suggest/", {"text": text}).json()
         assert body["incident_type"] is None and body["suggested_incident_type"] is None
         assert body["candidates"] == [] and body["agencies"] == []
+
+
+def test_dispatch_panel_lists_routing_and_triage_agencies_with_posts_and_what_is_already_sent(operator, make_user):
+    from agencies.models import Station
+    from calls import services as call_services
+    from dispatch import services
+
+    call, _ = call_services.call_create(operator=operator, caller_number="081234500901", notes="api di ruko",
+                                        location=call_services.Location(lat=-3.84067, lon=102.32073, address="Jl. Pagar Dewa"))
+    incident = call_services.call_classify(call_id=call.pk, user=operator, call_type="emergency", incident_type="kebakaran_bangunan").incident
+    damkar_post = Station.objects.filter(agency__code="DAMKAR").first()
+    services.incident_dispatch(incident_id=incident.pk, user=operator, agency_codes=["POLRESTA"])
+    client = Client()
+    client.force_login(operator)
+    panel = client.get(f"/desk/incidents/{incident.pk}/panel/", {"also": "PMI,DAMKAR,nope"}).json()
+    assert panel["id"] == incident.pk and panel["url"] == f"/incidents/{incident.pk}/"
+    assert panel["priority"] == 1 and panel["has_place"] is True and panel["needs_place_reason"] is False
+    rows = {row["code"]: row for row in panel["agencies"]}
+    assert panel["agencies"][0]["code"] == "DAMKAR" and rows["DAMKAR"]["primary"] is True
+    assert rows["POLRESTA"]["live"] is True and rows["DAMKAR"]["live"] is False
+    assert rows["PMI"]["primary"] is False and "NOPE" not in rows
+    if damkar_post is not None:
+        assert rows["DAMKAR"]["station"]["name"] and rows["DAMKAR"]["station"]["distance_m"] >= 0
+    assert client.get("/desk/incidents/999999/panel/").status_code == 404
+    staff = Client()
+    staff.force_login(make_user("agency", "DAMKAR"))
+    assert staff.get(f"/desk/incidents/{incident.pk}/panel/").status_code == 403

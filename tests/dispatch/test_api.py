@@ -309,3 +309,28 @@ def test_a_note_for_the_agencies_goes_through_the_api_to_the_agency_console_and_
     closed = api.post(url, {"text": "api menyala lagi"}, format="json")
     assert closed.status_code == 409, closed.content
     assert 'id="note-form"' not in _login(operator).get(f"/incidents/{fire.incident_id}/").content.decode()
+
+
+def test_dispatch_api_refuses_a_placeless_p1_without_a_reason_with_a_clear_400(open_incident, api):
+    incident = open_incident("kebakaran_bangunan", lat=None)
+    url = f"/api/v1/incidents/{incident.pk}/dispatch/"
+    refused = api.post(url, {"agencies": ["DAMKAR"]}, format="json")
+    assert refused.status_code == 400
+    assert refused.json()["field"] == "no_place_reason" and "tanpa lokasi" in refused.json()["detail"]
+    assert api.post(url, {"agencies": ["DAMKAR"], "no_place_reason": "x" * 501}, format="json").status_code == 400
+    assert not Dispatch.objects.exists()
+    sent = api.post(url, {"agencies": ["DAMKAR"], "no_place_reason": "lokasi menyusul lewat telepon"}, format="json")
+    assert sent.status_code == 201 and [d["agency"] for d in sent.json()["dispatches"]] == ["DAMKAR"]
+    assert AuditLog.objects.filter(action="incident.dispatch_without_place", object_id=str(incident.pk)).exists()
+
+
+def test_dispatch_api_with_an_idempotency_key_dispatches_once_and_answers_the_same(open_incident, api):
+    incident = open_incident("kebakaran_bangunan")
+    url = f"/api/v1/incidents/{incident.pk}/dispatch/"
+    body = {"agencies": ["DAMKAR", "BPBD"]}
+    first = api.post(url, body, format="json", HTTP_IDEMPOTENCY_KEY="desk-abc")
+    again = api.post(url, body, format="json", HTTP_IDEMPOTENCY_KEY="desk-abc")
+    assert first.status_code == again.status_code == 201
+    assert sorted(d["id"] for d in again.json()["dispatches"]) == sorted(d["id"] for d in first.json()["dispatches"])
+    assert Dispatch.objects.filter(incident=incident).count() == 2
+    assert api.post(url, body, format="json", HTTP_IDEMPOTENCY_KEY="k" * 129).status_code == 400

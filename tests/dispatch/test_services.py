@@ -285,7 +285,10 @@ def test_an_incident_moved_after_dispatch_reaches_its_live_agencies(open_inciden
     from agencies.models import Agency
 
     incident = open_incident("kebakaran_bangunan", lat=None, lon=None)
-    damkar, pln, dinsos = services.incident_dispatch(incident_id=incident.pk, user=operator, agency_codes=["DAMKAR", "PLN", "DINSOS"])
+    # A fire with no place yet goes out only with the operator's reason (see incident_dispatch).
+    damkar, pln, dinsos = services.incident_dispatch(
+        incident_id=incident.pk, user=operator, agency_codes=["DAMKAR", "PLN", "DINSOS"], no_place_reason="tempat menyusul"
+    )
     assert damkar.station is None  # no place, no nearest post
     services.dispatch_acknowledge(dispatch_id=pln.pk, user=staff("PLN"))
     near_mall = Station.objects.create(agency=Agency.objects.get(code="DAMKAR"), name="Pos Pasar Minggu", lat=-3.7950, lon=102.2665)
@@ -404,3 +407,60 @@ def test_the_database_refuses_an_empty_note(open_incident):
     incident = open_incident("kebakaran_bangunan")
     with pytest.raises(IntegrityError), transaction.atomic():
         IncidentNote.objects.create(incident=incident, at=timezone.now(), text="")
+
+
+def test_a_p1_incident_with_no_place_is_dispatched_only_with_a_reason_which_is_audited(open_incident, operator):
+    incident = open_incident("kebakaran_bangunan", lat=None)
+    assert incident.priority == 1 and incident.lat is None and not incident.kelurahan_id and not incident.address
+    with pytest.raises(InvalidInput) as refused:
+        services.incident_dispatch(incident_id=incident.pk, user=operator, agency_codes=["DAMKAR"])
+    assert refused.value.field == "no_place_reason"
+    with pytest.raises(InvalidInput):
+        services.incident_dispatch(incident_id=incident.pk, user=operator, agency_codes=["DAMKAR"], no_place_reason="   ")
+    assert not Dispatch.objects.exists()
+    [dispatch] = services.incident_dispatch(
+        incident_id=incident.pk, user=operator, agency_codes=["DAMKAR"], no_place_reason="penelepon panik, sambungan putus"
+    )
+    assert dispatch.agency.code == "DAMKAR"
+    entry = AuditLog.objects.get(action="incident.dispatch_without_place")
+    assert entry.object_id == str(incident.pk) and entry.detail == {"reason": "penelepon panik, sambungan putus", "agencies": ["DAMKAR"]}
+    transition = IncidentTransition.objects.get(incident=incident, to_status="dispatched")
+    assert transition.reason == "no place: penelepon panik, sambungan putus"
+    assert "penelepon panik" in transition.reason_text
+    # Once placed, a further agency needs no reason.
+    services.incident_relocate(incident_id=incident.pk, user=operator, location=call_services.Location(lat=PAGAR_DEWA[0], lon=PAGAR_DEWA[1]))
+    [police] = services.incident_dispatch(incident_id=incident.pk, user=operator, agency_codes=["POLRESTA"])
+    assert police.agency.code == "POLRESTA"
+    assert AuditLog.objects.filter(action="incident.dispatch_without_place").count() == 1
+
+
+def test_an_incident_with_only_a_kelurahan_or_below_priority_1_needs_no_reason_to_dispatch(open_incident, operator):
+    flood = open_incident("banjir", lat=None)
+    assert flood.priority == 2
+    assert len(services.incident_dispatch(incident_id=flood.pk, user=operator, agency_codes=["BPBD"])) == 1
+    fire = open_incident("kebakaran_bangunan", lat=None, number="081234500002")
+    Incident.objects.filter(pk=fire.pk).update(kelurahan=flood.calls.first().kelurahan or _any_kelurahan())
+    assert len(services.incident_dispatch(incident_id=fire.pk, user=operator, agency_codes=["DAMKAR"])) == 1
+    assert not AuditLog.objects.filter(action="incident.dispatch_without_place").exists()
+
+
+def _any_kelurahan():
+    from agencies.models import Kelurahan
+
+    return Kelurahan.objects.first()
+
+
+def test_a_dispatch_request_sent_again_with_its_key_answers_the_first_dispatches_and_creates_none(open_incident, operator):
+    incident = open_incident("kebakaran_bangunan")
+    first = services.incident_dispatch(incident_id=incident.pk, user=operator, agency_codes=["DAMKAR", "POLRESTA"], request_key="k-1")
+    again = services.incident_dispatch(incident_id=incident.pk, user=operator, agency_codes=["DAMKAR", "POLRESTA"], request_key="k-1")
+    assert sorted(d.pk for d in again) == sorted(d.pk for d in first) and len(first) == 2
+    assert Dispatch.objects.count() == 2
+    assert AuditLog.objects.filter(action="dispatch.create").count() == 2
+    # One key, one incident: reused for another it is a conflict, and nothing is sent.
+    other = open_incident("darurat_medis", number="081234500003")
+    with pytest.raises(Conflict):
+        services.incident_dispatch(incident_id=other.pk, user=operator, agency_codes=["DINKES"], request_key="k-1")
+    assert Dispatch.objects.count() == 2
+    # Without a key, a repeat still never dispatches an agency twice.
+    assert services.incident_dispatch(incident_id=incident.pk, user=operator, agency_codes=["DAMKAR"]) == []

@@ -99,7 +99,7 @@ def overdue_dispatch(operator, *, caller_number: str = "081234500001", agency_co
 
     call, _ = call_create(operator=operator, caller_number=caller_number, notes="kebakaran rumah")
     call = call_classify(call_id=call.pk, user=operator, call_type="emergency", incident_type="kebakaran_bangunan")
-    dispatch = incident_dispatch(incident_id=call.incident_id, user=operator, agency_codes=[agency_code])[0]
+    dispatch = incident_dispatch(incident_id=call.incident_id, user=operator, agency_codes=[agency_code], no_place_reason="lokasi menyusul")[0]
     long_ago = dispatch.dispatched_at - timedelta(minutes=30)
     Dispatch.objects.filter(pk=dispatch.pk).update(ack_deadline=long_ago, escalation_level=1, escalated_at=long_ago)
     return dispatch

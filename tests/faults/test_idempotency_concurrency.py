@@ -81,7 +81,7 @@ def test_a_hundred_concurrent_acknowledgements_of_one_dispatch_acknowledge_it_on
     staff = make_user("agency", agency="DAMKAR")
     call, _ = call_create(operator=operator, caller_number="081234500002", notes="kebakaran gudang")
     call = call_classify(call_id=call.pk, user=operator, call_type="emergency", incident_type="kebakaran_bangunan")
-    dispatch = incident_dispatch(incident_id=call.incident_id, user=operator, agency_codes=["DAMKAR"])[0]
+    dispatch = incident_dispatch(incident_id=call.incident_id, user=operator, agency_codes=["DAMKAR"], no_place_reason="lokasi menyusul")[0]
     token = token_create(user=staff).key
     answers = asyncio.run(_storm(server, token, [(f"/api/v1/dispatches/{dispatch.pk}/acknowledge/", {}, {})] * 100))
 
