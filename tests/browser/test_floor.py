@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 from playwright.sync_api import expect
-from rest_framework.authtoken.models import Token
+from dispatch.tokens import token_create
 
 from calls.models import Call
 from dispatch.models import AuditLog, Dispatch, Incident
@@ -84,7 +84,7 @@ def test_an_emergency_goes_from_ring_to_dispatch_on_the_desk_in_four_actions_at_
     from agencies.models import Landmark
 
     make_user("operator", username="op_floor")
-    pbx_token = Token.objects.create(user=make_user("pbx", username="pbx_floor")).key
+    pbx_token = token_create(user=make_user("pbx", username="pbx_floor")).key
     pbx = httpx.Client(base_url=asgi_server, headers={"Authorization": "Token " + pbx_token}, timeout=10)
     page = _desk(login, "op_floor")
     act = Actions(page)
@@ -156,7 +156,7 @@ def test_nothing_that_needs_action_is_below_the_fold_and_nothing_scrolls_sideway
     from calls import services as call_services
 
     operator = make_user("operator", username=f"op_fold_{size[0]}")
-    pbx_token = Token.objects.create(user=make_user("pbx", username=f"pbx_fold_{size[0]}")).key
+    pbx_token = token_create(user=make_user("pbx", username=f"pbx_fold_{size[0]}")).key
     pbx = httpx.Client(base_url=asgi_server, headers={"Authorization": "Token " + pbx_token}, timeout=10)
     # Work waiting: two ghost calls owed a call-back, a handful of today's calls, two ringing calls.
     for n in range(2):
