@@ -11,6 +11,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+
+from tests.browser.a11y import axe_path
 from django.db import connection
 from django.utils import timezone
 from playwright.sync_api import expect
@@ -26,7 +28,7 @@ from tests.factories import PASSWORD
 pytestmark = [pytest.mark.browser, pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
 SHOTS = Path(os.environ.get("ALARM_SHOTS_DIR", "/tmp/shots-alarms"))
-AXE = Path(os.environ.get("AXE_CORE_JS", "/tmp/axe-alarms/node_modules/axe-core/axe.min.js"))
+AXE = Path(axe_path() or "/nonexistent/axe.min.js")
 
 
 @pytest.fixture

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+
+from tests.browser.a11y import axe_path
 from playwright.sync_api import expect
 
 from calls.models import Call
@@ -20,7 +22,7 @@ from tests.hazards.conftest import cap_at
 
 pytestmark = [pytest.mark.browser, pytest.mark.services, pytest.mark.django_db(transaction=True)]
 SHOTS = Path(os.environ.get("DISASTER_SHOTS", "/tmp/shots-disaster"))
-AXE = Path(os.environ.get("AXE_CORE", "/tmp/axe-disaster/node_modules/axe-core/axe.min.js"))
+AXE = Path(axe_path() or "/nonexistent/axe.min.js")
 
 
 def _push(base: str, token: str, body: bytes) -> httpx.Response:

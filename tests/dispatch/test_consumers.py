@@ -16,7 +16,7 @@ from django.test import Client
 
 try:
     from channels.testing import WebsocketCommunicator
-except ModuleNotFoundError:  # channels.testing imports daphne for its live server, which we do not use
+except ImportError:  # channels.testing imports daphne for its live server, which we do not use
     _pkg = types.ModuleType("channels.testing")
     _pkg.__path__ = [str(Path(channels.__file__).parent / "testing")]
     sys.modules["channels.testing"] = _pkg
