@@ -173,7 +173,8 @@ def acknowledge_to_incident_page(browser, base: str, acks: int) -> list[float]:
     latencies: list[float] = []
     for i in range(-WARMUP, acks):
         call = api(base, operator_token, "POST", "/api/v1/calls/",
-                   {"caller_number": f"0813{9000000 + i % 1000000:07d}", "notes": "bench: api di dapur rumah"})
+                   {"caller_number": f"0813{9000000 + i % 1000000:07d}", "notes": "bench: api di dapur rumah",
+                    "location": {"lat": -3.7956, "lon": 102.2659, "address": "Jl. Soeprapto"}})
         classified = api(base, operator_token, "POST", f"/api/v1/calls/{call['id']}/classify/",
                          {"call_type": "emergency", "incident_type": "kebakaran_bangunan"})
         incident_id = classified["incident"]["id"]

@@ -93,7 +93,8 @@ async def post_load(base: str, token: str, rate: float, seconds: float, dispatch
     async def one(i: int):
         conn = await free.get()
         try:
-            call = await post(conn, "/api/v1/calls/", {"caller_number": f"0813{i % 10**8:08d}", "notes": "bench"})
+            call = await post(conn, "/api/v1/calls/", {"caller_number": f"0813{i % 10**8:08d}", "notes": "bench",
+                                                   "location": {"lat": -3.7956, "lon": 102.2659}})
             if dispatch_every and i % dispatch_every == 0:
                 done = await post(conn, f"/api/v1/calls/{call['id']}/classify/",
                                   {"call_type": "emergency", "incident_type": "kebakaran_bangunan"})
