@@ -42,7 +42,6 @@ def desk(request):
             "kelurahan": kelurahan_options(),
             "calls": calls_of_day(*wib_day_bounds(wib_today()))[:100],
             "take_over_after": settings.CALL_TAKE_OVER_AFTER_SECONDS,
-            "prefill_confidence": settings.TRIAGE_PREFILL_CONFIDENCE,
         },
     )
 

@@ -226,3 +226,11 @@ def incident_page(request, incident_id: int):
             "kelurahan": kelurahan_options(),
         },
     )
+
+
+def favicon(request):
+    """/favicon.ico: the icon the pages link to (its static name is looked up per request, after collectstatic)."""
+    from django.http import HttpResponsePermanentRedirect
+    from django.templatetags.static import static
+
+    return HttpResponsePermanentRedirect(static("favicon.svg"))

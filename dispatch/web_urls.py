@@ -1,13 +1,11 @@
-from django.templatetags.static import static
 from django.urls import path
-from django.views.generic import RedirectView
 
 from dispatch import views
 
 urlpatterns = [
     path("", views.home, name="home"),
     # Browsers and tools that ask for /favicon.ico get the icon the pages link to.
-    path("favicon.ico", RedirectView.as_view(url=static("favicon.svg"), permanent=True)),
+    path("favicon.ico", views.favicon),
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", views.logout_view, name="logout"),
     path("board/", views.board, name="board"),

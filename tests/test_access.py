@@ -14,7 +14,7 @@ from django.test import Client
 from dispatch.tokens import token_create
 from rest_framework.test import APIClient
 
-from calls.services import call_classify, call_create
+from calls.services import Location, call_classify, call_create
 from dispatch import services as dispatch_services
 
 ROLES = ("anonymous", "operator", "supervisor", "admin", "pbx", "staf_damkar", "staf_polresta")
@@ -84,7 +84,8 @@ def _users(make_user) -> dict:
 
 
 def _emergency(operator, number: str):
-    call, _ = call_create(operator=operator, caller_number=number)
+    # A P1 fire with a place: one without is dispatched only with a reason.
+    call, _ = call_create(operator=operator, caller_number=number, location=Location(lat=-3.7956, lon=102.2659, address="Jl. Soeprapto"))
     call = call_classify(call_id=call.pk, user=operator, call_type="emergency", incident_type="kebakaran_bangunan")
     return call.incident
 

@@ -102,10 +102,11 @@ def _subscribe(user, endpoint: str, browser: Browser | None = None):
 
 
 def _fire(make_user, agency="DAMKAR"):
-    from calls.services import call_classify, call_create
+    from calls.services import Location, call_classify, call_create
 
     operator = make_user("operator")
-    call, _ = call_create(operator=operator, caller_number="081234567801", notes="kebakaran gudang")
+    call, _ = call_create(operator=operator, caller_number="081234567801", notes="kebakaran gudang",
+                          location=Location(lat=-3.7956, lon=102.2659, address="Jl. Soeprapto"))
     return operator, call_classify(call_id=call.pk, user=operator, call_type="emergency", incident_type="kebakaran_bangunan")
 
 
