@@ -90,7 +90,9 @@ def _starts_over(page, ms: int) -> int:
 
 
 def _fire(operator, number="081234567801", type_code="kebakaran_bangunan"):
-    call, _ = call_services.call_create(operator=operator, caller_number=number, notes="api besar di ruko")
+    # With a place: a P1 incident without one is dispatched only with a reason.
+    call, _ = call_services.call_create(operator=operator, caller_number=number, notes="api besar di ruko",
+                                        location=call_services.Location(lat=-3.7956, lon=102.2659, address="Jl. Soeprapto"))
     return call_services.call_classify(call_id=call.pk, user=operator, call_type="emergency", incident_type=type_code).incident
 
 

@@ -65,7 +65,10 @@ def test_ring_to_dispatch_on_the_desk_and_acknowledged_on_a_phone(ref, make_user
             act.press("1")
         expect(desk.locator("#dispatch-panel")).to_be_visible()
         link = desk.locator("#dispatch-incident")
+        expect(link).to_contain_text("Kejadian #")
         incident_number = link.inner_text().split("#")[1]
+        # The panel has listed the agencies, the routing rule's primary checked.
+        expect(desk.locator("#dispatch-agencies li[data-agency='DAMKAR'] input")).to_be_checked()
         act.press("Control+Enter")
         expect(desk.locator("#last-dispatch")).to_contain_text("DAMKAR")
         assert act.count <= 6
