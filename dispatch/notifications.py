@@ -123,6 +123,8 @@ def duty_officer_text(dispatch: Dispatch) -> str:
         f"(prioritas {incident.priority}){place}. {dispatch.agency.code} belum menerima sejak "
         f"{timezone.localtime(dispatch.dispatched_at):%H:%M} WIB (pengiriman #{dispatch.pk})."
     )
+
+
 def queue_agency_notifications(*, kind: str, agencies, text: str, now: datetime) -> list[Notification]:
     """Inside the deciding transaction: one notification per duty officer of each agency, sent after commit
     (a disaster alert to BPBD, BASARNAS and DAMKAR). The caller queues them with `enqueue_after_commit`
@@ -157,13 +159,8 @@ def queue_duty_officer_notifications(dispatch: Dispatch, *, now: datetime) -> li
         )
         if made:
             created.append(notification)
+    enqueue_after_commit([n.pk for n in created])
     return created
-
-
-def enqueue_after_commit(notification_ids: list[int]) -> None:
-    """Queue the sends of these notifications once the current transaction (if any) commits."""
-    for pk in notification_ids:
-        transaction.on_commit(lambda pk=pk: _enqueue(pk))
 
 
 _publish_lock = threading.Lock()

@@ -124,7 +124,7 @@ def test_work_queued_while_the_broker_is_down_never_waits_and_is_done_exactly_on
         kill_celery(beat)
         kill_celery(worker)
 
-    delivered = Counter(int(re.search(r"Pengiriman #(\d+)", json.loads(body)["text"]).group(1)) for body in fake_telegram.delivered)
+    delivered = Counter(int(re.search(r"[Pp]engiriman #(\d+)", json.loads(body)["text"]).group(1)) for body in fake_telegram.delivered)
     subjects = spooled_subjects(spool)
     print(f"recovered in {recovery:.1f} s; telegram deliveries {sorted(delivered.values())}, digests mailed {len(subjects)}")
     assert delivered == Counter({d.pk: 1 for d in dispatches})
