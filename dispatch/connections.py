@@ -77,13 +77,17 @@ class SentinelRedis:
     # A dead server or Sentinel is given up on this fast; a failover is then followed at once.
     socket_timeout: float = 1.0
 
+    @property
+    def timeouts(self) -> dict[str, float]:
+        """Socket time-outs for a server or a Sentinel: a dead one is given up on this fast."""
+        return {"socket_timeout": self.socket_timeout, "socket_connect_timeout": self.socket_timeout}
+
     def client(self):
         """A synchronous redis-py client of the current master (re-asked of the Sentinels on a failure)."""
         from redis.sentinel import Sentinel
 
-        timeouts = {"socket_timeout": self.socket_timeout, "socket_connect_timeout": self.socket_timeout}
-        sentinel = Sentinel(list(self.sentinels), sentinel_kwargs=dict(timeouts), **timeouts)
-        return sentinel.master_for(self.master, db=self.db, **timeouts)
+        sentinel = Sentinel(list(self.sentinels), sentinel_kwargs=self.timeouts, **self.timeouts)
+        return sentinel.master_for(self.master, db=self.db, **self.timeouts)
 
 
 def sentinels_from_env(sentinels: str, master: str, *, db: int = 0) -> SentinelRedis | None:
@@ -107,7 +111,7 @@ def channel_layer_host(redis_url: str, sentinel: SentinelRedis | None):
         "socket_connect_timeout": sentinel.socket_timeout,
         # A subscription on a master that died unseen (no FIN) is noticed by its periodic PING.
         "health_check_interval": 2,
-        "sentinel_kwargs": {"socket_timeout": sentinel.socket_timeout, "socket_connect_timeout": sentinel.socket_timeout},
+        "sentinel_kwargs": sentinel.timeouts,
     }
     return host
 
@@ -117,8 +121,4 @@ def celery_broker(redis_url: str, sentinel: SentinelRedis | None) -> tuple[str, 
     if sentinel is None:
         return redis_url, {}
     url = ";".join(f"sentinel://{host}:{port}/{sentinel.db}" for host, port in sentinel.sentinels)
-    options: dict[str, object] = {
-        "master_name": sentinel.master,
-        "sentinel_kwargs": {"socket_timeout": sentinel.socket_timeout, "socket_connect_timeout": sentinel.socket_timeout},
-    }
-    return url, options
+    return url, {"master_name": sentinel.master, "sentinel_kwargs": sentinel.timeouts}
