@@ -100,9 +100,12 @@ def test_on_a_phone_the_console_fits_the_width_with_the_incident_number_first_an
     # Every button is a touch target of at least 44x44 CSS px, all the way through the dispatch's life.
     for action, then in (("acknowledge", "acknowledged"), ("en_route", "en_route"), ("on_scene", "on_scene"), ("resolved", None)):
         expect(card.locator(f"[data-action={action}]")).to_be_visible()
-        boxes = card.evaluate(
-            "card => Array.from(card.querySelectorAll('[data-action]')).map(b => {"
-            " const r = b.getBoundingClientRect(); return [b.textContent.trim(), r.x, r.width, r.height]; })"
+        # Measured in one evaluation from the document: the console draws its cards again on every
+        # event, so a handle taken a moment earlier may point at a card already replaced.
+        boxes = page.evaluate(
+            "id => Array.from(document.querySelectorAll(`article[data-dispatch-id='${id}'] [data-action]`)).map(b => {"
+            " const r = b.getBoundingClientRect(); return [b.textContent.trim(), r.x, r.width, r.height]; })",
+            second.pk,
         )
         assert boxes
         for label, x, w, h in boxes:
