@@ -462,13 +462,22 @@
     });
   }
 
+  // Today's calls are folded away: read again only while open (and when opened after changes), so
+  // a ring does not make every desk on the floor fetch a table nobody is looking at.
   let refreshTimer = null;
+  let todayStale = false;
+  const todayBox = $("today").closest("details");
+  function loadToday() {
+    todayStale = false;
+    fetch($("today").dataset.url, { credentials: "same-origin" }).then(function (r) { return r.text(); }).then(function (html) { $("today").innerHTML = html; });
+  }
+  if (todayBox) todayBox.addEventListener("toggle", function () { if (todayBox.open && todayStale) loadToday(); });
   document.addEventListener("live:event", function (e) {
     if (!e.detail.type.startsWith("call.")) return;
+    todayStale = true;
+    if (todayBox && !todayBox.open) return;
     window.clearTimeout(refreshTimer);
-    refreshTimer = window.setTimeout(function () {
-      fetch($("today").dataset.url, { credentials: "same-origin" }).then(function (r) { return r.text(); }).then(function (html) { $("today").innerHTML = html; });
-    }, 150);
+    refreshTimer = window.setTimeout(loadToday, 150);
   });
 
   // --- The dispatch panel: the call just became an emergency (Alt+1, or joined to an incident).
@@ -935,7 +944,9 @@
     }
     if (type.startsWith("call.") && data.id) { takenFromMe(data); track(data); }
     if (type === "call.updated" && data.aml && state.call && state.call.id === data.id) showAml(data.aml);
-    if (type === "call.updated" || type === "alert") scheduleCallbacks();
+    // The call-back queue changes when a call is classified as a ghost call, when a call-back's
+    // outcome is recorded (the event carries it) and when one goes overdue (an alert).
+    if ((type === "call.updated" && (data.call_type === "ghost" || data.callback)) || type === "alert") scheduleCallbacks();
   });
   document.addEventListener("live:ready", function () { loadRinging(); loadCallbacks(); loadUnfinished(); });
   loadRinging();

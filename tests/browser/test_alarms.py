@@ -120,6 +120,35 @@ def test_a_ringing_call_sounds_on_the_desk_with_a_badge_until_it_is_claimed(ref,
     assert _starts_over(page, 3500) == 0
 
 
+def test_a_ring_and_its_hang_up_sound_and_stop_from_the_event_itself_without_reading_the_state(ref, make_user, login, asgi_server):
+    """Twenty desks must not all read the alarm state on every ring: the ringing list follows the
+    call's own events. The state API is cut off after the first read, and the ring still sounds,
+    then stops when the caller hangs up."""
+    make_user("operator", username="op_alarm_event")
+    pbx = _pbx(make_user, asgi_server, name="pbx_alarm_event")
+    page = login("op_alarm_event", PASSWORD)
+    _ready(page)
+    _enable_sound(page)
+    wait_js(page, "Alarms.counts().ringing === 0")
+    reads: list[str] = []
+
+    def refuse(route, request):
+        reads.append(request.url)
+        route.abort("connectionrefused")
+
+    page.route("**/api/v1/alarms/**", refuse)
+    call_id = _ring(pbx, "1764291800.1", "0812 7000 6101")
+    wait_js(page, "Alarms.active().includes('ringing')")
+    expect(_badge(page, "ringing")).to_have_text("Berdering 1")
+    expect(page.locator(f"#ringing-list li[data-call-id='{call_id}']")).to_have_class(re.compile(r"\balarm-row\b"))
+    wait_js(page, "(Alarms.played().ringing || 0) >= 1")
+    at = datetime.now(UTC).isoformat()
+    assert pbx.post("/api/v1/telephony/events/", json={"event": "hangup", "pbx_call_id": "1764291800.1", "at": at}).status_code in (200, 201)
+    wait_js(page, "!Alarms.active().includes('ringing')")
+    expect(_badge(page, "ringing")).to_be_hidden()
+    assert reads == []
+
+
 def test_an_escalation_sounds_on_the_board_until_the_agency_accepts(ref, make_user, login, asgi_server, same_channel_prefix):
     operator = make_user("operator", username="op_alarm_esc")
     make_user("agency", agency="POLRESTA", username="polresta_alarm")

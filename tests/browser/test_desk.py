@@ -21,7 +21,7 @@ def _start_call(page, number: str) -> None:
     expect(page.locator("#form-status")).to_contain_text("tersimpan")
 
 
-def test_operator_takes_a_call_and_sees_it_in_todays_list(ref, make_user, login, asgi_server):
+def test_operator_takes_a_call_and_sees_it_in_todays_list_when_opened(ref, make_user, login, asgi_server):
     make_user("operator", username="op_desk")
     page = login("op_desk", PASSWORD)
     expect(page.locator("h1#call-form-title")).to_contain_text("Panggilan")
@@ -29,6 +29,8 @@ def test_operator_takes_a_call_and_sees_it_in_todays_list(ref, make_user, login,
     # The call is saved the moment it starts, before it is classified.
     call = Call.objects.get(caller__number="+6281270001234")
     assert call.status == "active" and call.call_type == ""
+    today_reads: list[str] = []
+    page.on("request", lambda r: today_reads.append(r.url) if "/desk/today/" in r.url else None)
     page.fill("#notes", "rumah terbakar di dekat pasar, api besar")
     page.select_option("#incident-type", "kebakaran_bangunan")
     expect(page.locator("#suggestion")).to_contain_text("Darurat")  # the suggestion box also carries the call type
@@ -38,7 +40,15 @@ def test_operator_takes_a_call_and_sees_it_in_todays_list(ref, make_user, login,
     call.refresh_from_db()
     assert call.call_type == "emergency" and call.incident is not None
     assert call.notes.startswith("rumah terbakar")
+    # Today's list is folded away: not read again on every change while nobody looks at it ...
+    page.wait_for_timeout(600)
+    assert today_reads == []
     row = page.locator(f"#today-table tr[data-call-id='{call.pk}']")
+    expect(row).to_have_count(0)
+    # ... and read when opened, with the call classified.
+    page.get_by_role("heading", name="Panggilan hari ini").click()
+    expect(row).to_be_visible()
+    assert len(today_reads) == 1
     expect(row).to_contain_text("+6281270001234")
     expect(row).to_contain_text("Darurat")
 
