@@ -30,7 +30,13 @@ def disaster_quick_tags():
 def disaster_periods_of_day(day):
     """The daily log's disaster periods of a WIB day, with their KPIs (calls per hour, share of quake calls)."""
     from dispatch.shifts import wib_day_bounds
+
+    return disaster_periods_between(*wib_day_bounds(day))
+
+
+@register.inclusion_tag("hazards/_day_periods.html")
+def disaster_periods_between(start, end):
+    """The disaster periods touching [start, end) with their KPIs: the KPI page's day, shift, month or year."""
     from hazards import selectors
 
-    start, end = wib_day_bounds(day)
     return {"periods": [(p, selectors.period_summary(p)) for p in selectors.periods_overlapping(start, end)]}

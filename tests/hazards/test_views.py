@@ -105,3 +105,20 @@ def test_the_daily_log_lists_the_disaster_period_with_its_kpis(quake, make_user)
     period = DisasterPeriod.objects.get()
     assert f'data-period="{period.pk}"' in page and "Periode bencana" in page
     assert "1 (50,0 %)" in page  # Indonesian decimals and f"/disaster/{period.pk}/export.csv" in page
+
+
+def test_the_kpi_page_shows_the_disaster_period_for_its_day_shift_and_year_and_not_for_another_day(quake, make_user):
+    operator = make_user("operator")
+    call_services.call_create(operator=operator, caller_number="081234500211", notes="#tanya_gempa")
+    call_services.call_create(operator=operator, caller_number="081234500212", notes="#tanya_gempa rumah retak")
+    call_services.call_create(operator=operator, caller_number="081234500213", notes="motor mogok")
+    supervisor = logged_in(make_user("supervisor"))
+    period = DisasterPeriod.objects.get()
+    # The fixture's quake is at 22:07 WIB on 15 April 2023: the night shift (21-07) of that day.
+    for query in ("period=day&date=2023-04-15", "period=shift&date=2023-04-15&shift=malam", "period=year&year=2023"):
+        page = supervisor.get(f"/reports/kpi/?{query}").content.decode()
+        assert f'data-period="{period.pk}"' in page, query
+        assert "Periode bencana" in page and "2 (66,7 %)" in page, query
+    for query in ("period=day&date=2023-04-13", "period=shift&date=2023-04-15&shift=pagi"):
+        page = supervisor.get(f"/reports/kpi/?{query}").content.decode()
+        assert "Periode bencana" not in page, query
