@@ -98,15 +98,21 @@
 
   function enabled() { return localStorage.getItem(ENABLED_KEY) === "on"; }
 
+  // The bar is drawn every second: each write is made only when it changes something, so an idle
+  // screen does no layout work (twenty desks share a machine's cores with the frame of a new call).
+  function setText(el, text) { if (el.textContent !== text) el.textContent = text; }
+  function setHidden(el, hidden) { if (el.hidden !== hidden) el.hidden = hidden; }
+  function setAttr(el, name, value) { if (el.getAttribute(name) !== value) el.setAttribute(name, value); }
+
   function drawSoundControls() {
-    enableButton.hidden = enabled();
-    hint.hidden = !(enabled() && audio && audio.state !== "running" && !muted);
-    muteButton.textContent = muted ? gettext("Suara mati") : gettext("Suara aktif");
-    muteButton.setAttribute("aria-pressed", muted ? "true" : "false");
-    muteButton.title = muted ? gettext("Alarm layar ini dibisukan: klik untuk menyalakan suara")
-      : gettext("Klik untuk membisukan alarm di layar ini");
+    setHidden(enableButton, enabled());
+    setHidden(hint, !(enabled() && audio && audio.state !== "running" && !muted));
+    setText(muteButton, muted ? gettext("Suara mati") : gettext("Suara aktif"));
+    setAttr(muteButton, "aria-pressed", muted ? "true" : "false");
+    setAttr(muteButton, "title", muted ? gettext("Alarm layar ini dibisukan: klik untuk menyalakan suara")
+      : gettext("Klik untuk membisukan alarm di layar ini"));
     muteButton.classList.toggle("off", muted);
-    bar.dataset.sound = muted ? "muted" : (audio && audio.state === "running" ? "on" : "blocked");
+    setAttr(bar, "data-sound", muted ? "muted" : (audio && audio.state === "running" ? "on" : "blocked"));
   }
 
   // --- sound ---------------------------------------------------------------------------------
@@ -205,8 +211,8 @@
       if (!wanted.has(el)) { el.classList.remove("alarm-row"); delete el.dataset.alarm; }
     });
     wanted.forEach(function (kind, el) {
-      el.classList.add("alarm-row");
-      el.dataset.alarm = kind;
+      if (!el.classList.contains("alarm-row")) el.classList.add("alarm-row");
+      setAttr(el, "data-alarm", kind);
     });
   }
 
@@ -230,9 +236,9 @@
     ORDER.forEach(function (kind) {
       const n = items[kind].length;
       const badge = badges[kind];
-      badge.hidden = n === 0;
-      badge.textContent = KINDS[kind].label + " " + n;
-      badge.dataset.count = String(n);
+      setHidden(badge, n === 0);
+      setText(badge, KINDS[kind].label + " " + n);
+      setAttr(badge, "data-count", String(n));
       if (n > (lastCounts[kind] || 0)) {
         said.push(KINDS[kind].notice(n));
         notify(kind, n);

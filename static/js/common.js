@@ -149,8 +149,11 @@
     return m + ":" + String(s).padStart(2, "0");
   }
   function tickTimers() {
+    // Written only when the text changed: twenty desks redrawing unchanged clocks every second
+    // compete with the frame that shows a ringing call.
     document.querySelectorAll("[data-since]").forEach(function (el) {
-      el.textContent = since(el.dataset.since);
+      const text = since(el.dataset.since);
+      if (el.textContent !== text) el.textContent = text;
       // data-late-after="S": marked late once S seconds have passed since data-late-from (else data-since).
       if (el.dataset.lateAfter) {
         const from = Date.parse(el.dataset.lateFrom || el.dataset.since);

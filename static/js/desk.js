@@ -663,8 +663,9 @@
 
   function ringingCount() {
     const open = Array.from(ringingRows.values()).filter(function (li) { return !li.dataset.gone; }).length;
-    $("ringing-count").textContent = String(open);
-    $("ringing-empty").hidden = ringingRows.size > 0;
+    const count = String(open), empty = ringingRows.size === 0;
+    if ($("ringing-count").textContent !== count) $("ringing-count").textContent = count;
+    if ($("ringing-empty").hidden === empty) $("ringing-empty").hidden = !empty;
   }
 
   function showRinging(call) {
@@ -673,12 +674,13 @@
     li.dataset.callId = call.id;
     li.querySelector(".number").textContent = call.caller_number || call.caller_number_raw || gettext("tanpa nomor");
     li.querySelector(".flag").hidden = !call.caller_blocked;
-    li.querySelector(".since").dataset.since = call.received_at;
+    const since = li.querySelector(".since");
+    since.dataset.since = call.received_at;
+    since.textContent = App.since(call.received_at);  // its own clock only; the page's tick keeps it going
     li.querySelector("[data-claim]").addEventListener("click", function () { claim(call.id); });
     ringingRows.set(call.id, li);
     $("ringing-list").appendChild(li);
     ringingCount();
-    App.tickTimers();
   }
 
   function dropRinging(id) {
