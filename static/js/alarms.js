@@ -343,6 +343,12 @@
   context();
   drawSoundControls();
   window.setInterval(tick, 1000);
+  // The marked rows flash twice a second (static/css/alarms.css), only while some row is marked.
+  let flashing = false;
+  window.setInterval(function () {
+    const on = !flashing && !!document.querySelector("[data-alarm]");
+    if (on !== flashing) { flashing = on; document.documentElement.classList.toggle("alarm-flash", on); }
+  }, 500);
   window.setInterval(load, REFRESH_MS);
   load();
 

@@ -142,10 +142,20 @@ def test_a_ring_and_its_hang_up_sound_and_stop_from_the_event_itself_without_rea
     expect(_badge(page, "ringing")).to_have_text("Berdering 1")
     expect(page.locator(f"#ringing-list li[data-call-id='{call_id}']")).to_have_class(re.compile(r"\balarm-row\b"))
     wait_js(page, "(Alarms.played().ringing || 0) >= 1")
+    # The row flashes (its outline changes colour twice a second) without a CSS animation, which
+    # would recompute the page's styles on every frame while the call rings.
+    row = f"#ringing-list li[data-call-id='{call_id}']"
+    assert page.evaluate(f"getComputedStyle(document.querySelector(\"{row}\")).animationName") == "none"
+    colours = set()
+    for _ in range(8):
+        colours.add(page.evaluate(f"getComputedStyle(document.querySelector(\"{row}\")).outlineColor"))
+        page.wait_for_timeout(150)
+    assert len(colours) == 2, colours
     at = datetime.now(UTC).isoformat()
     assert pbx.post("/api/v1/telephony/events/", json={"event": "hangup", "pbx_call_id": "1764291800.1", "at": at}).status_code in (200, 201)
     wait_js(page, "!Alarms.active().includes('ringing')")
     expect(_badge(page, "ringing")).to_be_hidden()
+    wait_js(page, "!document.documentElement.classList.contains('alarm-flash')")  # nothing marked: the flash stops
     assert reads == []
 
 
