@@ -93,6 +93,20 @@ def test_a_pushed_alert_raises_the_banner_on_the_desk_and_an_agency_console_and_
             assert box and box["y"] + box["height"] <= height
         info = desk.locator("#disaster-info").bounding_box()
         assert info and info["y"] + info["height"] <= height, "the quake button is below the fold"
+    # With a report typed (the suggestion and the places it names shown), the surge panel still
+    # leaves the notes, the suggestion and the classify keys on the screen at 1366x768.
+    desk.set_viewport_size({"width": 1366, "height": 768})
+    typed = desk.locator("#notes").input_value()
+    desk.fill("#notes", "rumah roboh di dekat pasar panorama, ada orang terjebak dan luka parah")
+    expect(desk.locator("#suggestion")).to_be_visible()
+    desk.screenshot(path=str(SHOTS / "desk-1366-report.png"))
+    for selector in ("#disaster-info", "#disaster-desk button[data-tag]", "#notes", "#suggestion", "#incident-type",
+                     "button[data-call-type]", "#form-status"):
+        for box in desk.evaluate("(sel) => Array.from(document.querySelectorAll(sel)).filter((el) => el.getClientRects().length)"
+                                 ".map((el) => { const r = el.getBoundingClientRect(); return [r.top, r.bottom]; })", selector):
+            assert box[0] >= 0 and box[1] <= 768, f"{selector} is below the fold in disaster mode: {box}"
+    desk.screenshot(path=str(SHOTS / "desk-1366-report.png"))
+    desk.fill("#notes", typed)
     desk.keyboard.press("Alt+6")
     expect(desk.locator("#form-status")).to_contain_text("diklasifikasi: Informasi")
     call = Call.objects.get(caller__number="+6281270006006")
