@@ -91,21 +91,44 @@
     }
   }
 
-  // The wall map: the epicentre and rings around it ---------------------------------------------
+  // The wall map: the epicentre and rings around it, the view widened to show it with the city ----
   let epicentre = null;
+  let widened = false;
+  function ringLabel(text) {
+    const span = el("span", "", text);
+    return L.divIcon({ className: "ring-label", html: span, iconSize: null });
+  }
   function renderMap() {
     const wall = window.WallMap;
     if (!wall || !window.L) return;
     if (epicentre) { epicentre.remove(); epicentre = null; }
+    const container = wall.map.getContainer();
     const a = state.alert;
-    if (!state.active || !a || a.lat === null || a.lon === null) return;
+    if (!state.active || !a || a.lat === null || a.lon === null) {
+      delete container.dataset.epicentre;
+      if (widened) {  // back to the city alone
+        widened = false;
+        wall.ready.then(function (layer) { if (!epicentre) wall.map.fitBounds(layer.getBounds()); }).catch(function () {});
+      }
+      return;
+    }
     epicentre = L.layerGroup().addTo(wall.map);
-    L.circleMarker([a.lat, a.lon], { radius: 9, color: "#7a0b0b", fillColor: "#c0392b", fillOpacity: 0.9 })
-      .bindTooltip("M" + Number(a.magnitude).toFixed(1) + " · " + a.sent_wib).addTo(epicentre);
+    L.circleMarker([a.lat, a.lon], { radius: 10, color: "#7a0b0b", weight: 3, fillColor: "#c0392b", fillOpacity: 0.9, className: "epicentre" })
+      .bindTooltip(CityMap.text("M" + Number(a.magnitude).toFixed(1) + " · " + a.sent_wib), { permanent: true, direction: "right", className: "epicentre-label" })
+      .addTo(epicentre);
     RINGS_KM.forEach(function (km) {
-      L.circle([a.lat, a.lon], { radius: km * 1000, color: "#c0392b", weight: 1, fill: false, dashArray: "4 4" })
-        .bindTooltip(km + " km").addTo(epicentre);
+      L.circle([a.lat, a.lon], { radius: km * 1000, color: "#c0392b", weight: 2, fill: false, dashArray: "6 6", className: "epicentre-ring" })
+        .addTo(epicentre);
+      // The ring's distance written on it, due north of the epicentre (1 degree of latitude ~ 111.32 km).
+      L.marker([a.lat + km / 111.32, a.lon], { icon: ringLabel(km + " km"), interactive: false, keyboard: false }).addTo(epicentre);
     });
+    container.dataset.epicentre = a.lat + "," + a.lon;
+    // Once the city's outline is drawn: the view holds the city and the epicentre together.
+    wall.ready.then(function (layer) {
+      if (!epicentre) return;
+      widened = true;
+      wall.map.fitBounds(layer.getBounds().extend([a.lat, a.lon]), { padding: [30, 30] });
+    }).catch(function () {});
   }
 
   // The disaster board ---------------------------------------------------------------------------
@@ -145,6 +168,7 @@
       .then(function (data) { if (data) { state = data; render(); } })
       .catch(function () {});
   });
+  document.addEventListener("wallmap:ready", renderMap);
   window.Disaster = { get state() { return state; } };
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", render); else render();
 })();

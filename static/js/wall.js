@@ -35,7 +35,8 @@
   const element = document.getElementById("wall-map");
   if (!element || !window.CityMap || !window.L) return;
   const city = window.CityMap(element, { zoom: 12 });
-  window.WallMap = city;  // static/js/disaster.js draws the epicentre on it
+  window.WallMap = city;  // static/js/disaster.js draws the epicentre on it (told when the map is there)
+  document.dispatchEvent(new CustomEvent("wallmap:ready"));
   const markers = L.layerGroup().addTo(city.map);
   const COLOURS = { 1: "#c0392b", 2: "#e67e22", 3: "#2c7fb8" };
   let timer = null;

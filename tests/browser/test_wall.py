@@ -114,3 +114,61 @@ def test_a_tv_enrolled_by_a_supervisor_shows_the_wall_live_and_stops_when_revoke
     finally:
         tv_context.set_offline(True)
         tv_context.close()
+
+
+def test_in_disaster_mode_the_wall_map_shows_the_epicentre_with_labelled_distance_rings_and_the_city(ref, make_user, login, asgi_server):
+    """A pushed BMKG alert draws the epicentre and its 50/100/150 km rings on an open wall, the view
+    widened to hold the city and the epicentre; a reload draws them again; a Cancel takes them away."""
+    import uuid
+    from datetime import datetime, timezone as dt_timezone
+
+    import httpx
+
+    from dispatch.tokens import token_create
+    from tests.hazards.conftest import cap_at
+
+    token = token_create(user=make_user("feed", username="bmkg_wall")).key
+    page = _supervisor_page(make_user, login, asgi_server, "spv_wall_quake", {"width": 1920, "height": 1080})
+    page.goto(asgi_server + "/wall/")
+    wait_js(page, "window.Live && window.Live.connected && window.Live.lastSeq !== null && window.WallMap")
+    expect(page.locator("#wall-map path.epicentre")).to_have_count(0)
+
+    def push(name: str, tag: str) -> None:
+        body = cap_at(name, sent=datetime.now(dt_timezone.utc), tag=tag)
+        response = httpx.post(asgi_server + "/api/v1/hazards/cap/", content=body, timeout=10,
+                              headers={"Authorization": f"Token {token}", "Content-Type": "application/xml", "Origin": asgi_server})
+        assert response.status_code == 201, response.text
+
+    def drawn() -> None:
+        expect(page.locator("#disaster-banner")).to_be_visible(timeout=2_000)
+        expect(page.locator("#wall-map path.epicentre")).to_have_count(1)
+        expect(page.locator("#wall-map path.epicentre-ring")).to_have_count(3)
+        expect(page.locator("#wall-map .ring-label")).to_have_text(["50 km", "100 km", "150 km"])
+        expect(page.locator("#wall-map .epicentre-label")).to_contain_text("M6.2")
+        # The epicentre (at sea, tens of km away) and the city's outline are both inside the map.
+        page.wait_for_timeout(600)  # the view's move to fit both
+        map_box = page.locator("#wall-map").bounding_box()
+        for selector in ("#wall-map path.epicentre", "#wall-map path.leaflet-interactive:not(.epicentre):not(.epicentre-ring)"):
+            box = page.locator(selector).first.bounding_box()
+            assert box and map_box["x"] <= box["x"] and box["x"] + box["width"] <= map_box["x"] + map_box["width"], selector
+            assert map_box["y"] <= box["y"] and box["y"] + box["height"] <= map_box["y"] + map_box["height"], selector
+
+    tag = uuid.uuid4().hex[:8]
+    push("cap_earthquake.xml", tag)
+    drawn()
+    _fits_one_screen(page)
+    page.screenshot(path=f"{SHOTS}/wall-disaster-1920x1080.png")
+    assert axe_violations(page) == []
+    page.reload()
+    wait_js(page, "window.WallMap")
+    drawn()
+    page.set_viewport_size({"width": 1366, "height": 768})
+    page.wait_for_timeout(400)
+    page.screenshot(path=f"{SHOTS}/wall-disaster-1366x768.png")
+    _fits_one_screen(page)
+
+    push("cap_earthquake_cancel.xml", tag)
+    expect(page.locator("#disaster-banner")).to_be_hidden(timeout=2_000)
+    expect(page.locator("#wall-map path.epicentre")).to_have_count(0)
+    expect(page.locator("#wall-map path.epicentre-ring")).to_have_count(0)
+    expect(page.locator("#wall-map .ring-label")).to_have_count(0)
