@@ -16,7 +16,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Iterator
-from datetime import date
+from datetime import date, datetime
 from xml.sax.saxutils import escape
 
 from django.db.models import Aggregate, CharField, Max, Min, OuterRef, Subquery
@@ -55,8 +55,11 @@ def _dispatch_sub(aggregate) -> Subquery:
     )
 
 
-def call_rows(period: reports.Period) -> Iterator[list]:
-    """The period's calls in CSV column order, oldest first, streamed from the database."""
+def call_rows(period: reports.Period, *, moments_as_text: bool = True) -> Iterator[list]:
+    """The period's calls in CSV column order, oldest first, streamed from the database. Times are
+    ISO 8601 text in WIB (CSV, which the importer reads back), or with `moments_as_text=False`
+    WIB date-times a spreadsheet sorts and filters as dates (XLSX)."""
+    moment = _iso if moments_as_text else _wib
     qs = (
         reports.calls_in(period)
         .order_by("received_at", "pk")
@@ -76,8 +79,8 @@ def call_rows(period: reports.Period) -> Iterator[list]:
     for (ext, pk, received, answered, number, raw, ctype, itype, kel, notes, agencies, dispatched, acked, resolved,
          closed, status, channel, operator, kel_name, kec_name, incident_id, priority) in qs.iterator(chunk_size=2000):
         yield [
-            ext or f"call-{pk}", _iso(received), _iso(answered), number or raw, ctype, itype or "", kel or "", notes,
-            ";".join(sorted(agencies.split(";"))) if agencies else "", _iso(dispatched), _iso(acked), _iso(resolved), _iso(closed),
+            ext or f"call-{pk}", moment(received), moment(answered), number or raw, ctype, itype or "", kel or "", notes,
+            ";".join(sorted(agencies.split(";"))) if agencies else "", moment(dispatched), moment(acked), moment(resolved), moment(closed),
             pk, status, channel, operator or "", kel_name or "", kec_name or "", incident_id or "", priority or "",
             incident_label(incident_id),
         ]
@@ -90,6 +93,14 @@ def incident_label(incident_id: int | None) -> str:
 
 def _iso(moment) -> str:
     return moment.astimezone(WIB).isoformat() if moment else ""
+
+
+def _wib(moment):
+    """The moment as a WIB wall-clock date-time (a spreadsheet cell has no time zone), or "" for none."""
+    return moment.astimezone(WIB).replace(tzinfo=None) if moment else ""
+
+
+XLSX_MOMENT_FORMAT = "yyyy-mm-dd hh:mm:ss"
 
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -140,6 +151,10 @@ def _xlsx_row(sheet, row: list) -> list:
             cell = WriteOnlyCell(sheet, value=ILLEGAL_CHARACTERS_RE.sub("", value))
             cell.data_type = "s"
             value = cell
+        elif isinstance(value, datetime):
+            cell = WriteOnlyCell(sheet, value=value)
+            cell.number_format = XLSX_MOMENT_FORMAT
+            value = cell
         cells.append(value)
     return cells
 
@@ -167,7 +182,7 @@ def xlsx_response(sheets: list[tuple[str, list[str], Iterable[list]]], filename:
 
 def calls_export(period: reports.Period, fmt: str, stem: str) -> HttpResponse:
     if fmt == "xlsx":
-        return xlsx_response([(_("Panggilan"), CALL_COLUMNS, call_rows(period))], f"{stem}.xlsx")
+        return xlsx_response([(_("Panggilan"), CALL_COLUMNS, call_rows(period, moments_as_text=False))], f"{stem}.xlsx")
     return csv_response(call_rows(period), CALL_COLUMNS, f"{stem}.csv")
 
 

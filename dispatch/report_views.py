@@ -80,8 +80,9 @@ def _bad(request, error: Exception) -> HttpResponse:
     return HttpResponseBadRequest(render(request, "reports/error.html", {"error": str(error)}).content)
 
 
-def _yesterday() -> date:
-    return wib_today() - timedelta(days=1)
+def _today() -> date:
+    """Reports open on today (WIB): what the floor is living through, and never empty on a new install."""
+    return wib_today()
 
 
 @supervisor_required
@@ -94,7 +95,7 @@ def reports_home(request):
 @require_GET
 def daily_log(request):
     try:
-        day = _day(request.GET.get("date"), _yesterday())
+        day = _day(request.GET.get("date"), _today())
     except BadParameter as error:
         return _bad(request, error)
     filters = reports.LogFilters.from_query(request.GET)
@@ -149,17 +150,17 @@ def kpi(request):
             shift = request.GET.get("shift", "pagi")
             if shift not in reports.SHIFT_CODES:
                 raise BadParameter(_("Shift tidak dikenal."))
-            period = reports.period_shift(_day(request.GET.get("date"), _yesterday()), shift)
+            period = reports.period_shift(_day(request.GET.get("date"), _today()), shift)
         elif kind == "month":
-            period = reports.period_month(*_month(request.GET.get("month"), _yesterday()))
+            period = reports.period_month(*_month(request.GET.get("month"), _today()))
         elif kind == "year":
-            year = request.GET.get("year") or str(_yesterday().year)
+            year = request.GET.get("year") or str(_today().year)
             if not year.isdigit() or not 2000 <= int(year) <= 2100:
                 raise BadParameter(_("Tahun tidak valid."))
             return render(request, "reports/kpi.html", {"kind": kind, "shifts": reports.SHIFT_CODES, **reports.yearly_summary(int(year))})
         else:
             kind = "day"
-            period = reports.period_day(_day(request.GET.get("date"), _yesterday()))
+            period = reports.period_day(_day(request.GET.get("date"), _today()))
     except BadParameter as error:
         return _bad(request, error)
     return render(request, "reports/kpi.html", {"kind": kind, "shifts": reports.SHIFT_CODES, **reports.kpis(period)})
@@ -169,7 +170,7 @@ def kpi(request):
 @require_GET
 def charts(request):
     try:
-        day = _day(request.GET.get("date"), _yesterday())
+        day = _day(request.GET.get("date"), _today())
     except BadParameter as error:
         return _bad(request, error)
     return render(request, "reports/charts.html", {"day": day, "start": day - timedelta(days=29)})
@@ -180,7 +181,7 @@ def charts(request):
 @answers_json
 def charts_data(request):
     try:
-        day = _day(request.GET.get("date"), _yesterday())
+        day = _day(request.GET.get("date"), _today())
     except BadParameter as error:
         return JsonResponse({"detail": str(error)}, status=400)
     return JsonResponse(reports.chart_series(day))
@@ -225,12 +226,14 @@ def export(request):
 @require_GET
 def daily_pdf(request):
     try:
-        day = _day(request.GET.get("date"), _yesterday())
+        day = _day(request.GET.get("date"), _today())
     except BadParameter as error:
         return _bad(request, error)
     audit("export.daily_pdf", user=request.user, detail={"format": "pdf", "day": day.isoformat()})
     response = HttpResponse(exports.daily_pdf(day), content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="laporan-harian-112-{day.isoformat()}.pdf"'
+    # Downloaded by default (a file to keep or send on); ?preview=1 opens it in the browser.
+    disposition = "inline" if request.GET.get("preview") == "1" else "attachment"
+    response["Content-Disposition"] = f'{disposition}; filename="laporan-harian-112-{day.isoformat()}.pdf"'
     return response
 
 
@@ -238,7 +241,7 @@ def daily_pdf(request):
 @require_GET
 def monthly(request):
     try:
-        year, month = _month(request.GET.get("month"), _yesterday())
+        year, month = _month(request.GET.get("month"), _today())
     except BadParameter as error:
         return _bad(request, error)
     summary = reports.monthly_summary(year, month)

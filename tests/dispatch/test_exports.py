@@ -63,6 +63,34 @@ def test_xlsx_export_opens_with_the_same_rows(dataset, sup_client):  # noqa: F81
     assert len(rows) == 1 + 7
 
 
+def test_xlsx_times_are_date_cells_in_wib(dataset, sup_client):  # noqa: F811
+    from datetime import datetime
+
+    response = sup_client.get("/reports/export/", {"start": DAY.isoformat(), "end": DAY.isoformat(), "format": "xlsx"})
+    sheet = load_workbook(io.BytesIO(response.content)).worksheets[0]
+    header = [c.value for c in sheet[1]]
+    by_id = {row[header.index("id")].value: row for row in sheet.iter_rows(min_row=2)}
+    fire = by_id[dataset["c1"].pk]
+    received = fire[header.index("received_at")]
+    # A date cell, at the WIB wall-clock time (08:00 WIB, 01:00 UTC), shown with a date format.
+    assert received.is_date and received.value == datetime(2026, 3, 10, 8, 0, 0)
+    assert received.number_format == exports.XLSX_MOMENT_FORMAT
+    assert fire[header.index("dispatched_at")].value == datetime(2026, 3, 10, 8, 0, 40)
+    night = by_id[dataset["c7"].pk]
+    assert night[header.index("received_at")].value == datetime(2026, 3, 10, 0, 30, 0)  # 17:30 UTC the day before
+    # No time yet: an empty cell, not a date.
+    assert fire[header.index("closed_at")].value in (None, "")
+
+
+def test_the_daily_pdf_downloads_and_its_preview_opens_in_the_browser(dataset, sup_client):  # noqa: F811
+    download = sup_client.get("/reports/daily/pdf/", {"date": DAY.isoformat()})
+    assert download["Content-Disposition"] == f'attachment; filename="laporan-harian-112-{DAY.isoformat()}.pdf"'
+    preview = sup_client.get("/reports/daily/pdf/", {"date": DAY.isoformat(), "preview": "1"})
+    assert preview["Content-Disposition"].startswith("inline;") and preview.content.startswith(b"%PDF")
+    page = sup_client.get("/reports/daily/", {"date": DAY.isoformat()}).content.decode()
+    assert f'daily/pdf/?date={DAY.isoformat()}" download' in page and "preview=1" in page
+
+
 @pytest.mark.parametrize("params", [
     {"start": "2026-03-10", "end": "2026-03-01", "format": "csv"},
     {"start": "nope", "format": "csv"},

@@ -242,11 +242,15 @@ def test_daily_log_query_count_is_bounded(dataset, sup_client, django_assert_max
         assert sup_client.get("/reports/daily/", {"date": DAY.isoformat()}).status_code == 200
 
 
-def test_daily_log_defaults_to_yesterday_and_rejects_bad_dates(ref, sup_client):
+def test_daily_log_defaults_to_today_in_wib_and_rejects_bad_dates(ref, sup_client):
     with time_machine.travel(NOW, tick=False):
         response = sup_client.get("/reports/daily/")
-        assert response.context["day"] == date(2026, 3, 11)
+        assert response.context["day"] == date(2026, 3, 12)
+        assert sup_client.get("/reports/kpi/").context["period"].day == date(2026, 3, 12)
         assert sup_client.get("/reports/daily/", {"date": "2026-02-30"}).status_code == 400
+    # 18:00 UTC on the 11th is 01:00 WIB on the 12th: today is the WIB day.
+    with time_machine.travel(datetime(2026, 3, 11, 18, 0, tzinfo=dt_timezone.utc), tick=False):
+        assert sup_client.get("/reports/daily/").context["day"] == date(2026, 3, 12)
 
 
 def test_call_timeline_shows_every_transition_with_who(dataset, sup_client):
