@@ -23,6 +23,9 @@
     const layer = L.tileLayer(element.dataset.tiles, {
       maxZoom: 19,
       attribution: escaped(element.dataset.tilesAttribution || ""),
+      // The site sends no Referer across origins; a tile server is told the site's origin (some,
+      // OpenStreetMap's among them, refuse anonymous requests), never the page's path.
+      referrerPolicy: "strict-origin",
     });
     let failures = 0;
     element.dataset.tilesState = "loading";

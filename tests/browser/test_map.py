@@ -84,12 +84,14 @@ class TileServer:
     def __init__(self) -> None:
         self.tile = _png()
         self.requests: list[str] = []
+        self.referers: list[str | None] = []
         self.failing = False
         server = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self):  # noqa: N802 - http.server's name
                 server.requests.append(self.path)
+                server.referers.append(self.headers.get("Referer"))
                 parts = self.path.split("?")[0].strip("/").split("/")
                 if server.failing or len(parts) != 3 or not parts[2].endswith(".png"):
                     self.send_response(500)
@@ -211,6 +213,8 @@ def test_the_desk_map_draws_street_tiles_from_the_tile_server_with_its_attributi
     page.locator("#map").scroll_into_view_if_needed()
     _assert_tiles_drawn_under_outlines(page, "#map", tiles)
     assert len(tiles.requests) > before
+    # The tile server learns the site's origin, never the page's path.
+    assert set(tiles.referers[before:]) == {tiled_server + "/"}
     attribution = page.locator("#map .leaflet-control-attribution")
     expect(attribution).to_be_visible()
     expect(attribution).to_contain_text(ATTRIBUTION)

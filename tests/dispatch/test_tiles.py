@@ -148,3 +148,17 @@ def test_the_check_names_what_is_missing(settings):
     settings.MAP_TILE_URL = "https://tile.openstreetmap.org/{z}/{x}.png"
     (error,) = check_map_tile_url(None)
     assert "{y}" in error.msg and "{z}" not in error.msg.split("lacks")[1]
+
+
+def test_compose_sets_openstreetmaps_tiles_as_a_usable_template_with_their_attribution():
+    from pathlib import Path
+
+    import yaml
+
+    compose = yaml.safe_load((Path(__file__).resolve().parents[2] / "docker-compose.yml").read_text())
+    env = compose["x-app-env"]
+    assert env["MAP_TILE_URL"] == OSM
+    assert env["MAP_TILE_ATTRIBUTION"] == "© OpenStreetMap contributors"
+    # Compose would interpolate a "$": the template's braces must reach the app as written.
+    assert "$" not in env["MAP_TILE_URL"]
+    assert tile_url_problems(env["MAP_TILE_URL"]) == []
