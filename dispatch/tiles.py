@@ -18,6 +18,8 @@ def tile_url_problems(url: str) -> list[str]:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         problems.append("it must be an http:// or https:// URL with a host")
+    elif _csp_host(parts.netloc) is None:
+        problems.append("a placeholder in the host may only be {s} as its first label ({s}.tiles.example.org)")
     missing = [placeholder for placeholder in PLACEHOLDERS if placeholder not in url]
     if missing:
         problems.append("it lacks " + ", ".join(missing))
@@ -33,9 +35,14 @@ def tile_csp_source(url: str) -> str:
     if not url or tile_url_problems(url):
         return ""
     parts = urlsplit(url)
-    host = parts.netloc.rsplit("@", 1)[-1]
+    return f"{parts.scheme}://{_csp_host(parts.netloc)}"
+
+
+def _csp_host(netloc: str) -> str | None:
+    """The host (and port) as a CSP host source, or None when it cannot be one."""
+    host = netloc.rsplit("@", 1)[-1]
     if host.startswith("{s}."):
         host = "*." + host[len("{s}."):]
-    if "{" in host or "}" in host or " " in host or ";" in host:
-        return ""
-    return f"{parts.scheme}://{host}"
+    if any(char in host for char in "{}; ,'\""):
+        return None
+    return host

@@ -127,6 +127,8 @@ def test_the_csp_source_is_the_scheme_and_host_of_the_template(url, source):
         "https:///{z}/{x}/{y}.png",
         "https://tile.openstreetmap.org/{z}/{x}.png",
         "https://tile.openstreetmap.org/tiles.png",
+        "https://tiles-{s}.example.org/{z}/{x}/{y}.png",
+        "https://{z}.example.org/{z}/{x}/{y}.png",
     ],
 )
 def test_the_check_refuses_a_tile_url_that_is_not_http_or_lacks_a_placeholder(settings, url):
