@@ -13,13 +13,15 @@ from django.middleware.locale import LocaleMiddleware
 from django.utils import translation
 
 from dispatch.errors import database_unavailable_response
+from dispatch.tiles import tile_csp_source
 
 logger = logging.getLogger(__name__)
 
 # connect-src names the site's own WebSocket origin (`{sockets}`, filled in per request): a bare
-# `ws:`/`wss:` would let a script talk to any host.
+# `ws:`/`wss:` would let a script talk to any host. img-src names the map tiles' host (`{tiles}`)
+# only when MAP_TILE_URL is set.
 CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: https://*.tile.openstreetmap.org; "
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:{tiles}; "
     "connect-src 'self'{sockets}; font-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "
     "frame-ancestors 'none'"
 )
@@ -143,6 +145,11 @@ def _socket_origin(request) -> str:
     return f" {'wss' if request.is_secure() else 'ws'}://{host}"
 
 
+def _tile_source() -> str:
+    source = tile_csp_source(settings.MAP_TILE_URL)
+    return f" {source}" if source else ""
+
+
 class SecurityHeadersMiddleware:
     """CSP and permissions on every answer; `Cache-Control: no-store` on what may be personal.
 
@@ -157,7 +164,7 @@ class SecurityHeadersMiddleware:
     def __call__(self, request):
         response = self.get_response(request)
         if not request.path.startswith("/api/docs"):
-            response.setdefault("Content-Security-Policy", CSP.format(sockets=_socket_origin(request)))
+            response.setdefault("Content-Security-Policy", CSP.format(sockets=_socket_origin(request), tiles=_tile_source()))
         response.setdefault("Permissions-Policy", "geolocation=(), camera=(), microphone=()")
         user = getattr(request, "user", None)
         personal = request.path.startswith("/api/") or (user is not None and user.is_authenticated)

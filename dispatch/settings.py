@@ -117,6 +117,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "dispatch.context_processors.roles",
                 "dispatch.context_processors.alarms",
+                "dispatch.context_processors.map_tiles",
             ],
         },
     },
@@ -322,6 +323,11 @@ CALL_TAKE_OVER_AFTER_SECONDS = env_int("CALL_TAKE_OVER_AFTER_SECONDS", 600)
 # The call desk fills in the suggested incident type only from this confidence on (measured on the
 # dev notes, docs/triage.md; calls.triage.PREFILL_THRESHOLD); below it the operator picks a candidate.
 TRIAGE_PREFILL_THRESHOLD = float(env_str("TRIAGE_PREFILL_THRESHOLD", "0.3"))
+# Street-map tiles under the kelurahan outlines: a URL template with {z}, {x}, {y} (and {s} for
+# subdomains), and the credit shown on the map. Unset, the maps draw the outlines alone
+# (development and the tests have no internet); docker-compose.yml sets OpenStreetMap's tiles.
+MAP_TILE_URL = env_str("MAP_TILE_URL").strip()
+MAP_TILE_ATTRIBUTION = env_str("MAP_TILE_ATTRIBUTION").strip()
 
 LOGGING = {
     "version": 1,

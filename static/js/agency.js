@@ -21,6 +21,10 @@
     root.querySelectorAll(".map[data-lat]").forEach(function (el) {
       const point = [parseFloat(el.dataset.lat), parseFloat(el.dataset.lon)];
       el.dataset.geojson = root.dataset.geojson;
+      if (root.dataset.tiles) {
+        el.dataset.tiles = root.dataset.tiles;
+        el.dataset.tilesAttribution = root.dataset.tilesAttribution || "";
+      }
       const city = window.CityMap(el, { zoom: 15 });
       L.marker(point).addTo(city.map);
       city.ready.then(function () { city.map.setView(point, 16); }).catch(function () { city.map.setView(point, 16); });
