@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.checks import Error, Tags, register
+from django.core.checks import Error, Tags, Warning, register
 
 # Keys that are published (in .env.example, the Dockerfile, the settings' development default) or
 # are obviously a placeholder: anyone can sign sessions, password resets and tokens with them.
@@ -30,6 +30,39 @@ def check_secret_key_is_not_a_placeholder(app_configs, **kwargs):
                 hint="Set SECRET_KEY to a new random value, e.g. "
                 "python -c 'import secrets; print(secrets.token_urlsafe(50))'.",
                 id="dispatch.E001",
+            )
+        ]
+    return []
+
+
+DEFAULT_GEOCODER_USER_AGENT_MARK = "contact set by the operator of the deployment"
+
+
+@register()
+def check_geocoder_url(app_configs, **kwargs):
+    from agencies.geocoder import geocoder_url_is_valid
+
+    url = getattr(settings, "GEOCODER_URL", "")
+    if url and not geocoder_url_is_valid(url):
+        return [
+            Error(
+                "GEOCODER_URL must be an http or https URL with a host and no user name or password.",
+                hint="e.g. https://nominatim.example.org, or leave it empty to turn street lookups off.",
+                id="dispatch.E002",
+            )
+        ]
+    return []
+
+
+@register(Tags.security, deploy=True)
+def check_geocoder_user_agent_names_a_contact(app_configs, **kwargs):
+    if getattr(settings, "GEOCODER_URL", "") and DEFAULT_GEOCODER_USER_AGENT_MARK in settings.GEOCODER_USER_AGENT:
+        return [
+            Warning(
+                "GEOCODER_USER_AGENT is the default, which names no contact.",
+                hint="Set it to identify this deployment with a contact (an e-mail address or a web page), as "
+                "Nominatim's usage policy asks.",
+                id="dispatch.W001",
             )
         ]
     return []
