@@ -49,7 +49,7 @@ def normalise(text: str) -> str:
 
 @dataclass(frozen=True)
 class Place:
-    kind: str  # "landmark" or "kelurahan"
+    kind: str  # "landmark", "street" (agencies.geocoder) or "kelurahan"
     name: str
     lat: float
     lon: float
@@ -123,23 +123,32 @@ def _entries() -> tuple[list[_Entry], list[_Entry]]:
     return entries
 
 
-def places_mentioned(text: str) -> list[Place]:
-    """The landmarks, then the kelurahan, named in the text, each group in the order the text names them."""
+def places_mentioned(text: str, *, streets: str = "off") -> list[Place]:
+    """The landmarks, the streets, then the kelurahan, named in the text, each group in the order the
+    text names them. Streets come from the geocoder (`agencies.geocoder`): `streets="lookup"` may ask
+    it, "cached" takes only what it answered before, "off" (the default) leaves streets out."""
     normalised = normalise(text)
     if not normalised.strip():
         return []
     landmarks, kelurahan = _entries()
-    found: list[Place] = []
+    groups: list[list[Place]] = []
     for group in (landmarks, kelurahan):
         hits = []
         for entry in group:
             matched = [key for key in entry.keys if key in normalised]
             if matched:  # first named first; at one place, the longer name first
                 hits.append((min(normalised.find(key) for key in matched), -max(map(len, matched)), entry.place))
-        found += [place for _, _, place in sorted(hits, key=lambda h: h[:2])]
-    # A kelurahan already given by a landmark found in it adds nothing.
-    landmark_kelurahan = {p.kelurahan_code for p in found if p.kind == "landmark"}
-    found = [p for p in found if p.kind == "landmark" or p.kelurahan_code not in landmark_kelurahan]
+        groups.append([place for _, _, place in sorted(hits, key=lambda h: h[:2])])
+    found_landmarks, found_kelurahan = groups
+    found_streets: list[Place] = []
+    if streets != "off":
+        from agencies.geocoder import street_places
+
+        named = frozenset(p.kelurahan_code for p in found_kelurahan)
+        found_streets = street_places(text, mode=streets, prefer_kelurahan=named)
+    # A kelurahan already given by a landmark or a street found in it adds nothing.
+    given = {p.kelurahan_code for p in (*found_landmarks, *found_streets)}
+    found = [*found_landmarks, *found_streets, *(p for p in found_kelurahan if p.kelurahan_code not in given)]
     return _without_contained(found, normalised)[:MAX_PLACES]
 
 

@@ -57,7 +57,7 @@ def today_calls(request):
 def suggest_view(request):
     """The triage suggestion for the notes so far (`calls.triage_cache.suggestion_answer`: the type is
     filled in only from TRIAGE_PREFILL_THRESHOLD, with the top three `candidates` always), and the
-    places the notes name (`agencies.places`)."""
+    places the notes name (`agencies.places`; streets from the geocoder when GEOCODER_URL is set)."""
     text = request.GET.get("text", "")[:4000]
     if not text.strip():
         return JsonResponse(
@@ -65,7 +65,7 @@ def suggest_view(request):
              "suggested_incident_type": None, "prefill": False, "candidates": [], "incident_types": [],
              "prefill_threshold": settings.TRIAGE_PREFILL_THRESHOLD, "places": []}
         )
-    return JsonResponse({**suggestion_answer(text), "places": [place.as_dict() for place in places_mentioned(text)]})
+    return JsonResponse({**suggestion_answer(text), "places": [place.as_dict() for place in places_mentioned(text, streets="lookup")]})
 
 
 @floor_required

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.checks import Error, Tags, register
+from django.core.checks import Error, Tags, Warning, register
 
 from dispatch.tiles import tile_url_problems
 
@@ -46,6 +46,39 @@ def check_map_tile_url(app_configs, **kwargs):
                 f"MAP_TILE_URL {settings.MAP_TILE_URL!r} is not a tile URL template: {'; '.join(problems)}.",
                 hint="Set it to e.g. https://tile.openstreetmap.org/{z}/{x}/{y}.png, or leave it empty for maps without tiles.",
                 id="dispatch.E002",
+            )
+        ]
+    return []
+
+
+DEFAULT_GEOCODER_USER_AGENT_MARK = "contact set by the operator of the deployment"
+
+
+@register()
+def check_geocoder_url(app_configs, **kwargs):
+    from agencies.geocoder import geocoder_url_is_valid
+
+    url = getattr(settings, "GEOCODER_URL", "")
+    if url and not geocoder_url_is_valid(url):
+        return [
+            Error(
+                "GEOCODER_URL must be an http or https URL with a host and no user name or password.",
+                hint="e.g. https://nominatim.example.org, or leave it empty to turn street lookups off.",
+                id="dispatch.E003",
+            )
+        ]
+    return []
+
+
+@register(Tags.security, deploy=True)
+def check_geocoder_user_agent_names_a_contact(app_configs, **kwargs):
+    if getattr(settings, "GEOCODER_URL", "") and DEFAULT_GEOCODER_USER_AGENT_MARK in settings.GEOCODER_USER_AGENT:
+        return [
+            Warning(
+                "GEOCODER_USER_AGENT is the default, which names no contact.",
+                hint="Set it to identify this deployment with a contact (an e-mail address or a web page), as "
+                "Nominatim's usage policy asks.",
+                id="dispatch.W001",
             )
         ]
     return []

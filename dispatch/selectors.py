@@ -181,13 +181,14 @@ def agency_suggestions(incident: Incident) -> list[AgencySuggestion]:
 
 
 def places_named_for(incident: Incident, calls) -> list[dict]:
-    """An incident opened without a place: the landmarks and kelurahan its summary and its calls'
-    notes name, to offer on its page (as the desk offers them while the notes are typed)."""
+    """An incident opened without a place: the landmarks, streets and kelurahan its summary and its
+    calls' notes name, to offer on its page (as the desk offers them while the notes are typed). Streets
+    only as the geocoder answered them before (cached): the page never waits for it."""
     if incident.kelurahan_id or incident.address or incident.lat is not None:
         return []
     from agencies.places import places_mentioned
 
-    return [place.as_dict() for place in places_mentioned(" \n ".join([incident.summary, *(c.notes for c in calls)]))]
+    return [place.as_dict() for place in places_mentioned(" \n ".join([incident.summary, *(c.notes for c in calls)]), streets="cached")]
 
 
 def incident_timeline(incident: Incident) -> list:

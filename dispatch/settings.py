@@ -375,6 +375,15 @@ HAZARD_CAP_SENDERS = env_list("HAZARD_CAP_SENDERS", "BMKG")
 HAZARD_FEED_EXPIRES_HOURS = env_int("HAZARD_FEED_EXPIRES_HOURS", 6)
 CELERY_BEAT_SCHEDULE["hazard-feeds"] = {"task": "hazards.tasks.poll_feeds", "schedule": timedelta(seconds=HAZARD_POLL_SECONDS)}
 
+# Streets named in the notes looked up on a Nominatim-compatible geocoder (agencies/geocoder.py): its base
+# URL (http or https; empty turns the lookup off), the User-Agent that identifies this deployment to it
+# (Nominatim's usage policy requires one with a contact), and how long the desk waits for an answer.
+GEOCODER_URL = env_str("GEOCODER_URL").strip()
+GEOCODER_USER_AGENT = env_str(
+    "GEOCODER_USER_AGENT", "Dispatch112-KotaBengkulu/1.0 (+contact set by the operator of the deployment)"
+)
+GEOCODER_TIMEOUT_SECONDS = env_int("GEOCODER_TIMEOUT_SECONDS", 2)
+
 # UU PDP 27/2022: caller numbers whose last call is older than this are pseudonymised
 # by `manage.py pseudonymise_callers` (agencies/retention.py).
 RETENTION_DAYS = env_int("RETENTION_DAYS", 365)

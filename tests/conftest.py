@@ -116,3 +116,31 @@ def client_for():
         return client
 
     return build
+
+
+@pytest.fixture
+def nominatim(settings, monkeypatch):
+    """A local Nominatim-compatible server as GEOCODER_URL, an empty cache, and the geocoder's clock
+    stopped: `nominatim.next_second()` moves it (and frees the shared slot) so the next request may go."""
+    from django.core.cache import cache
+
+    from agencies import geocoder
+    from tests.nominatim import NominatimServer
+
+    server = NominatimServer()
+    settings.GEOCODER_URL = server.base
+    settings.GEOCODER_USER_AGENT = "Dispatch112-Test/1.0 (ops@example.org)"
+    cache.clear()
+    geocoder.reset_rate_limit()
+    clock = {"now": 1000.0}
+    monkeypatch.setattr(geocoder, "_clock", lambda: clock["now"])
+    monkeypatch.setattr(geocoder, "_sleep", lambda seconds: clock.__setitem__("now", clock["now"] + seconds))
+
+    def next_second() -> None:
+        clock["now"] += geocoder.MIN_INTERVAL_SECONDS
+        cache.delete(geocoder.SLOT_CACHE_KEY)
+
+    server.next_second = next_second
+    yield server
+    server.close()
+    cache.clear()

@@ -117,7 +117,8 @@
       const button = document.createElement("button");
       button.type = "button";
       button.dataset.place = place.name;
-      button.textContent = place.kind === "landmark"
+      // A landmark or a street is a point, named with its kelurahan; a kelurahan is an area.
+      button.textContent = place.kind !== "kelurahan"
         ? (place.kelurahan ? interpolate(gettext("%(name)s (Kel. %(kelurahan)s)"), { name: place.name, kelurahan: place.kelurahan.name }, true) : place.name)
         : interpolate(gettext("Kel. %(name)s"), { name: place.name }, true);
       button.addEventListener("click", function () { pick(place); });
@@ -134,11 +135,11 @@
     const option = code && Array.from(input.list.options).find(function (o) { return o.dataset.code === code; });
     if (option) input.value = option.value;
   }
-  // A place offered by placeButtons, put into a location form: its kelurahan, and for a landmark its
-  // name as the address (unless one was typed) and its point, handed to `pin(lat, lon)`.
+  // A place offered by placeButtons, put into a location form: its kelurahan, and for a landmark or a
+  // street its name as the address (unless one was typed) and its point, handed to `pin(lat, lon)`.
   function usePlace(place, kelurahanInput, addressInput, pin) {
     setKelurahan(kelurahanInput, place.kelurahan && place.kelurahan.code);
-    if (place.kind !== "landmark") return;  // a kelurahan is an area: no point on the map for it
+    if (place.kind === "kelurahan") return;  // an area: no point on the map for it
     if (!addressInput.value.trim()) addressInput.value = place.name;
     pin(place.lat, place.lon);
   }

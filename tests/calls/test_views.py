@@ -104,3 +104,43 @@ def test_dispatch_panel_lists_routing_and_triage_agencies_with_posts_and_what_is
     staff = Client()
     staff.force_login(make_user("agency", "DAMKAR"))
     assert staff.get(f"/desk/incidents/{incident.pk}/panel/").status_code == 403
+
+
+def test_the_suggestion_offers_a_street_from_the_geocoder_with_its_kelurahan(operator, make_user, nominatim):
+    from agencies.geo import kelurahan_at
+    from agencies.models import Landmark
+    from tests.nominatim import result
+
+    airport = Landmark.objects.get(name="Bandara Fatmawati Soekarno")
+    nominatim.results = [result(airport.lat, airport.lon, name="Jalan Raden Fatah")]
+    client = Client()
+    client.force_login(operator)
+    text = "rumah roboh di jalan raden fatah dekat ps. minggu setelah gempa"
+    body = client.get("/desk/suggest/", {"text": text}).json()
+    kelurahan = kelurahan_at(airport.lat, airport.lon)
+    assert [(p["kind"], p["name"]) for p in body["places"]] == [("landmark", "Pasar Minggu"), ("street", "Jl. Raden Fatah")]
+    street = body["places"][1]
+    assert (street["lat"], street["lon"]) == (airport.lat, airport.lon)
+    assert street["kelurahan"] == {"code": kelurahan.code, "name": kelurahan.name}
+    assert street["kecamatan"] == kelurahan.kecamatan.name
+    assert nominatim.requests[0]["params"]["q"] == "Jalan Raden Fatah, Kota Bengkulu"
+    staff = Client()
+    staff.force_login(make_user("agency", "DAMKAR"))
+    assert staff.get("/desk/suggest/", {"text": text}).status_code == 403
+
+
+@pytest.mark.parametrize("geocoder", ["off", "failing"])
+def test_the_suggestion_offers_landmarks_and_kelurahan_only_when_the_geocoder_is_off_or_failing(
+        operator, nominatim, settings, geocoder):
+    from tests.nominatim import result
+
+    nominatim.results = [result(-3.86, 102.33)]
+    if geocoder == "off":
+        settings.GEOCODER_URL = ""
+    else:
+        nominatim.status = 503
+    client = Client()
+    client.force_login(operator)
+    body = client.get("/desk/suggest/", {"text": "api di jalan Raden Fatah dekat ps. minggu, warga di Sawah Lebar"}).json()
+    assert [(p["kind"], p["name"]) for p in body["places"]] == [("landmark", "Pasar Minggu"), ("kelurahan", "Sawah Lebar")]
+    assert len(nominatim.requests) == (0 if geocoder == "off" else 1)

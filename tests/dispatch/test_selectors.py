@@ -36,3 +36,20 @@ def test_an_incident_with_a_place_is_offered_none(ref, operator):
     )
     incident.refresh_from_db()
     assert places_named_for(incident, list(incident.calls.all())) == []
+
+
+def test_the_incident_page_offers_a_street_only_from_the_cache_and_never_asks_the_geocoder(ref, operator, nominatim):
+    from agencies.geocoder import street_places
+    from agencies.models import Landmark
+    from tests.nominatim import result
+
+    airport = Landmark.objects.get(name="Bandara Fatmawati Soekarno")
+    nominatim.results = [result(airport.lat, airport.lon, name="Jalan Raden Fatah")]
+    incident = _incident_without_place(operator, "asap tebal dari gudang di jalan Raden Fatah")
+    calls = list(incident.calls.all())
+    assert places_named_for(incident, calls) == []
+    assert nominatim.requests == []
+    street_places("gudang di jalan Raden Fatah ", mode="lookup")  # as the desk asked while the notes were typed
+    named = places_named_for(incident, calls)
+    assert [(p["kind"], p["name"], p["lat"]) for p in named] == [("street", "Jl. Raden Fatah", airport.lat)]
+    assert len(nominatim.requests) == 1
