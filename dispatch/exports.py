@@ -256,7 +256,8 @@ def daily_pdf(day: date) -> bytes:
             [_("Ukuran"), "median (s)", "p90 (s)", _("Target")],
             [
                 [_("Waktu jawab"), fmt(summary["answer_seconds"]["median"]), fmt(summary["answer_seconds"]["p90"]),
-                 _("%(p)s %% dalam 15 s (target 90 %%)") % {"p": fmt(summary["answered_within_15s_pct"])}],
+                 _("tidak ada data sistem telepon (PBX)") if summary["answer_seconds"]["median"] is None
+                 else _("%(p)s %% dalam 15 s (target 90 %%)") % {"p": fmt(summary["answered_within_15s_pct"])}],
                 [_("Waktu proses"), fmt(summary["processing_seconds"]["median"]), fmt(summary["processing_seconds"]["p90"]),
                  _("%(p)s %% dalam 60 s (target 90 %%)") % {"p": fmt(summary["processed_within_60s_pct"])}],
             ],

@@ -49,7 +49,7 @@ from dispatch.models import (
     ReportDayAnswerTime,
     ReportDayCalls,
 )
-from dispatch.rollups import AnswerSeconds, WibShift, last_complete_day, rollup_days
+from dispatch.rollups import ANSWER_TIMED, AnswerSeconds, WibShift, last_complete_day, rollup_days
 from dispatch.shifts import SHIFTS, WIB, wib_day_bounds
 
 CALL_TYPES = [c.value for c in CallType]
@@ -77,7 +77,8 @@ DEFINITIONS = {
         "yang memiliki panggilan pada periode ini."
     ),
     "answer": _(
-        "Waktu jawab = dijawab − diterima, untuk panggilan yang dijawab, dalam detik penuh dibulatkan ke atas "
+        "Waktu jawab = dijawab − diterima, untuk panggilan yang waktu dering dan jawabnya dicatat sistem telepon "
+        "(PBX) atau data impor, dalam detik penuh dibulatkan ke atas "
         "(dijawab setelah 14,2 detik dihitung 15 detik). Target NENA: 90 % dalam 15 detik, 95 % dalam 20 detik. "
         "Median dan p90 dengan interpolasi linear seperti percentile_cont."
     ),
@@ -529,7 +530,7 @@ def answer_stats(period: Period) -> dict:
         rollup = ReportDayAnswerTime.objects.filter(day__gte=days[0], day__lte=days[1])
         histograms.append(rollup.values(k_seconds=F("seconds")).annotate(k_n=Sum("calls")))
     if live:
-        answered = Call.objects.filter(received_at__gte=live[0], received_at__lt=live[1], answered_at__isnull=False)
+        answered = Call.objects.filter(ANSWER_TIMED, received_at__gte=live[0], received_at__lt=live[1])
         histograms.append(answered.values(k_seconds=AnswerSeconds()).annotate(k_n=Count("pk")))
     return histogram_stats(histograms, within=ANSWER_TARGETS)
 
@@ -769,9 +770,13 @@ def digest_text(day: date) -> str:
         str(_("Total panggilan: %(n)d") % {"n": summary["calls_total"]}),
     ]
     lines += [f"  {t}: {n}" for t, n in summary["by_call_type"].items()]
+    if summary["answer_seconds"]["median"] is None:
+        answer_line = str(_("Waktu jawab: tidak ada data sistem telepon (PBX)."))
+    else:
+        answer_line = str(_("Waktu jawab median/p90: %(m)s / %(p)s s; dalam 15 s: %(w)s %%")
+                          % {"m": summary["answer_seconds"]["median"], "p": summary["answer_seconds"]["p90"], "w": summary["answered_within_15s_pct"]})
     lines += [
-        str(_("Waktu jawab median/p90: %(m)s / %(p)s s; dalam 15 s: %(w)s %%")
-            % {"m": summary["answer_seconds"]["median"], "p": summary["answer_seconds"]["p90"], "w": summary["answered_within_15s_pct"]}),
+        answer_line,
         str(_("Waktu proses median/p90: %(m)s / %(p)s s")
             % {"m": summary["processing_seconds"]["median"], "p": summary["processing_seconds"]["p90"]}),
         "",

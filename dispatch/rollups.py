@@ -42,6 +42,12 @@ BUILD_CHUNK_DAYS = 92
 # --- the definitions the roll-up and the live reads share ---------------------------------------
 
 
+# Calls whose answer time means something: the phone system (PBX) stamped the ring and the answer, or
+# an import brought both from one. A call typed in at the desk without a phone system is "answered"
+# the moment it is recorded: 0 s, which would only flatter the KPI.
+ANSWER_TIMED = Q(answered_at__isnull=False) & (Q(pbx_call_id__isnull=False) | Q(external_id__isnull=False))
+
+
 def _shift_of_hour(hour: int) -> str:
     moment = time(hour)
     for code, begins, ends in SHIFTS:
@@ -164,7 +170,7 @@ def _build_run(first: date, last: date) -> None:
     _insert_select(
         ReportDayAnswerTime,
         ["day", "seconds", "calls"],
-        calls.filter(answered_at__isnull=False).values(r_day=day, r_seconds=AnswerSeconds()).annotate(r_calls=Count("pk")),
+        calls.filter(ANSWER_TIMED).values(r_day=day, r_seconds=AnswerSeconds()).annotate(r_calls=Count("pk")),
     )
 
 

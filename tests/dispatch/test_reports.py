@@ -33,6 +33,8 @@ def make_call(received, *, answer_after=None, call_type="", operator=None, incid
         caller=caller,
         received_at=received,
         answered_at=received + timedelta(seconds=answer_after) if answer_after is not None else None,
+        # Answered calls rang through the phone system: the PBX's id makes their answer time count.
+        pbx_call_id=f"pbx-{received.isoformat()}-{number or ''}-{answer_after}" if answer_after is not None else None,
         status="classified" if call_type else ("active" if answer_after is not None else "abandoned"),
         call_type=call_type,
         classified_at=received + timedelta(seconds=(answer_after or 0) + 30) if call_type else None,

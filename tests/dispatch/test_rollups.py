@@ -85,20 +85,52 @@ def test_rollup_rows_put_each_call_in_its_wib_day_and_shift(dataset):
 def test_answer_time_is_counted_in_whole_seconds_rounded_up_live_and_rolled_up(ref):
     for n, seconds in enumerate([14.2, 14.6, 15.0, 20.1]):
         received = wib(DAY, 9, n)
-        Call.objects.create(received_at=received, answered_at=received + timedelta(seconds=seconds), status="active")
+        Call.objects.create(received_at=received, answered_at=received + timedelta(seconds=seconds), status="active", pbx_call_id=f"r-{n}")
+    # Typed in at the desk without a phone system: "answered" as recorded, 0 s, which counts in neither.
+    desk = Call.objects.create(received_at=wib(DAY, 9, 30), answered_at=wib(DAY, 9, 30), status="active")
     expected = {"n": 4, "median": 15.0, "p90": 19.2, "within_15_pct": 75.0, "within_20_pct": 75.0}  # 15, 15, 15, 21
     with time_machine.travel(JUST_AFTER, tick=False):
         assert reports.answer_stats(reports.period_day(DAY)) == expected
     with time_machine.travel(NOW, tick=False):
         assert reports.answer_stats(reports.period_day(DAY)) == expected
     assert dict(ReportDayAnswerTime.objects.values_list("seconds", "calls")) == {15: 3, 21: 1}
+    assert desk.answered_at is not None
+
+
+def test_with_no_phone_system_data_the_kpi_page_says_so_instead_of_zero_seconds(ref, make_user):
+    from django.test import Client
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    for n in range(3):
+        at = wib(DAY, 11, n)
+        Call.objects.create(received_at=at, answered_at=at, status="active")  # desk calls, no PBX
+    supervisor = make_user("supervisor")
+    client = Client()
+    client.force_login(supervisor)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = TOTPDevice.objects.create(user=supervisor, name="t", confirmed=True).persistent_id
+    session.save()
+    with time_machine.travel(NOW, tick=False):
+        assert reports.answer_stats(reports.period_day(DAY))["n"] == 0
+        page = client.get("/reports/kpi/", {"period": "day", "date": DAY.isoformat()}).content.decode()
+    assert 'data-kpi="answer-none"' in page and "Tidak ada data sistem telepon (PBX)" in page
+    assert 'data-kpi="answer-median"' not in page
+    # An imported call with its phone system's times counts.
+    at = wib(DAY, 12)
+    Call.objects.create(received_at=at, answered_at=at + timedelta(seconds=9), status="active", external_id="pbx-export-1")
+    with time_machine.travel(NOW, tick=False):
+        rollups.rollup_mark_stale(at)  # as the importer does for a day already rolled up
+        assert reports.answer_stats(reports.period_day(DAY))["n"] == 1
+        page = client.get("/reports/kpi/", {"period": "day", "date": DAY.isoformat()}).content.decode()
+    assert 'data-kpi="answer-median"' in page and 'data-kpi="answer-none"' not in page
 
 
 @pytest.mark.parametrize("seconds", [[7], [3, 3, 3], [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11], [0, 0, 40, 2, 19, 19, 7, 120, 15, 16, 5, 5]])
 def test_percentiles_from_histograms_interpolate_as_percentile_cont(ref, seconds):
     for n, value in enumerate(seconds):
         received = wib(DAY, 10, n)
-        Call.objects.create(received_at=received, answered_at=received + timedelta(seconds=value), status="active")
+        Call.objects.create(received_at=received, answered_at=received + timedelta(seconds=value), status="active", pbx_call_id=f"p-{n}")
     with time_machine.travel(NOW, tick=False):
         stats = reports.answer_stats(reports.period_day(DAY))
     assert stats["median"] == round(reports._percentile_python(seconds, 0.5), 1)
@@ -210,7 +242,7 @@ def test_the_periodic_task_builds_every_ended_day_with_a_fixed_number_of_queries
     for n in range(30):
         for k in range(calls_per_day):
             received = wib(first + timedelta(days=n), 8 + k)
-            Call.objects.create(received_at=received, answered_at=received + timedelta(seconds=k), status="active")
+            Call.objects.create(received_at=received, answered_at=received + timedelta(seconds=k), status="active", pbx_call_id=f"t-{n}-{k}")
     with time_machine.travel(NOW, tick=False):
         with django_assert_max_num_queries(12):  # one run of 30 days: the same statements for 30 or 180 calls
             assert report_rollups.delay().get() == 30
