@@ -24,6 +24,7 @@ from django.http import HttpResponse, StreamingHttpResponse
 from django.utils.translation import gettext as _
 
 from dispatch import reports
+from dispatch.labels import call_type_label, incident_type_label
 from dispatch.models import Dispatch
 from dispatch.shifts import WIB
 
@@ -197,7 +198,7 @@ def monthly_rows(summary: dict) -> list[list]:
         [_("Ringkasan"), _("Pengaduan"), summary["complaint"]],
         [_("Ringkasan"), _("Belum terklasifikasi"), summary["unclassified"]],
     ]
-    rows += [[_("Jenis kejadian"), code, n] for code, n in summary["by_incident_type"].items()]
+    rows += [[_("Jenis kejadian"), incident_type_label(code), n] for code, n in summary["by_incident_type"].items()]
     rows += [[_("Instansi"), code, n] for code, n in summary["by_agency"].items()]
     return rows
 
@@ -250,7 +251,7 @@ def daily_pdf(day: date) -> bytes:
         Paragraph(_("Alur panggilan"), styles["Heading2"]),
         table([_("Tahap"), _("Jumlah")], [[str(reports.FUNNEL_LABELS[k]), n] for k, n in funnel]),
         Paragraph(_("Jenis panggilan"), styles["Heading2"]),
-        table([_("Jenis"), _("Jumlah")], [[k, v] for k, v in summary["by_call_type"].items()]),
+        table([_("Jenis"), _("Jumlah")], [[call_type_label(k), v] for k, v in summary["by_call_type"].items()]),
         Paragraph(_("Waktu"), styles["Heading2"]),
         table(
             [_("Ukuran"), "median (s)", "p90 (s)", _("Target")],
@@ -263,7 +264,7 @@ def daily_pdf(day: date) -> bytes:
             ],
         ),
         Paragraph(_("Jenis kejadian"), styles["Heading2"]),
-        table([_("Jenis"), _("Kejadian")], [[k, v] for k, v in summary["by_incident_type"].items()] or [["-", 0]]),
+        table([_("Jenis"), _("Kejadian")], [[incident_type_label(k), v] for k, v in summary["by_incident_type"].items()] or [["-", 0]]),
         Paragraph(_("Instansi"), styles["Heading2"]),
         table(
             [_("Instansi"), _("Dikirim"), _("Diterima"), _("Eskalasi"), "ack median", "ack p90", _("Target")],

@@ -49,6 +49,7 @@ from dispatch.models import (
     ReportDayAnswerTime,
     ReportDayCalls,
 )
+from dispatch.labels import call_type_label, incident_type_label
 from dispatch.rollups import ANSWER_TIMED, AnswerSeconds, WibShift, last_complete_day, rollup_days
 from dispatch.shifts import SHIFTS, WIB, wib_day_bounds
 
@@ -684,10 +685,16 @@ def chart_series(day: date) -> dict:
     for row in hourly:
         per_hour[row["call_type"] or "unclassified"][row["h"]] = row["n"]
     agencies = agency_stats(period)
+    by_incident_type = incidents_by_type(period)
     return {
         "date": day.isoformat(),
         "calls_per_hour": {"labels": [f"{h:02d}" for h in range(24)], "series": per_hour},
-        "incidents_by_type": incidents_by_type(period),
+        "incidents_by_type": by_incident_type,
+        # The legends' and axes' words for the codes above, in the reader's language.
+        "names": {
+            "call_types": {code: call_type_label(code) for code in per_hour},
+            "incident_types": {code: incident_type_label(code) for code in by_incident_type},
+        },
         "ack_by_agency": {
             "labels": list(agencies),
             "median": [a["ack_seconds"]["median"] for a in agencies.values()],
@@ -769,7 +776,7 @@ def digest_text(day: date) -> str:
         "",
         str(_("Total panggilan: %(n)d") % {"n": summary["calls_total"]}),
     ]
-    lines += [f"  {t}: {n}" for t, n in summary["by_call_type"].items()]
+    lines += [f"  {call_type_label(t)}: {n}" for t, n in summary["by_call_type"].items()]
     if summary["answer_seconds"]["median"] is None:
         answer_line = str(_("Waktu jawab: tidak ada data sistem telepon (PBX)."))
     else:
@@ -782,7 +789,7 @@ def digest_text(day: date) -> str:
         "",
         str(_("Kejadian per jenis:")),
     ]
-    lines += [f"  {t}: {n}" for t, n in summary["by_incident_type"].items()] or ["  -"]
+    lines += [f"  {incident_type_label(t)}: {n}" for t, n in summary["by_incident_type"].items()] or ["  -"]
     lines += ["", str(_("Instansi (dikirim / diterima / median terima s):"))]
     lines += [
         f"  {code}: {a['dispatched']} / {a['acknowledged']} / {a['ack_seconds']['median']}"

@@ -20,7 +20,7 @@
         data: {
           labels: hourly.labels,
           datasets: Object.keys(hourly.series).map(function (type) {
-            return { label: type, data: hourly.series[type], backgroundColor: COLOURS[type] || "#999", stack: "calls" };
+            return { label: (data.names && data.names.call_types[type]) || type, data: hourly.series[type], backgroundColor: COLOURS[type] || "#999", stack: "calls" };
           }),
         },
         options: { scales: { x: { stacked: true }, y: { stacked: true, beginAtZero: true } } },
@@ -28,7 +28,7 @@
       const types = Object.keys(data.incidents_by_type);
       new Chart(document.getElementById("chart-incidents"), {
         type: "bar",
-        data: { labels: types, datasets: [{ label: root.dataset.labelIncidents, data: types.map(function (t) { return data.incidents_by_type[t]; }), backgroundColor: COLOURS.emergency }] },
+        data: { labels: types.map(function (t) { return (data.names && data.names.incident_types[t]) || t; }), datasets: [{ label: root.dataset.labelIncidents, data: types.map(function (t) { return data.incidents_by_type[t]; }), backgroundColor: COLOURS.emergency }] },
         options: { indexAxis: "y", scales: { x: { beginAtZero: true } } },
       });
       const ack = data.ack_by_agency;

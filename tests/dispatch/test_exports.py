@@ -118,7 +118,7 @@ def test_monthly_summary_page_and_exports(dataset, sup_client):  # noqa: F811
     assert rows[("Ringkasan", "Prank / iseng")] == 2
     assert rows[("Instansi", "POLRESTA")] == 1
     csv_rows = _csv(sup_client.get("/reports/monthly/", {"month": "2026-03", "format": "csv"}))
-    assert {"bagian": "Jenis kejadian", "item": "kebakaran_bangunan", "jumlah": "1"} in csv_rows
+    assert {"bagian": "Jenis kejadian", "item": "Kebakaran rumah/bangunan/ruko", "jumlah": "1"} in csv_rows
     xlsx = sup_client.get("/reports/monthly/", {"month": "2026-03", "format": "xlsx"})
     sheet = load_workbook(io.BytesIO(xlsx.content), read_only=True).worksheets[0]
     assert ("Ringkasan", "Total panggilan", 8) in list(sheet.iter_rows(values_only=True))
