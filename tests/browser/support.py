@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import time
 
+from tests.factories import PASSWORD
+
 
 def answer_busy(route) -> None:
     """The server is busy: 503 with Retry-After, as the database-outage answer is."""
@@ -45,3 +47,19 @@ def wait_js(page, expression: str, timeout: float = 10.0):
             return value
         assert time.monotonic() < deadline, f"timed out waiting for {expression}"
         page.wait_for_timeout(50)
+
+
+def supervisor_page(make_user, login, asgi_server, username: str, viewport: dict | None = None):
+    """A supervisor logged in with the second factor (TOTP), optionally at a viewport size."""
+    from django_otp.oath import TOTP
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    supervisor = make_user("supervisor", username=username)
+    device = TOTPDevice.objects.create(user=supervisor, name="test", confirmed=True)
+    page = login(username, PASSWORD)
+    page.fill("input[name=token]", str(TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift).token()).zfill(6))
+    page.locator("input[name=token]").press("Enter")
+    page.wait_for_load_state("networkidle")
+    if viewport:
+        page.set_viewport_size(viewport)
+    return page

@@ -14,27 +14,12 @@ from agencies.geo import Location
 from calls import services as call_services
 from dispatch import services as dispatch_services
 from tests.browser.a11y import axe_violations
-from tests.browser.support import wait_js
+from tests.browser.support import supervisor_page as _supervisor_page, wait_js
 from tests.factories import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
 SHOTS = os.environ.get("SHOTS_DIR", "/tmp/shots-agency")
-
-
-def _supervisor_page(make_user, login, asgi_server, username: str, viewport: dict | None = None):
-    from django_otp.oath import TOTP
-    from django_otp.plugins.otp_totp.models import TOTPDevice
-
-    supervisor = make_user("supervisor", username=username)
-    device = TOTPDevice.objects.create(user=supervisor, name="test", confirmed=True)
-    page = login(username, PASSWORD)
-    page.fill("input[name=token]", str(TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift).token()).zfill(6))
-    page.locator("input[name=token]").press("Enter")
-    page.wait_for_load_state("networkidle")
-    if viewport:
-        page.set_viewport_size(viewport)
-    return page
 
 
 def _escalated_fire(make_user, operator_name: str):
