@@ -46,6 +46,7 @@ test-faults: install-test
 audit: install-test
 	$(PY) .ci/pip_audit_report.py
 	$(VENV)/bin/bandit -c bandit.yaml -ll -r . -q
+	$(VENV)/bin/lint-imports
 
 # The high-availability layout in network namespaces, its machines killed under load (root; bench/ha.py).
 test-ha: install-test
