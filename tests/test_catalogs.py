@@ -56,5 +56,7 @@ def test_the_compiled_catalog_says_what_the_po_says(domain):
         if "msgid_plural" in entry:
             assert compiled.ngettext(entry["msgid"], entry["msgid_plural"], 1) == (entry["msgstr[0]"] or entry["msgid"])
             assert compiled.ngettext(entry["msgid"], entry["msgid_plural"], 2) == (entry["msgstr[1]"] or entry["msgid_plural"])
+        elif "msgctxt" in entry:  # a message in a context (pgettext): looked up in that context
+            assert compiled.pgettext(entry["msgctxt"], entry["msgid"]) == (entry["msgstr"] or entry["msgid"]), entry["msgid"]
         else:
             assert compiled.gettext(entry["msgid"]) == (entry["msgstr"] or entry["msgid"]), entry["msgid"]
