@@ -4,10 +4,10 @@ be told to answer garbage, an error, slowly, with a redirect or too much."""
 from __future__ import annotations
 
 import json
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
+
+from tests.stub_http import StubServer
 
 
 def result(lat: float, lon: float, name: str = "Jalan Letjend Suprapto") -> dict:
@@ -20,7 +20,7 @@ def result(lat: float, lon: float, name: str = "Jalan Letjend Suprapto") -> dict
     }
 
 
-class NominatimServer:
+class NominatimServer(StubServer):
     def __init__(self) -> None:
         self.results: list[dict] = []
         self.status = 200
@@ -28,39 +28,18 @@ class NominatimServer:
         self.delay = 0.0
         self.location: str | None = None  # answer a redirect there
         self.requests: list[dict] = []
-        server = self
+        super().__init__(self._answer)
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):  # noqa: N802
-                parts = urlsplit(self.path)
-                server.requests.append({
-                    "path": parts.path,
-                    "params": {k: v[0] for k, v in parse_qs(parts.query).items()},
-                    "user_agent": self.headers.get("User-Agent"),
-                    "at": time.monotonic(),
-                })
-                if server.delay:
-                    time.sleep(server.delay)
-                body = server.body if server.body is not None else json.dumps(server.results).encode()
-                try:
-                    self.send_response(server.status)
-                    if server.location:
-                        self.send_header("Location", server.location)
-                    self.send_header("Content-Type", "application/json")
-                    self.send_header("Content-Length", str(len(body)))
-                    self.end_headers()
-                    self.wfile.write(body)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass
-
-            def log_message(self, *args):
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.base = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+    def _answer(self, request) -> tuple[int, dict[str, str], bytes]:
+        parts = urlsplit(request.path)
+        self.requests.append({
+            "path": parts.path,
+            "params": {k: v[0] for k, v in parse_qs(parts.query).items()},
+            "user_agent": request.headers.get("User-Agent"),
+            "at": time.monotonic(),
+        })
+        if self.delay:
+            time.sleep(self.delay)
+        body = self.body if self.body is not None else json.dumps(self.results).encode()
+        headers = {"Content-Type": "application/json", **({"Location": self.location} if self.location else {})}
+        return self.status, headers, body

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.factories import PASSWORD
 from tests.servers import start_server, stop_process
 
 # Playwright's sync API keeps an event loop on the main thread; the ORM calls in these tests are still synchronous.
@@ -53,15 +54,17 @@ def chromium():
 
 
 @pytest.fixture
-def login(chromium, asgi_server):
-    """Open a fresh browser context logged in as a user; returns the page."""
+def login_at(chromium):
+    """Open a fresh browser context on a given server (the session's, or a test's own) and log in as
+    a user; returns the page. Extra arguments go to the context (viewport, is_mobile, ...)."""
     contexts = []
 
-    def do_login(username: str, password: str, *, locale: str = "id-ID", timezone_id: str = "Asia/Jakarta"):
-        context = chromium.new_context(locale=locale, timezone_id=timezone_id)
+    def do_login(base: str, username: str, password: str = PASSWORD, *, locale: str = "id-ID",
+                 timezone_id: str = "Asia/Jakarta", **context_options):
+        context = chromium.new_context(locale=locale, timezone_id=timezone_id, **context_options)
         contexts.append(context)
         page = context.new_page()
-        page.goto(asgi_server + "/login/")
+        page.goto(base + "/login/")
         page.fill("input[name=username]", username)
         page.fill("input[name=password]", password)
         page.click("button[type=submit]")
@@ -77,6 +80,16 @@ def login(chromium, asgi_server):
     for context in contexts:
         context.close()
     _wait_until_the_server_is_quiet()
+
+
+@pytest.fixture
+def login(login_at, asgi_server):
+    """Open a fresh browser context logged in as a user on the session's server; returns the page."""
+
+    def do_login(username: str, password: str, *, locale: str = "id-ID", timezone_id: str = "Asia/Jakarta"):
+        return login_at(asgi_server, username, password, locale=locale, timezone_id=timezone_id)
+
+    return do_login
 
 
 def _wait_until_the_server_is_quiet(timeout: float = 10.0) -> None:

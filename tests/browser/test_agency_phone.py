@@ -12,8 +12,6 @@ from agencies.geo import Location
 from calls import services as call_services
 from dispatch import services as dispatch_services
 from tests.browser.a11y import axe_violations
-from tests.browser.conftest import _wait_until_the_server_is_quiet
-from tests.factories import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
@@ -22,25 +20,9 @@ PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touc
 
 
 @pytest.fixture
-def open_console(chromium, asgi_server):
-    contexts = []
-
-    def do_open(username: str, **context_options):
-        context = chromium.new_context(locale="id-ID", timezone_id="Asia/Jakarta", **context_options)
-        contexts.append(context)
-        page = context.new_page()
-        page.goto(asgi_server + "/login/")
-        page.fill("input[name=username]", username)
-        page.fill("input[name=password]", PASSWORD)
-        page.click("button[type=submit]")
-        page.wait_for_load_state("networkidle")
-        return page
-
-    yield do_open
-    for context in contexts:
-        context.set_offline(True)
-        context.close()
-    _wait_until_the_server_is_quiet()
+def open_console(login_at, asgi_server):
+    """The agency console's user logged in, with the context options of a device (a phone, a size)."""
+    return lambda username, **context_options: login_at(asgi_server, username, **context_options)
 
 
 def _two_fires(make_user, staff_name: str):
@@ -139,7 +121,7 @@ def test_on_the_floors_screens_the_newest_dispatchs_buttons_are_above_the_fold(r
     assert axe_violations(page) == []
 
 
-def test_with_web_push_configured_the_console_offers_notifications_and_registers_its_service_worker(ref, make_user, chromium):
+def test_with_web_push_configured_the_console_offers_notifications_and_registers_its_service_worker(ref, make_user, login_at):
     """Chromium here cannot reach a real push service, so the subscription itself is tested in
     tests/push/; this checks the page's half: the offer and the service worker at the root scope."""
     from py_vapid import Vapid01, b64urlencode
@@ -159,13 +141,8 @@ def test_with_web_push_configured_the_console_offers_notifications_and_registers
     }
     make_user("agency", agency="DAMKAR", username="damkar_push")
     proc, base = start_server(env)
-    context = chromium.new_context(locale="id-ID", timezone_id="Asia/Jakarta", **PHONE)
     try:
-        page = context.new_page()
-        page.goto(base + "/login/")
-        page.fill("input[name=username]", "damkar_push")
-        page.fill("input[name=password]", PASSWORD)
-        page.click("button[type=submit]")
+        page = login_at(base, "damkar_push", **PHONE)
         button = page.locator("#push-enable")
         expect(button).to_be_visible()
         expect(button).to_have_text("Aktifkan notifikasi")
@@ -176,7 +153,4 @@ def test_with_web_push_configured_the_console_offers_notifications_and_registers
         assert scope == base + "/"
         _no_sideways_scroll(page)
     finally:
-        context.set_offline(True)
-        context.close()
         stop_process(proc)
-        _wait_until_the_server_is_quiet()

@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import os
 import struct
-import threading
 import zlib
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -18,10 +16,10 @@ from agencies.models import Kelurahan
 from calls import services as call_services
 from dispatch import services as dispatch_services
 from tests.browser.a11y import axe_violations
-from tests.browser.conftest import _wait_until_the_server_is_quiet
 from tests.browser.support import wait_js
 from tests.factories import PASSWORD
 from tests.servers import free_port, start_server, stop_process
+from tests.stub_http import StubServer
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -78,7 +76,7 @@ def _png(width: int = 256, height: int = 256) -> bytes:
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"".join(rows))) + chunk(b"IEND", b"")
 
 
-class TileServer:
+class TileServer(StubServer):
     """A local tile server: a PNG for any /z/x/y.png (or a 500 while `failing`), counting requests."""
 
     def __init__(self) -> None:
@@ -86,37 +84,16 @@ class TileServer:
         self.requests: list[str] = []
         self.referers: list[str | None] = []
         self.failing = False
-        server = self
+        super().__init__(self._answer)
+        self.url = self.base + "/{z}/{x}/{y}.png"
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):  # noqa: N802 - http.server's name
-                server.requests.append(self.path)
-                server.referers.append(self.headers.get("Referer"))
-                parts = self.path.split("?")[0].strip("/").split("/")
-                if server.failing or len(parts) != 3 or not parts[2].endswith(".png"):
-                    self.send_response(500)
-                    self.send_header("Content-Type", "text/plain")
-                    self.end_headers()
-                    self.wfile.write(b"tile server error")
-                    return
-                self.send_response(200)
-                self.send_header("Content-Type", "image/png")
-                self.send_header("Content-Length", str(len(server.tile)))
-                self.send_header("Cache-Control", "no-store")
-                self.end_headers()
-                self.wfile.write(server.tile)
-
-            def log_message(self, *args):
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/{{z}}/{{x}}/{{y}}.png"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-        self.thread.start()
-
-    def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+    def _answer(self, request) -> tuple[int, dict[str, str], bytes]:
+        self.requests.append(request.path)
+        self.referers.append(request.headers.get("Referer"))
+        parts = request.path.split("?")[0].strip("/").split("/")
+        if self.failing or len(parts) != 3 or not parts[2].endswith(".png"):
+            return 500, {"Content-Type": "text/plain"}, b"tile server error"
+        return 200, {"Content-Type": "image/png", "Cache-Control": "no-store"}, self.tile
 
 
 def _services_or_skip():
@@ -148,30 +125,6 @@ def closed_tiles_server(django_db_setup, django_db_blocker):
     proc, base = start_server({"SWEEP_FALLBACK_SECONDS": "0", "MAP_TILE_URL": url, "MAP_TILE_ATTRIBUTION": ATTRIBUTION})
     yield base
     stop_process(proc)
-
-
-@pytest.fixture
-def login_at(chromium):
-    """Log in on a given server in a fresh browser context; returns the page."""
-    contexts = []
-
-    def do_login(base: str, username: str, viewport: dict):
-        context = chromium.new_context(locale="id-ID", timezone_id="Asia/Jakarta", viewport=viewport)
-        contexts.append(context)
-        page = context.new_page()
-        page.goto(base + "/login/")
-        page.fill("input[name=username]", username)
-        page.fill("input[name=password]", PASSWORD)
-        page.click("button[type=submit]")
-        page.wait_for_load_state("networkidle")
-        return page
-
-    yield do_login
-    for context in contexts:
-        context.set_offline(True)
-    for context in contexts:
-        context.close()
-    _wait_until_the_server_is_quiet()
 
 
 def _shot(page, name: str) -> None:
@@ -209,7 +162,7 @@ def test_the_desk_map_draws_street_tiles_from_the_tile_server_with_its_attributi
     tiles.failing = False
     make_user("operator", username="op_tiles")
     before = len(tiles.requests)
-    page = login_at(tiled_server, "op_tiles", viewport)
+    page = login_at(tiled_server, "op_tiles", viewport=viewport)
     page.locator("#map").scroll_into_view_if_needed()
     _assert_tiles_drawn_under_outlines(page, "#map", tiles)
     assert len(tiles.requests) > before
@@ -228,7 +181,7 @@ def test_when_the_tile_server_answers_500_the_desk_map_falls_back_to_the_outline
     try:
         make_user("operator", username="op_tiles_500")
         before = len(tiles.requests)
-        page = login_at(tiled_server, "op_tiles_500", {"width": 1366, "height": 768})
+        page = login_at(tiled_server, "op_tiles_500", viewport={"width": 1366, "height": 768})
         page.locator("#map").scroll_into_view_if_needed()
         assert _tile_state(page, "#map") == "failed"
         assert len(tiles.requests) > before
@@ -242,7 +195,7 @@ def test_when_the_tile_server_answers_500_the_desk_map_falls_back_to_the_outline
 
 def test_when_the_tile_server_is_unreachable_the_desk_map_falls_back_to_the_outlines(ref, make_user, login_at, closed_tiles_server):
     make_user("operator", username="op_tiles_closed")
-    page = login_at(closed_tiles_server, "op_tiles_closed", {"width": 1366, "height": 768})
+    page = login_at(closed_tiles_server, "op_tiles_closed", viewport={"width": 1366, "height": 768})
     page.locator("#map").scroll_into_view_if_needed()
     assert _tile_state(page, "#map") == "failed"
     assert page.locator("#map .leaflet-tile-pane img").count() == 0
@@ -260,14 +213,14 @@ def test_the_incident_page_and_each_agency_card_map_draw_the_tiles(ref, make_use
     call = call_services.call_classify(call_id=call.pk, user=operator, call_type="emergency", incident_type="kebakaran_bangunan")
     [dispatch] = dispatch_services.incident_dispatch(incident_id=call.incident_id, user=operator, agency_codes=["DAMKAR"])
 
-    incident = login_at(tiled_server, "op_tiles_card", {"width": 1366, "height": 768})
+    incident = login_at(tiled_server, "op_tiles_card", viewport={"width": 1366, "height": 768})
     incident.goto(f"{tiled_server}/incidents/{call.incident_id}/")
     incident.locator("#loc-map").scroll_into_view_if_needed()
     _assert_tiles_drawn_under_outlines(incident, "#loc-map", tiles)
     expect(incident.locator("#loc-map .leaflet-control-attribution")).to_contain_text(ATTRIBUTION)
     _shot(incident, "incident-tiles-1366x768.png")
 
-    console = login_at(tiled_server, "damkar_tiles", {"width": 1366, "height": 768})
+    console = login_at(tiled_server, "damkar_tiles", viewport={"width": 1366, "height": 768})
     card_map = f"article[data-dispatch-id='{dispatch.pk}'] .map"
     console.locator(card_map).scroll_into_view_if_needed()
     _assert_tiles_drawn_under_outlines(console, card_map, tiles)

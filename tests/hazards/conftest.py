@@ -4,13 +4,12 @@ local HTTP server that serves them to the poller."""
 from __future__ import annotations
 
 import re
-import threading
 import time
 from datetime import datetime, timedelta, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from tests.stub_http import StubServer
 
 FIXTURES = Path(__file__).parent / "fixtures"
 # The moment the fixtures describe: BMKG's 22:10:56 WIB message of 15 April 2023, a minute later.
@@ -44,44 +43,23 @@ def bpbd_staff(ref, make_user):
     return make_user("agency", agency="BPBD")
 
 
-class FeedServer:
+class FeedServer(StubServer):
     """Serves `routes[path] = (status, body, delay_seconds)`; records the paths asked."""
 
     def __init__(self) -> None:
         self.routes: dict[str, tuple[int, bytes, float]] = {}
         self.asked: list[str] = []
-        server = self
+        super().__init__(self._answer)
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):  # noqa: N802
-                server.asked.append(self.path)
-                status, body, delay = server.routes.get(self.path, (404, b"not found", 0))
-                if delay:
-                    time.sleep(delay)
-                try:
-                    self.send_response(status)
-                    self.send_header("Content-Type", "application/json")
-                    self.send_header("Content-Length", str(len(body)))
-                    self.end_headers()
-                    self.wfile.write(body)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass
-
-            def log_message(self, *args):
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.base = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-        self.thread.start()
+    def _answer(self, request) -> tuple[int, dict[str, str], bytes]:
+        self.asked.append(request.path)
+        status, body, delay = self.routes.get(request.path, (404, b"not found", 0))
+        if delay:
+            time.sleep(delay)
+        return status, {"Content-Type": "application/json"}, body
 
     def url(self, path: str) -> str:
         return self.base + path
-
-    def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
 
 
 @pytest.fixture

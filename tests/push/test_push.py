@@ -7,8 +7,6 @@ from __future__ import annotations
 import base64
 import json
 import os
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import http_ece
 import pytest
@@ -21,6 +19,7 @@ from rest_framework.test import APIClient
 
 from push.endpoints import endpoint_allowed
 from push.models import PushSubscription
+from tests.stub_http import StubServer
 
 pytestmark = [pytest.mark.django_db]
 
@@ -29,32 +28,17 @@ def b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).decode().rstrip("=")
 
 
-class PushService:
+class PushService(StubServer):
     """A push service on 127.0.0.1: records every request; answers each endpoint path with a chosen status."""
 
     def __init__(self):
         self.received: list[dict] = []
         self.status_for: dict[str, int] = {}
-        service = self
+        super().__init__(self._answer)
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                service.received.append({"path": self.path, "headers": {k.lower(): v for k, v in self.headers.items()}, "body": body})
-                self.send_response(service.status_for.get(self.path, 201))
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-        self.base = f"http://127.0.0.1:{self.server.server_port}"
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
+    def _answer(self, request) -> tuple[int, dict[str, str], bytes]:
+        self.received.append({"path": request.path, "headers": {k.lower(): v for k, v in request.headers.items()}, "body": request.body})
+        return self.status_for.get(request.path, 201), {}, b""
 
 
 @pytest.fixture
