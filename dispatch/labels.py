@@ -10,21 +10,20 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
+from agencies.models import IncidentType
+from calls.models import Block, CallType
+
 _INCIDENT_TYPES: dict[str, tuple[float, dict[str, tuple[str, str]]]] = {}
 _INCIDENT_TYPES_TTL = 60.0  # seconds: an incident type renamed in the admin shows within a minute
 
 
 def call_type_label(code: str | None) -> str:
-    from calls.models import CallType
-
     if not code or code == "unclassified":
         return _("Belum terklasifikasi")
     return str(CallType(code).label) if code in CallType.values else code
 
 
 def _incident_type_names() -> dict[str, tuple[str, str]]:
-    from agencies.models import IncidentType
-
     cached = _INCIDENT_TYPES.get("all")
     if cached and time.monotonic() - cached[0] < _INCIDENT_TYPES_TTL:
         return cached[1]
@@ -41,8 +40,6 @@ def incident_type_label(code: str | None) -> str:
 
 
 def block_level_label(code: str | None) -> str:
-    from calls.models import Block
-
     return str(Block.Level(code).label) if code in Block.Level.values else (code or "—")
 
 
