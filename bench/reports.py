@@ -337,7 +337,7 @@ def main(argv=None) -> int:
         report("reports.yearly_summary_cold", first_open(client, yearly), target="(first open: rolls the year up)")
         report("reports.yearly_summary", timed(client, yearly, args.repeat), target="(target < 1000 ms)")
 
-        from dispatch.tasks import report_rollups
+        from reports.tasks import report_rollups
 
         drop_rollups()
         started = time.perf_counter()

@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 
 from calls.models import AmlLocation, Call
 from calls.phone import parse_number
+from core.changes import call_changed
 from dispatch import events
 from dispatch.audit import audit
 from dispatch.errors import InvalidInput
@@ -243,6 +244,7 @@ def _attach(aml: AmlLocation, call: Call, *, now: datetime) -> None:
     call.version += 1
     call.save(update_fields=[*changed, "version"])
     audit("call.aml_matched", obj=call, detail={"aml_id": aml.pk, "applied": aml.applied})
+    call_changed(call, action="call.aml_matched", detail={"aml_id": aml.pk, "applied": aml.applied})
     events.emit(events.CALL_UPDATED, {**call_event_data(call), "aml": aml_event_data(aml)})
 
 

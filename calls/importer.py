@@ -20,8 +20,9 @@ from django.db import DatabaseError, IntegrityError, transaction
 from agencies.models import Agency, IncidentType, Kelurahan
 from calls.models import Call, Caller, CallTransition, CallType
 from calls.phone import parse_number
+from core.changes import call_changed
+from core.csvcells import csv_uncell
 from dispatch.models import Dispatch, DispatchTransition, Incident, IncidentTransition
-from dispatch.rollups import rollup_mark_stale
 
 COLUMNS = [
     "external_id", "received_at", "answered_at", "caller_number", "call_type", "incident_type", "kelurahan_code",
@@ -64,8 +65,6 @@ class _Reference:
 
 
 def import_calls(stream: IO[str]) -> ImportResult:
-    from dispatch.exports import csv_uncell
-
     reader = csv.DictReader(stream)
     missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
     if missing:
@@ -181,7 +180,7 @@ def _import_row(row: dict, ref: _Reference) -> bool:
         lon=kelurahan.lon if kelurahan else None,
         external_id=external_id,
     )
-    rollup_mark_stale(received)
+    call_changed(call, action="call.import", detail={"external_id": external_id})
     CallTransition.objects.create(call=call, at=received, from_status="", to_status="ringing", reason="import")
     if answered:
         CallTransition.objects.create(call=call, at=answered, from_status="ringing", to_status="active", reason="import")

@@ -22,12 +22,11 @@ from agencies.models import IncidentType
 from calls.models import Call, Caller, CallTransition, CallType
 from calls.phone import parse_number
 from calls.selectors import CallerHistory, caller_history
+from core.changes import call_changed
 from dispatch import events, rows
 from dispatch.audit import audit, audit_row
 from dispatch.errors import Conflict, InvalidInput
 from dispatch.models import AuditLog
-from dispatch.reports import amend_if_signed_off
-from dispatch.rollups import rollup_mark_stale
 
 
 def request_fingerprint(payload: dict[str, Any]) -> str:
@@ -247,7 +246,7 @@ def call_update(*, call_id: int, user, notes: str | None = None, location: Locat
         call.save(update_fields=[*changed, "touched_at", "version"])
         audit("call.update", user=user, obj=call, detail={"fields": changed})
         events.emit(events.CALL_UPDATED, call_event_data(call))
-        amend_if_signed_off(call=call, user=user, action="call.update", detail={"fields": changed, "notes": call.notes})
+        call_changed(call, action="call.update", user=user, detail={"fields": changed, "notes": call.notes})
     return call
 
 
@@ -273,6 +272,7 @@ def call_take_over(*, call_id: int, user, from_operator: str | None = None) -> C
         call.save(update_fields=["operator", "touched_at", "version"])
         _record_transition(call, by=user, from_status=call.status, to_status=call.status, reason=f"taken over from {previous}")
         audit("call.take_over", user=user, obj=call, detail={"from": previous})
+        call_changed(call, action="call.take_over", user=user, detail={"from": previous})
         events.emit(events.CALL_UPDATED, call_event_data(call))
     return call
 
@@ -361,8 +361,7 @@ def call_classify(
 
         callback_for_ghost_call(call, now=now)
         events.emit(events.CALL_UPDATED, call_event_data(call))
-        amend_if_signed_off(call=call, user=user, action="call.classify", detail={"from": previous_type, "to": call_type, "incident_id": call.incident_id})
-        rollup_mark_stale(call.received_at)
+        call_changed(call, action="call.classify", user=user, detail={"from": previous_type, "to": call_type, "incident_id": call.incident_id})
     return call
 
 
@@ -413,5 +412,6 @@ def call_unlink(*, call_id: int, user, incident_type: str | None = None) -> Call
             reason=f"unlinked from incident {previous_incident}; own incident {incident.pk}",
         )
         audit("call.unlink", user=user, obj=call, detail={"from_incident": previous_incident, "to_incident": incident.pk})
+        call_changed(call, action="call.unlink", user=user, detail={"from_incident": previous_incident, "to_incident": incident.pk})
         events.emit(events.CALL_UPDATED, call_event_data(call))
     return call

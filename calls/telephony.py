@@ -32,10 +32,10 @@ from agencies.selectors import FLOOR_ROLES
 from calls.models import Call, TelephonyEvent
 from calls.phone import parse_number
 from calls.services import _get_or_create_caller, _record_transition, call_create, call_event_data
+from core.changes import call_changed
 from dispatch import events
 from dispatch.audit import audit
 from dispatch.errors import Conflict, InvalidInput
-from dispatch.rollups import rollup_mark_stale
 
 logger = logging.getLogger(__name__)
 
@@ -113,14 +113,15 @@ def _create(*, pbx, pbx_call_id: str, at: datetime, caller_number: str | None, s
 
     call = _locked_call(pbx_call_id)
     aml_attach_pending(call=call, now=now)
-    rollup_mark_stale(call.received_at)
+    call_changed(call, action="call.pbx_create", user=pbx)
     return call, created
 
 
-def _save(call: Call, fields: list[str], *, pbx, from_status: str, reason: str, at: datetime, action: str) -> None:
+def _save(call: Call, fields: list[str], *, pbx, from_status: str, reason: str, at: datetime, action: str,
+          left_day: datetime | None = None) -> None:
     call.version += 1
     call.save(update_fields=[*fields, "version"])
-    rollup_mark_stale(call.received_at)
+    call_changed(call, action=action, user=pbx, detail={"fields": fields}, also=(left_day,))
     if from_status != call.status:
         _record_transition(call, by=pbx, from_status=from_status, to_status=call.status, reason=reason, at=at)
     audit(action, user=pbx, obj=call, detail={"fields": fields, "reason": reason})
@@ -135,8 +136,9 @@ def _ringing(*, pbx, pbx_call_id, at, caller_number, extension, now):
             return call, True, APPLIED
     # A late ringing for a call an earlier event created: it only tells when it started and who called.
     fields = []
+    left_day = None
     if at < call.received_at:
-        rollup_mark_stale(call.received_at)  # the day the call leaves
+        left_day = call.received_at  # the day the call leaves
         call.received_at = at
         fields.append("received_at")
     if call.caller_id is None and not call.caller_number_raw and caller_number:
@@ -146,7 +148,8 @@ def _ringing(*, pbx, pbx_call_id, at, caller_number, extension, now):
         fields += ["caller", "caller_number_raw", "number_invalid"]
     if not fields:
         return call, False, "late_ringing_ignored"
-    _save(call, fields, pbx=pbx, from_status=call.status, reason="late ringing", at=at, action="call.pbx_ringing_late")
+    _save(call, fields, pbx=pbx, from_status=call.status, reason="late ringing", at=at, action="call.pbx_ringing_late",
+          left_day=left_day)
     return call, False, "late_ringing"
 
 
@@ -213,7 +216,7 @@ def call_claim(*, call_id: int, user) -> Call:
                 message = _("Panggilan tidak lagi berdering (status: %(s)s).") % {"s": call.get_status_display()}
             raise Conflict(message)
         _record_transition(call, by=user, from_status=Call.Status.RINGING, to_status=Call.Status.ACTIVE, reason="claimed at desk", at=now)
-        rollup_mark_stale(call.received_at)
         audit("call.claim", user=user, obj=call)
+        call_changed(call, action="call.claim", user=user)
         events.emit(events.CALL_UPDATED, call_event_data(call))
     return call

@@ -6,7 +6,6 @@ from django.contrib import admin
 from dispatch.models import (
     ApiToken,
     AuditLog,
-    DailyDigest,
     Dispatch,
     DispatchTransition,
     Event,
@@ -68,12 +67,6 @@ class DispatchAdmin(ReadOnlyAdmin):
 class NotificationAdmin(ReadOnlyAdmin):
     list_display = ["id", "kind", "dispatch", "recipient", "channel", "status", "attempts", "created_at", "sent_at"]
     list_filter = ["status", "kind", "channel"]
-
-
-@admin.register(DailyDigest)
-class DailyDigestAdmin(ReadOnlyAdmin):
-    list_display = ["day", "recipients", "status", "attempts", "sent_at"]
-    list_filter = ["status"]
 
 
 @admin.register(Event)

@@ -25,7 +25,7 @@ from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from agencies.models import DutyRoster
-from dispatch.models import DailyDigest, Delivery, Dispatch, Notification
+from dispatch.models import Delivery, Dispatch, Notification
 from dispatch.shifts import WIB, shift_of
 
 logger = logging.getLogger(__name__)
@@ -39,8 +39,6 @@ RETRY_MAX_SECONDS = 300
 # sends what is pending, and a pass that escalates many dispatches does not wait on a dead broker
 # once for each.
 PUBLISH_PAUSE_SECONDS = 30
-# A day's digest is due from this long after the day ends (WIB).
-DIGEST_AFTER = timedelta(minutes=5)
 
 
 def retry_delay(attempts: int) -> timedelta:
@@ -183,7 +181,7 @@ def _enqueue(notification_id: int) -> None:
         logger.warning("could not queue notification %s; the sweep will send it", notification_id, exc_info=True)
 
 
-def _deliver(rows: QuerySet, send: Callable[[Delivery], dict | None], *, errors: tuple[type[Exception], ...]) -> bool:
+def deliver(rows: QuerySet, send: Callable[[Delivery], dict | None], *, errors: tuple[type[Exception], ...]) -> bool:
     """Claim the one row of `rows` if it is due, send it, record the outcome. Returns True when this call sent it.
 
     `send` returns extra fields to store with the sent row; an exception of `errors`
@@ -218,30 +216,7 @@ def notification_send(notification_id: int, *, notifier: Notifier | None = None)
     def send(notification: Notification) -> None:
         (notifier or get_notifier()).send(notification.recipient, notification.text)
 
-    return _deliver(Notification.objects.filter(pk=notification_id), send, errors=(NotifyError,))
-
-
-def digest_due_day(now: datetime) -> date:
-    """The latest WIB day whose digest is due at `now`."""
-    return (now - DIGEST_AFTER).astimezone(WIB).date() - timedelta(days=1)
-
-
-def digest_send_due(*, now: datetime) -> bool:
-    """The sweep's step for the supervisors' digest: record the due day's digest, then send it once.
-
-    Driven by the database rather than a scheduled message, so a digest whose moment
-    passed while the broker (or the worker) was down goes out when the sweep runs again."""
-    from dispatch.reports import daily_digest_send
-
-    digest, _ = DailyDigest.objects.get_or_create(day=digest_due_day(now), defaults={"created_at": now})
-    if digest.status in (Delivery.Status.SENT, Delivery.Status.FAILED):
-        return False
-
-    def send(digest: DailyDigest) -> dict:
-        return {"recipients": daily_digest_send(day=digest.day)}
-
-    # smtplib's errors are OSErrors, as are refused and timed-out connections.
-    return _deliver(DailyDigest.objects.filter(pk=digest.pk), send, errors=(OSError,))
+    return deliver(Notification.objects.filter(pk=notification_id), send, errors=(NotifyError,))
 
 
 def pending_notification_ids(*, now: datetime | None = None) -> list[int]:

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from agencies.geo import Location, resolve_location
 from agencies.models import Agency, IncidentType
 from agencies.selectors import nearest_station, post_of, routing_table
+from core.changes import dispatch_changed, incident_changed
 from dispatch import events, rows
 from dispatch.audit import audit, audit_row
 from dispatch.errors import Conflict, InvalidInput
@@ -98,6 +99,7 @@ def incident_open(*, call, incident_type: IncidentType, user) -> Incident:
     entry = audit_row("incident.open", user=user, obj=incident, detail={"call_id": call.pk})
     entry.object_id = rows.NEW_ID_TEXT
     rows.insert_with_trail(incident, transition, entry)
+    incident_changed(incident, action="incident.open", user=user, detail={"call_id": call.pk})
     events.emit(events.INCIDENT_CREATED, incident_event_data(incident))
     return incident
 
@@ -132,6 +134,7 @@ def incident_attach_call(*, incident_id: int, call, user) -> Incident:
         _incident_transition_row(incident, by=user, from_status=incident.status, to_status=incident.status, reason=f"call {call.pk} linked"),
         audit_row("incident.link_call", user=user, obj=incident, detail={"call_id": call.pk}),
     )
+    incident_changed(incident, action="incident.link_call", user=user)
     events.emit(events.INCIDENT_UPDATED, incident_event_data(incident))
     # The agencies already sent see the new caller's words (and the place, if this call gave the first).
     _tell_the_agencies(incident, restation=placed_now)
@@ -147,6 +150,7 @@ def incident_detach_call(*, call, user) -> None:
         _incident_transition_row(incident, by=user, from_status=incident.status, to_status=incident.status, reason=f"call {call.pk} unlinked"),
         audit_row("incident.unlink_call", user=user, obj=incident, detail={"call_id": call.pk}),
     )
+    incident_changed(incident, action="incident.unlink_call", user=user)
     events.emit(events.INCIDENT_UPDATED, incident_event_data(incident))
 
 
@@ -161,6 +165,7 @@ def incident_retype(*, incident_id: int, incident_type: IncidentType, user) -> I
         _incident_transition_row(incident, by=user, from_status=incident.status, to_status=incident.status, reason=f"type {previous} -> {incident_type.code}"),
         audit_row("incident.retype", user=user, obj=incident, detail={"from": previous, "to": incident_type.code}),
     )
+    incident_changed(incident, action="incident.retype", user=user)
     events.emit(events.INCIDENT_UPDATED, incident_event_data(incident))
     return incident
 
@@ -258,6 +263,8 @@ def incident_dispatch(
             _incident_transition(incident, by=user, from_status=incident.status, to_status=incident.status, at=now, reason=override)
         incident.version += 1
         incident.save(update_fields=["status", "version"])
+        for dispatch in created:
+            dispatch_changed(dispatch, action="dispatch.create", user=user, detail={"agency": dispatch.agency.code})
         events.emit(events.INCIDENT_UPDATED, incident_event_data(incident))
         for dispatch in created:
             events.emit(events.DISPATCH_CREATED, dispatch_event_data(dispatch), agency_code=dispatch.agency.code)
@@ -292,6 +299,7 @@ def dispatch_acknowledge(*, dispatch_id: int, user) -> tuple[Dispatch, bool]:
         dispatch.save(update_fields=["status", "acknowledged_at", "acknowledged_by", "version"])
         _dispatch_transition(dispatch, by=user, from_status=previous, to_status=dispatch.status, at=now)
         audit("dispatch.acknowledge", user=user, obj=dispatch)
+        dispatch_changed(dispatch, action="dispatch.acknowledge", user=user)
         events.emit(events.DISPATCH_UPDATED, dispatch_event_data(dispatch), agency_code=dispatch.agency.code)
     return dispatch, True
 
@@ -327,6 +335,7 @@ def dispatch_set_status(*, dispatch_id: int, user, status: str, note: str = "") 
         dispatch.save(update_fields=["status", Dispatch.STAMP[status], "note", "reason", "version"])
         _dispatch_transition(dispatch, by=user, from_status=previous, to_status=status, reason=note, at=now)
         audit(f"dispatch.{status}", user=user, obj=dispatch, detail={"note": note[:200]} if note else None)
+        dispatch_changed(dispatch, action=f"dispatch.{status}", user=user)
         events.emit(events.DISPATCH_UPDATED, dispatch_event_data(dispatch), agency_code=dispatch.agency.code)
     return dispatch
 
@@ -354,6 +363,7 @@ def incident_close(*, incident_id: int, user, reason: str = "") -> Incident:
         incident.save(update_fields=["status", "closed_at", "closed_by", "version"])
         _incident_transition(incident, by=user, from_status=previous, to_status=incident.status, reason=reason, at=now)
         audit("incident.close", user=user, obj=incident)
+        incident_changed(incident, action="incident.close", user=user)
         events.emit(events.INCIDENT_UPDATED, incident_event_data(incident))
     return incident
 
@@ -385,6 +395,7 @@ def incident_relocate(*, incident_id: int, user, location: Location) -> Incident
             _incident_transition_row(incident, by=user, from_status=incident.status, to_status=incident.status, reason=f"location: {place}"),
             audit_row("incident.relocate", user=user, obj=incident, detail={"from": before, "to": after}),
         )
+        incident_changed(incident, action="incident.relocate", user=user)
         events.emit(events.INCIDENT_UPDATED, incident_event_data(incident))
         _tell_the_agencies(incident, restation=True)
     return incident
@@ -404,6 +415,7 @@ def incident_add_note(*, incident_id: int, user, text: str) -> IncidentNote:
         incident.version += 1
         incident.save(update_fields=["version"])
         audit("incident.note", user=user, obj=incident, detail={"note_id": note.pk, "text": text})
+        incident_changed(incident, action="incident.note", user=user)
         events.emit(events.INCIDENT_UPDATED, incident_event_data(incident))
         _tell_the_agencies(incident, restation=False)
     return note
@@ -451,6 +463,7 @@ def incident_reopen(*, incident_id: int, user, reason: str) -> Incident:
         incident.save(update_fields=["status", "closed_at", "closed_by", "version"])
         _incident_transition(incident, by=user, from_status=previous, to_status=incident.status, reason=reason, at=now)
         audit("incident.reopen", user=user, obj=incident, detail={"reason": reason})
+        incident_changed(incident, action="incident.reopen", user=user)
         events.emit(events.INCIDENT_UPDATED, incident_event_data(incident))
     return incident
 
@@ -468,6 +481,7 @@ def _escalate_one(pk: int, *, to_level: int, stamp: str, now: datetime, reason: 
         audit("dispatch.escalate", obj=dispatch, agency_code=dispatch.agency.code, detail={"level": to_level})
         if then is not None:
             then(dispatch)
+        dispatch_changed(dispatch, action="dispatch.escalate", user=None)
         events.emit(events.DISPATCH_ESCALATED, dispatch_event_data(dispatch), agency_code=dispatch.agency.code)
         queue_dispatch_push(dispatch.pk, "escalated")
     return True

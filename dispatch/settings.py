@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "agencies",
     "dispatch",
+    "reports",
     "calls",
     "hazards",
     "displays",
@@ -215,7 +216,7 @@ CELERY_BEAT_SCHEDULE = {
     "sweep": {"task": "dispatch.tasks.sweep", "schedule": timedelta(seconds=SWEEP_SECONDS)},
     # The reports' roll-up of ended days (dispatch/rollups.py): yesterday soon after midnight, a
     # past day changed later soon after the change. Reports also build what is missing themselves.
-    "report-rollups": {"task": "dispatch.tasks.report_rollups", "schedule": timedelta(minutes=10)},
+    "report-rollups": {"task": "reports.tasks.report_rollups", "schedule": timedelta(minutes=10)},
 }
 
 AUTH_PASSWORD_VALIDATORS = [

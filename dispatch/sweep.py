@@ -9,39 +9,51 @@ still notified; every step claims its rows, so sweeps running side by side do ea
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.utils import timezone
 
+from calls.callbacks import flag_overdue_callbacks
 from dispatch import events
+from dispatch.alarms import alarm_undispatched_p1
 from dispatch.models import SweepRun
+from dispatch.notifications import notification_send, pending_notification_ids
+from dispatch.services import escalate_overdue
 from dispatch.shifts import WIB
 
 logger = logging.getLogger(__name__)
 
+# Steps the apps above this one add (the reports' daily digest, the end of an expired disaster mode):
+# the name they report under -> a callable taking `now` and returning how many things it did.
+_STEPS: dict[str, Callable[..., int | bool]] = {}
+
+
+def sweep_step(name: str):
+    """Register a function as a step of every sweep (from the registering app's AppConfig.ready)."""
+
+    def register(step: Callable[..., int | bool]) -> Callable[..., int | bool]:
+        _STEPS[name] = step
+        return step
+
+    return register
+
 
 def run_sweep(*, runner: str = "task") -> dict:
-    from calls.callbacks import flag_overdue_callbacks
-    from dispatch.alarms import alarm_undispatched_p1
-    from dispatch.notifications import digest_send_due, notification_send, pending_notification_ids
-    from dispatch.services import escalate_overdue
-    from hazards.services import disaster_end_expired
-
     now = timezone.now()
     escalated = escalate_overdue(now=now, officer_after=timedelta(seconds=settings.ESCALATION_OFFICER_SECONDS))
     sent = 0
     for pk in pending_notification_ids(now=now):
         sent += bool(notification_send(pk))
-    digest_sent = digest_send_due(now=now)
-    overdue = flag_overdue_callbacks(now=now)
-    disaster_expired = disaster_end_expired(now=now)
-    p1_undispatched = alarm_undispatched_p1(now=now)
-    _record(runner)
-    return {
-        "escalated": len(escalated), "notifications_sent": sent, "digests_sent": int(digest_sent),
-        "callbacks_overdue": overdue, "p1_undispatched": p1_undispatched, "disaster_expired": int(disaster_expired),
+    done = {
+        "escalated": len(escalated), "notifications_sent": sent, "callbacks_overdue": flag_overdue_callbacks(now=now),
     }
+    for name, step in _STEPS.items():
+        done[name] = int(step(now=now))
+    done["p1_undispatched"] = alarm_undispatched_p1(now=now)
+    _record(runner)
+    return done
 
 
 def sweep_marks() -> dict[str, datetime]:

@@ -9,12 +9,12 @@ from calls import telephony_api
 from dispatch import alarm_api
 from dispatch import api as dispatch_api
 from dispatch import health
-from dispatch.report_api import DailyReportApi
 from dispatch import views as dispatch_views
 from dispatch.auth_api import TokenApi
 from hazards import api as hazards_api
 from push import api as push_api
 from push import views as push_views
+from reports.api import DailyReportApi
 
 api_v1 = [
     path("auth/token/", TokenApi.as_view(), name="api-token"),
@@ -58,7 +58,7 @@ urlpatterns = [
     path("", include("calls.urls")),
     path("", include("agencies.urls")),
     path("", include("hazards.urls")),
-    path("reports/", include("dispatch.report_views")),
+    path("reports/", include("reports.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", login_required(SpectacularSwaggerView.as_view(url_name="schema")), name="api-docs"),
     path("health/live", health.live, name="health-live"),

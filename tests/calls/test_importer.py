@@ -10,7 +10,7 @@ from django.core.management import CommandError, call_command
 
 from calls.importer import COLUMNS, import_calls
 from calls.models import Call, CallTransition
-from dispatch import reports
+from reports import selectors
 from dispatch.models import Dispatch, DispatchTransition, Incident
 
 pytestmark = pytest.mark.django_db
@@ -50,12 +50,12 @@ def test_import_creates_calls_incidents_and_dispatches_with_their_times(ref, tmp
     assert CallTransition.objects.filter(call=fire).count() == 3
     # 17:30 UTC is 00:30 WIB the next day.
     prank = Call.objects.get(external_id="h-2")
-    assert reports.wib_day_of(prank.received_at).isoformat() == "2025-06-02"
+    assert selectors.wib_day_of(prank.received_at).isoformat() == "2025-06-02"
     assert prank.incident is None and prank.call_type == "prank"
     abandoned = Call.objects.get(external_id="h-3")
     assert abandoned.status == "abandoned" and abandoned.caller is None and abandoned.answered_at is None
     # The reports read imported history like live data.
-    day = reports.daily_summary(datetime(2025, 6, 1).date())
+    day = selectors.daily_summary(datetime(2025, 6, 1).date())
     assert day["calls_total"] == 2
     assert day["processing_seconds"] == {"median": 60.0, "p90": 60.0}
     assert day["by_agency"]["DAMKAR"]["ack_seconds"]["median"] == 45.0

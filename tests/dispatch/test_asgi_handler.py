@@ -196,7 +196,7 @@ async def test_a_streamed_export_is_read_and_closed_on_the_requests_thread(super
     from django.core import signals
 
     from calls.models import Call as CallModel
-    from dispatch import exports
+    from reports import exports
     from dispatch.asgi_handler import SyncChainASGIHandler
 
     await sync_to_async(CallModel.objects.create)(notes="ekspor", received_at=timezone.now())

@@ -13,7 +13,7 @@ from django.test import Client
 from django.utils import translation
 
 from dispatch import labels
-from tests.dispatch.test_reports import DAY, dataset  # noqa: F401  (the fixed data set)
+from tests.reports.test_selectors import DAY, dataset  # noqa: F401  (the fixed data set)
 
 pytestmark = pytest.mark.django_db
 
@@ -74,10 +74,10 @@ def test_the_monthly_report_its_csv_and_the_chart_data_name_incident_types(datas
 
 
 def test_the_daily_digest_names_call_and_incident_types(dataset):  # noqa: F811
-    from dispatch import reports
+    from reports import digest
 
     with translation.override("id"):
-        text = reports.digest_text(DAY)
+        text = digest.digest_text(DAY)
     assert "Darurat: 2" in text and "Kebakaran rumah/bangunan/ruko: 1" in text
     assert "kebakaran_bangunan" not in text and "emergency" not in text
 

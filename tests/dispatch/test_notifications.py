@@ -134,7 +134,7 @@ def test_admins_see_the_daily_digests_read_only(ref, make_user):
     from django.test import Client
     from django.utils import timezone
 
-    from dispatch.models import DailyDigest
+    from reports.models import DailyDigest
 
     digest = DailyDigest.objects.create(day=date(2026, 11, 27), recipients=3, created_at=timezone.now())
     admin_user = make_user("admin")
@@ -142,10 +142,10 @@ def test_admins_see_the_daily_digests_read_only(ref, make_user):
     admin_user.save()
     client = Client()
     client.force_login(admin_user)
-    listing = client.get("/admin/dispatch/dailydigest/")
+    listing = client.get("/admin/reports/dailydigest/")
     assert listing.status_code == 200
-    assert f"/admin/dispatch/dailydigest/{digest.pk}/change/" in listing.content.decode()
-    assert client.get("/admin/dispatch/dailydigest/add/").status_code == 403
+    assert f"/admin/reports/dailydigest/{digest.pk}/change/" in listing.content.decode()
+    assert client.get("/admin/reports/dailydigest/add/").status_code == 403
 
 
 def test_the_duty_officer_message_names_the_incident_number_first(open_incident, operator, telegram, django_capture_on_commit_callbacks):

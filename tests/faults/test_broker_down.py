@@ -58,7 +58,8 @@ def test_work_queued_while_the_broker_is_down_never_waits_and_is_done_exactly_on
     operator, make_user, settings, monkeypatch, tmp_path, throwaway_redis, fake_telegram, broker_for_this_process
 ):
     from dispatch import notifications
-    from dispatch.models import DailyDigest, Dispatch, DispatchTransition, Notification
+    from dispatch.models import Dispatch, DispatchTransition, Notification
+    from reports.models import DailyDigest
     from dispatch.services import escalate_overdue
     from dispatch.tasks import send_notification, sweep
 

@@ -10,8 +10,8 @@ import pytest
 from django.test import Client
 from openpyxl import load_workbook
 
-from dispatch import exports
-from tests.dispatch.test_reports import DAY, dataset  # noqa: F401  (the fixed data set)
+from reports import exports
+from tests.reports.test_selectors import DAY, dataset  # noqa: F401  (the fixed data set)
 
 pytestmark = pytest.mark.django_db
 
@@ -132,7 +132,7 @@ FORMULA_NOTES = ['=HYPERLINK("http://x","y")', "+1+1", "-2", "@SUM(A1)", "\t=1",
 @pytest.fixture
 def formula_calls(ref):
     from calls.models import Call
-    from tests.dispatch.test_reports import make_call, wib
+    from tests.reports.test_selectors import make_call, wib
 
     calls = [make_call(wib(DAY, 8, n), notes=text, number="+6281234567890") for n, text in enumerate(FORMULA_NOTES)]
     # A typed number that is no phone number, kept as typed.
@@ -204,7 +204,7 @@ def test_daily_pdf_prints_a_username_and_text_with_markup(dataset, sup_client, m
 
     from django.utils import timezone
 
-    from dispatch.models import Amendment, DaySignoff
+    from reports.models import Amendment, DaySignoff
 
     # Made directly: add_user no longer creates such names, but older accounts may hold them.
     signer = make_user("supervisor", username="sup<b")

@@ -11,19 +11,19 @@ from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from dispatch import exports, reports
 from dispatch.audit import audit
 from dispatch.errors import InvalidInput
 from dispatch.permissions import IsSupervisor
+from reports import exports, selectors
 
 
 def parse_day(value: str | None, *, field: str = "date") -> date:
     try:
-        return reports.parse_report_day(value)
+        return selectors.parse_report_day(value)
     except ValueError:
         raise InvalidInput(
             _("Tanggal harus berformat YYYY-MM-DD, antara %(first)s dan %(last)s.")
-            % {"first": reports.FIRST_DAY.isoformat(), "last": reports.LAST_DAY.isoformat()},
+            % {"first": selectors.FIRST_DAY.isoformat(), "last": selectors.LAST_DAY.isoformat()},
             field=field,
         ) from None
 
@@ -57,5 +57,5 @@ class DailyReportApi(APIView):
         day = parse_day(request.query_params.get("date"))
         if request.query_params.get("format") == "csv":
             audit("export.calls", user=request.user, detail={"format": "csv", "period": day.isoformat()})
-            return exports.csv_response(exports.call_rows(reports.period_day(day)), exports.CALL_COLUMNS, f"panggilan-{day}.csv")
-        return Response(reports.daily_summary(day))
+            return exports.csv_response(exports.call_rows(selectors.period_day(day)), exports.CALL_COLUMNS, f"panggilan-{day}.csv")
+        return Response(selectors.daily_summary(day))

@@ -11,16 +11,16 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from agencies.selectors import actor_for_user
 from calls.models import Call
-from dispatch import exports, reports
 from dispatch.audit import audit
 from dispatch.errors import ServiceError
 from dispatch.shifts import wib_today
+from reports import exports, selectors, services
 
 MAX_EXPORT_DAYS = 731
 
@@ -56,11 +56,11 @@ def _day(value: str | None, default: date | None = None) -> date:
             raise BadParameter(_("Tanggal wajib diisi (YYYY-MM-DD)."))
         return default
     try:
-        return reports.parse_report_day(value)
+        return selectors.parse_report_day(value)
     except ValueError:
         raise BadParameter(
             _("Tanggal harus berformat YYYY-MM-DD, antara %(first)s dan %(last)s.")
-            % {"first": reports.FIRST_DAY.isoformat(), "last": reports.LAST_DAY.isoformat()}
+            % {"first": selectors.FIRST_DAY.isoformat(), "last": selectors.LAST_DAY.isoformat()}
         ) from None
 
 
@@ -98,21 +98,21 @@ def daily_log(request):
         day = _day(request.GET.get("date"), _today())
     except BadParameter as error:
         return _bad(request, error)
-    filters = reports.LogFilters.from_query(request.GET)
-    page = Paginator(reports.daily_log(day=day, filters=filters), reports.LOG_PAGE_SIZE).get_page(request.GET.get("page"))
+    filters = selectors.LogFilters.from_query(request.GET)
+    page = Paginator(selectors.daily_log(day=day, filters=filters), selectors.LOG_PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
-    signoff = reports.signoff_for(day)
+    signoff = selectors.signoff_for(day)
     return render(request, "reports/daily.html", {
         "day": day,
         "previous_day": day - timedelta(days=1),
         "next_day": day + timedelta(days=1),
         "page": page,
         "filters": filters,
-        "choices": reports.log_filter_choices(day=day),
+        "choices": selectors.log_filter_choices(day=day),
         "query": query.urlencode(),
         "signoff": signoff,
-        "amendments": reports.amendments_for(day) if signoff else [],
+        "amendments": selectors.amendments_for(day) if signoff else [],
         "can_sign": day < wib_today(),
     })
 
@@ -124,7 +124,7 @@ def call_detail(request, call_id: int):
         Call.objects.select_related("caller", "operator", "classified_by", "kelurahan__kecamatan", "incident__incident_type"),
         pk=call_id,
     )
-    return render(request, "reports/call.html", {"call": call, "day": reports.wib_day_of(call.received_at), **reports.call_timeline(call)})
+    return render(request, "reports/call.html", {"call": call, "day": selectors.wib_day_of(call.received_at), **selectors.call_timeline(call)})
 
 
 @supervisor_required
@@ -132,7 +132,7 @@ def call_detail(request, call_id: int):
 def signoff(request):
     try:
         day = _day(request.POST.get("date"))
-        reports.day_signoff(day=day, user=request.user, note=request.POST.get("note", "")[:2000])
+        services.day_signoff(day=day, user=request.user, note=request.POST.get("note", "")[:2000])
         messages.success(request, _("Hari %(d)s telah disahkan.") % {"d": day.isoformat()})
     except BadParameter as error:
         return _bad(request, error)
@@ -148,22 +148,22 @@ def kpi(request):
     try:
         if kind == "shift":
             shift = request.GET.get("shift", "pagi")
-            if shift not in reports.SHIFT_CODES:
+            if shift not in selectors.SHIFT_CODES:
                 raise BadParameter(_("Shift tidak dikenal."))
-            period = reports.period_shift(_day(request.GET.get("date"), _today()), shift)
+            period = selectors.period_shift(_day(request.GET.get("date"), _today()), shift)
         elif kind == "month":
-            period = reports.period_month(*_month(request.GET.get("month"), _today()))
+            period = selectors.period_month(*_month(request.GET.get("month"), _today()))
         elif kind == "year":
             year = request.GET.get("year") or str(_today().year)
             if not year.isdigit() or not 2000 <= int(year) <= 2100:
                 raise BadParameter(_("Tahun tidak valid."))
-            return render(request, "reports/kpi.html", {"kind": kind, "shifts": reports.SHIFT_CODES, **reports.yearly_summary(int(year))})
+            return render(request, "reports/kpi.html", {"kind": kind, "shifts": selectors.SHIFT_CODES, **selectors.yearly_summary(int(year))})
         else:
             kind = "day"
-            period = reports.period_day(_day(request.GET.get("date"), _today()))
+            period = selectors.period_day(_day(request.GET.get("date"), _today()))
     except BadParameter as error:
         return _bad(request, error)
-    return render(request, "reports/kpi.html", {"kind": kind, "shifts": reports.SHIFT_CODES, **reports.kpis(period)})
+    return render(request, "reports/kpi.html", {"kind": kind, "shifts": selectors.SHIFT_CODES, **selectors.kpis(period)})
 
 
 @supervisor_required
@@ -184,17 +184,17 @@ def charts_data(request):
         day = _day(request.GET.get("date"), _today())
     except BadParameter as error:
         return JsonResponse({"detail": str(error)}, status=400)
-    return JsonResponse(reports.chart_series(day))
+    return JsonResponse(selectors.chart_series(day))
 
 
-def _range(request) -> reports.Period:
+def _range(request) -> selectors.Period:
     first = _day(request.GET.get("start"))
     last = _day(request.GET.get("end"), first)
     if last < first:
         raise BadParameter(_("Tanggal akhir sebelum tanggal awal."))
     if (last - first).days >= MAX_EXPORT_DAYS:
         raise BadParameter(_("Rentang paling lama %(n)d hari.") % {"n": MAX_EXPORT_DAYS})
-    return reports.period_range(first, last)
+    return selectors.period_range(first, last)
 
 
 @supervisor_required
@@ -205,7 +205,7 @@ def map_data(request):
         period = _range(request)
     except BadParameter as error:
         return JsonResponse({"detail": str(error)}, status=400)
-    return JsonResponse(reports.map_series(period))
+    return JsonResponse(selectors.map_series(period))
 
 
 @supervisor_required
@@ -244,26 +244,9 @@ def monthly(request):
         year, month = _month(request.GET.get("month"), _today())
     except BadParameter as error:
         return _bad(request, error)
-    summary = reports.monthly_summary(year, month)
+    summary = selectors.monthly_summary(year, month)
     fmt = request.GET.get("format")
     if fmt in ("csv", "xlsx"):
         audit("export.monthly", user=request.user, detail={"format": fmt, "month": f"{year:04d}-{month:02d}"})
         return exports.monthly_export(summary, fmt)
     return render(request, "reports/monthly.html", {"summary": summary, "rows": exports.monthly_rows(summary)})
-
-
-# Included from dispatch/urls.py under /reports/ (namespace "reports").
-app_name = "reports"
-urlpatterns = [
-    path("", reports_home, name="home"),
-    path("daily/", daily_log, name="daily"),
-    path("daily/signoff/", signoff, name="signoff"),
-    path("daily/pdf/", daily_pdf, name="daily-pdf"),
-    path("calls/<int:call_id>/", call_detail, name="call"),
-    path("kpi/", kpi, name="kpi"),
-    path("charts/", charts, name="charts"),
-    path("charts/data/", charts_data, name="charts-data"),
-    path("map/data/", map_data, name="map-data"),
-    path("export/", export, name="export"),
-    path("monthly/", monthly, name="monthly"),
-]

@@ -1,13 +1,9 @@
 """Reads for the supervisor's reports: the daily log, a call's timeline, KPIs
 for a day, shift, month or year, chart and map series, the Kominfo monthly
 summary. The database does the aggregation: calls of complete days are summed
-from the daily roll-up (dispatch/rollups.py), today's calls and all incidents and
+from the daily roll-up (reports/rollups.py), today's calls and all incidents and
 dispatches are read live (percentile_cont on PostgreSQL; on SQLite the incident and
 dispatch percentiles fall back to sorting the values in Python).
-
-Also the two small writes the reports own: signing off a day
-(`day_signoff`) and the hook services call when they change a call of a day
-already signed off (`amend_if_signed_off`).
 """
 
 from __future__ import annotations
@@ -37,21 +33,11 @@ from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Agency
 from calls.models import Block, Call, CallTransition, CallType
-from dispatch.errors import Conflict
-from dispatch.models import (
-    Amendment,
-    DaySignoff,
-    Dispatch,
-    DispatchTransition,
-    Incident,
-    IncidentNote,
-    IncidentTransition,
-    ReportDayAnswerTime,
-    ReportDayCalls,
-)
 from dispatch.labels import call_type_label, incident_type_label
-from dispatch.rollups import ANSWER_TIMED, AnswerSeconds, WibShift, last_complete_day, rollup_days
+from dispatch.models import Dispatch, DispatchTransition, Incident, IncidentNote, IncidentTransition
 from dispatch.shifts import SHIFTS, WIB, wib_day_bounds
+from reports.models import Amendment, DaySignoff, ReportDayAnswerTime, ReportDayCalls
+from reports.rollups import ANSWER_TIMED, AnswerSeconds, WibShift, last_complete_day, rollup_days
 
 CALL_TYPES = [c.value for c in CallType]
 SHIFT_CODES = [code for code, _start, _end in SHIFTS]
@@ -716,7 +702,7 @@ def map_series(period: Period) -> dict:
     return {"start": period.start.isoformat(), "end": period.end.isoformat(), "kelurahan": result}
 
 
-# --- sign-off and amendments (the reports' own writes) -----------------------------------------
+# --- sign-offs and their amendments ---------------------------------------------------------------
 
 
 def signoff_for(day: date) -> DaySignoff | None:
@@ -725,100 +711,3 @@ def signoff_for(day: date) -> DaySignoff | None:
 
 def amendments_for(day: date) -> QuerySet:
     return Amendment.objects.filter(day=day).select_related("by").order_by("at", "pk")
-
-
-def day_signoff(*, day: date, user, note: str = "") -> DaySignoff:
-    """Sign off a finished WIB day. A day is signed off once."""
-    from dispatch.audit import audit
-    from dispatch.shifts import wib_today
-
-    if day >= wib_today():
-        raise Conflict(_("Hanya hari yang sudah berakhir yang dapat disahkan."))
-    with transaction.atomic():
-        signoff, created = DaySignoff.objects.get_or_create(
-            day=day, defaults={"signed_by": user, "signed_at": timezone.now(), "note": note}
-        )
-        if not created:
-            raise Conflict(_("Hari ini sudah disahkan oleh %(u)s.") % {"u": signoff.signed_by.get_username()})
-        audit("report.signoff", user=user, obj=signoff, detail={"day": day.isoformat()})
-    return signoff
-
-
-def amend_if_signed_off(*, call: Call, user, action: str, detail: dict | None = None) -> Amendment | None:
-    """Record a change to a call whose WIB day is already signed off. Call inside the service's transaction."""
-    from dispatch.shifts import wib_today
-
-    day = wib_day_of(call.received_at)
-    if day >= wib_today():
-        return None  # only ended days can be signed off (day_signoff), so no query for today's calls
-    signoff = DaySignoff.objects.filter(day=day).first()
-    if signoff is None:
-        return None
-    return Amendment.objects.create(
-        day=day,
-        signoff=signoff,
-        at=timezone.now(),
-        by=user if getattr(user, "is_authenticated", False) else None,
-        action=action,
-        object_type="call",
-        object_id=str(call.pk),
-        detail=detail or {},
-    )
-
-
-# --- the daily digest -----------------------------------------------------------------------
-
-
-def digest_text(day: date) -> str:
-    summary = daily_summary(day)
-    lines = [
-        str(_("Ringkasan harian Call Center 112 Kota Bengkulu, %(d)s (WIB)") % {"d": day.isoformat()}),
-        "",
-        str(_("Total panggilan: %(n)d") % {"n": summary["calls_total"]}),
-    ]
-    lines += [f"  {call_type_label(t)}: {n}" for t, n in summary["by_call_type"].items()]
-    if summary["answer_seconds"]["median"] is None:
-        answer_line = str(_("Waktu jawab: tidak ada data sistem telepon (PBX)."))
-    else:
-        answer_line = str(_("Waktu jawab median/p90: %(m)s / %(p)s s; dalam 15 s: %(w)s %%")
-                          % {"m": summary["answer_seconds"]["median"], "p": summary["answer_seconds"]["p90"], "w": summary["answered_within_15s_pct"]})
-    lines += [
-        answer_line,
-        str(_("Waktu proses median/p90: %(m)s / %(p)s s")
-            % {"m": summary["processing_seconds"]["median"], "p": summary["processing_seconds"]["p90"]}),
-        "",
-        str(_("Kejadian per jenis:")),
-    ]
-    lines += [f"  {incident_type_label(t)}: {n}" for t, n in summary["by_incident_type"].items()] or ["  -"]
-    lines += ["", str(_("Instansi (dikirim / diterima / median terima s):"))]
-    lines += [
-        f"  {code}: {a['dispatched']} / {a['acknowledged']} / {a['ack_seconds']['median']}"
-        for code, a in summary["by_agency"].items()
-    ] or ["  -"]
-    return "\n".join(lines) + "\n"
-
-
-def digest_recipients() -> list[str]:
-    from django.contrib.auth import get_user_model
-
-    return sorted(
-        get_user_model().objects.filter(is_active=True, membership__role="supervisor").exclude(email="")
-        .values_list("email", flat=True).distinct()
-    )
-
-
-def daily_digest_send(*, day: date) -> int:
-    """Mail the day's digest to every supervisor with an e-mail address. Returns the number of recipients."""
-    from django.conf import settings
-    from django.core.mail import send_mail
-
-    recipients = digest_recipients()
-    if not recipients:
-        return 0
-    send_mail(
-        subject=str(_("[112 Kota Bengkulu] Ringkasan harian %(d)s") % {"d": day.isoformat()}),
-        message=digest_text(day),
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        recipient_list=recipients,
-    )
-    return len(recipients)

@@ -11,10 +11,12 @@ import time_machine
 
 from calls.importer import COLUMNS, import_calls
 from calls.models import Call
-from dispatch import reports, rollups
-from dispatch.models import Dispatch, ReportDay, ReportDayAnswerTime, ReportDayCalls
+from reports import rollups, selectors
+from reports import services as report_services
+from dispatch.models import Dispatch
+from reports.models import ReportDay, ReportDayAnswerTime, ReportDayCalls
 from dispatch.shifts import WIB
-from tests.dispatch.test_reports import DAY, NOW, dataset, make_call, wib  # noqa: F401  (the fixed data set)
+from tests.reports.test_selectors import DAY, NOW, dataset, make_call, wib  # noqa: F401  (the fixed data set)
 
 pytestmark = pytest.mark.django_db
 
@@ -22,29 +24,29 @@ pytestmark = pytest.mark.django_db
 JUST_AFTER = wib(DAY + timedelta(days=1), 0, 2)
 
 
-def all_periods() -> list[reports.Period]:
+def all_periods() -> list[selectors.Period]:
     return [
-        reports.period_day(DAY),
-        reports.period_day(DAY + timedelta(days=1)),
-        reports.period_shift(DAY, "malam"),
-        reports.period_month(2026, 3),
-        reports.period_month(2026, 2),
-        reports.period_year(2026),
-        reports.period_range(date(2026, 2, 1), DAY),
+        selectors.period_day(DAY),
+        selectors.period_day(DAY + timedelta(days=1)),
+        selectors.period_shift(DAY, "malam"),
+        selectors.period_month(2026, 3),
+        selectors.period_month(2026, 2),
+        selectors.period_year(2026),
+        selectors.period_range(date(2026, 2, 1), DAY),
     ]
 
 
 def test_kpis_from_the_rollup_equal_the_live_computation_across_the_wib_day_boundary(dataset):
     with time_machine.travel(JUST_AFTER, tick=False):
-        live = [reports.kpis(period) for period in all_periods()]
-        live_year = reports.yearly_summary(2026)["per_month"]
-        live_month = reports.monthly_summary(2026, 3)
+        live = [selectors.kpis(period) for period in all_periods()]
+        live_year = selectors.yearly_summary(2026)["per_month"]
+        live_month = selectors.monthly_summary(2026, 3)
     assert not ReportDay.objects.filter(day=DAY).exists()  # DAY itself was read live
     with time_machine.travel(NOW, tick=False):
-        rolled = [reports.kpis(period) for period in all_periods()]
-        rolled_year = reports.yearly_summary(2026)["per_month"]
-        rolled_month = reports.monthly_summary(2026, 3)
-        assert reports.call_sources(reports.period_day(DAY)) == ((DAY, DAY), None)
+        rolled = [selectors.kpis(period) for period in all_periods()]
+        rolled_year = selectors.yearly_summary(2026)["per_month"]
+        rolled_month = selectors.monthly_summary(2026, 3)
+        assert selectors.call_sources(selectors.period_day(DAY)) == ((DAY, DAY), None)
     assert ReportDay.objects.get(day=DAY).built_version == 0
     assert rolled == live
     assert (rolled_year, rolled_month) == (live_year, live_month)
@@ -90,9 +92,9 @@ def test_answer_time_is_counted_in_whole_seconds_rounded_up_live_and_rolled_up(r
     desk = Call.objects.create(received_at=wib(DAY, 9, 30), answered_at=wib(DAY, 9, 30), status="active")
     expected = {"n": 4, "median": 15.0, "p90": 19.2, "within_15_pct": 75.0, "within_20_pct": 75.0}  # 15, 15, 15, 21
     with time_machine.travel(JUST_AFTER, tick=False):
-        assert reports.answer_stats(reports.period_day(DAY)) == expected
+        assert selectors.answer_stats(selectors.period_day(DAY)) == expected
     with time_machine.travel(NOW, tick=False):
-        assert reports.answer_stats(reports.period_day(DAY)) == expected
+        assert selectors.answer_stats(selectors.period_day(DAY)) == expected
     assert dict(ReportDayAnswerTime.objects.values_list("seconds", "calls")) == {15: 3, 21: 1}
     assert desk.answered_at is not None
 
@@ -112,7 +114,7 @@ def test_with_no_phone_system_data_the_kpi_page_says_so_instead_of_zero_seconds(
     session[DEVICE_ID_SESSION_KEY] = TOTPDevice.objects.create(user=supervisor, name="t", confirmed=True).persistent_id
     session.save()
     with time_machine.travel(NOW, tick=False):
-        assert reports.answer_stats(reports.period_day(DAY))["n"] == 0
+        assert selectors.answer_stats(selectors.period_day(DAY))["n"] == 0
         page = client.get("/reports/kpi/", {"period": "day", "date": DAY.isoformat()}).content.decode()
     assert 'data-kpi="answer-none"' in page and "Tidak ada data sistem telepon (PBX)" in page
     assert 'data-kpi="answer-median"' not in page
@@ -121,7 +123,7 @@ def test_with_no_phone_system_data_the_kpi_page_says_so_instead_of_zero_seconds(
     Call.objects.create(received_at=at, answered_at=at + timedelta(seconds=9), status="active", external_id="pbx-export-1")
     with time_machine.travel(NOW, tick=False):
         rollups.rollup_mark_stale(at)  # as the importer does for a day already rolled up
-        assert reports.answer_stats(reports.period_day(DAY))["n"] == 1
+        assert selectors.answer_stats(selectors.period_day(DAY))["n"] == 1
         page = client.get("/reports/kpi/", {"period": "day", "date": DAY.isoformat()}).content.decode()
     assert 'data-kpi="answer-median"' in page and 'data-kpi="answer-none"' not in page
 
@@ -132,9 +134,9 @@ def test_percentiles_from_histograms_interpolate_as_percentile_cont(ref, seconds
         received = wib(DAY, 10, n)
         Call.objects.create(received_at=received, answered_at=received + timedelta(seconds=value), status="active", pbx_call_id=f"p-{n}")
     with time_machine.travel(NOW, tick=False):
-        stats = reports.answer_stats(reports.period_day(DAY))
-    assert stats["median"] == round(reports._percentile_python(seconds, 0.5), 1)
-    assert stats["p90"] == round(reports._percentile_python(seconds, 0.9), 1)
+        stats = selectors.answer_stats(selectors.period_day(DAY))
+    assert stats["median"] == round(selectors._percentile_python(seconds, 0.5), 1)
+    assert stats["p90"] == round(selectors._percentile_python(seconds, 0.9), 1)
     assert stats["within_15_pct"] == round(100 * sum(v <= 15 for v in seconds) / len(seconds), 1)
 
 
@@ -143,10 +145,10 @@ def test_a_late_acknowledgement_after_midnight_shows_in_the_past_days_kpis(datas
 
     dinkes = Dispatch.objects.get(incident=dataset["i2"], agency__code="DINKES")
     with time_machine.travel(NOW, tick=False):
-        before = reports.kpis(reports.period_day(DAY))
+        before = selectors.kpis(selectors.period_day(DAY))
         assert before["agencies"]["DINKES"]["acknowledged"] == 0
         services.dispatch_acknowledge(dispatch_id=dinkes.pk, user=make_user("agency", "DINKES"))
-        after = reports.kpis(reports.period_day(DAY))
+        after = selectors.kpis(selectors.period_day(DAY))
     assert after["agencies"]["DINKES"]["acknowledged"] == 1
     assert after["agencies"]["DINKES"]["ack_seconds"]["median"] == (NOW - dinkes.dispatched_at).total_seconds()
     # Dispatches are read live, never rolled up: nothing to invalidate.
@@ -157,13 +159,13 @@ def test_an_amendment_of_a_signed_off_day_marks_it_stale_and_the_report_follows(
     from calls import services
 
     with time_machine.travel(NOW, tick=False):
-        reports.day_signoff(day=DAY, user=supervisor)
-        assert reports.calls_by_type(reports.period_day(DAY))["prank"] == 1
+        report_services.day_signoff(day=DAY, user=supervisor)
+        assert selectors.calls_by_type(selectors.period_day(DAY))["prank"] == 1
         services.call_classify(call_id=dataset["c2"].pk, user=supervisor, call_type="information")
         day = ReportDay.objects.get(day=DAY)
         assert (day.version, day.built_version) == (1, 0)
-        by_type = reports.calls_by_type(reports.period_day(DAY))
-        march = reports.kpis(reports.period_month(2026, 3))
+        by_type = selectors.calls_by_type(selectors.period_day(DAY))
+        march = selectors.kpis(selectors.period_month(2026, 3))
     assert (by_type["prank"], by_type["information"]) == (0, 2)
     assert {row["key"]: row["prank"] for row in march["shares"]["by_operator"]} == {"op_a": 1, "op_b": 0, "-": 0}  # c6 only
     assert ReportDay.objects.get(day=DAY).built_version == 1
@@ -175,11 +177,11 @@ def test_an_import_into_a_past_day_marks_it_stale(dataset):
     }
     csv_text = ",".join(COLUMNS) + "\n" + ",".join(row[name] for name in COLUMNS) + "\n"
     with time_machine.travel(NOW, tick=False):
-        assert reports.calls_by_type(reports.period_day(DAY))["prank"] == 1
+        assert selectors.calls_by_type(selectors.period_day(DAY))["prank"] == 1
         assert import_calls(io.StringIO(csv_text)).created == 1
         assert ReportDay.objects.get(day=DAY).version == 1
-        assert reports.calls_by_type(reports.period_day(DAY))["prank"] == 2
-        assert reports.answer_stats(reports.period_day(DAY))["n"] == 7
+        assert selectors.calls_by_type(selectors.period_day(DAY))["prank"] == 2
+        assert selectors.answer_stats(selectors.period_day(DAY))["n"] == 7
 
 
 @pytest.mark.parametrize("how", ["pbx_answered", "claimed_at_desk", "late_ringing"])
@@ -190,7 +192,7 @@ def test_a_late_pbx_event_or_claim_for_a_call_of_a_rolled_up_day_marks_it_stale(
     rang, next_day = wib(DAY, 23, 58), DAY + timedelta(days=1)
 
     def unclassified(day):
-        return reports.calls_by_type(reports.period_day(day)).get("unclassified", 0)
+        return selectors.calls_by_type(selectors.period_day(day)).get("unclassified", 0)
 
     with time_machine.travel(rang, tick=False):
         if how == "late_ringing":  # the hangup arrives first and records the call at its own time, the next day
@@ -211,7 +213,7 @@ def test_a_late_pbx_event_or_claim_for_a_call_of_a_rolled_up_day_marks_it_stale(
             assert ReportDay.objects.get(day=next_day).version == 1
             assert (unclassified(DAY), unclassified(next_day)) == (1, 0)
         else:
-            assert reports.answer_stats(reports.period_day(DAY))["n"] == 1
+            assert selectors.answer_stats(selectors.period_day(DAY))["n"] == 1
 
 
 def test_marking_a_call_of_today_stale_costs_no_query(ref, django_assert_num_queries):
@@ -227,7 +229,7 @@ def test_a_day_is_rolled_up_only_after_it_ended(ref):
     assert rollups.last_complete_day(end_of_day + rollups.ROLLUP_AFTER) == DAY
     with time_machine.travel(end_of_day, tick=False):
         assert rollups.rollup_days(DAY, DAY) == 0
-        assert reports.call_sources(reports.period_month(2026, 3)) == ((date(2026, 3, 1), DAY - timedelta(days=1)), wib_bounds(DAY, date(2026, 4, 1)))
+        assert selectors.call_sources(selectors.period_month(2026, 3)) == ((date(2026, 3, 1), DAY - timedelta(days=1)), wib_bounds(DAY, date(2026, 4, 1)))
 
 
 def wib_bounds(first: date, end: date) -> tuple[datetime, datetime]:
@@ -236,7 +238,7 @@ def wib_bounds(first: date, end: date) -> tuple[datetime, datetime]:
 
 @pytest.mark.parametrize("calls_per_day", [1, 6])
 def test_the_periodic_task_builds_every_ended_day_with_a_fixed_number_of_queries(ref, django_assert_max_num_queries, calls_per_day):
-    from dispatch.tasks import report_rollups
+    from reports.tasks import report_rollups
 
     first = date(2026, 2, 10)
     for n in range(30):
@@ -255,7 +257,7 @@ def test_the_periodic_task_builds_every_ended_day_with_a_fixed_number_of_queries
 def test_the_rollup_task_is_on_the_beat_schedule():
     from dispatch.celery import app
 
-    assert app.conf.beat_schedule["report-rollups"]["task"] == "dispatch.tasks.report_rollups"
+    assert app.conf.beat_schedule["report-rollups"]["task"] == "reports.tasks.report_rollups"
 
 
 def test_the_yearly_summary_page_reads_the_rollup_with_a_bounded_number_of_queries(dataset, supervisor, django_assert_max_num_queries):
@@ -326,5 +328,5 @@ def test_a_change_that_commits_while_a_build_reads_the_day_leaves_the_day_stale(
     assert ReportDayCalls.objects.get(day=DAY).call_type == "prank"
     monkeypatch.setattr(rollups, "_build_run", build_run)
     with time_machine.travel(NOW, tick=False):
-        assert reports.calls_by_type(reports.period_day(DAY))["information"] == 1
+        assert selectors.calls_by_type(selectors.period_day(DAY))["information"] == 1
     assert ReportDay.objects.get(day=DAY).built_version == 1

@@ -29,8 +29,8 @@ from django.db.models.functions import ExtractHour, TruncDate
 from django.utils import timezone
 
 from calls.models import Call
-from dispatch.models import ReportDay, ReportDayAnswerTime, ReportDayCalls
 from dispatch.shifts import SHIFTS, WIB, wib_day_bounds
+from reports.models import ReportDay, ReportDayAnswerTime, ReportDayCalls
 
 # Roll a day up only this long after it ended: writes in flight at midnight have committed by then.
 ROLLUP_AFTER = timedelta(minutes=5)

@@ -13,8 +13,10 @@ from django.test import Client
 
 from agencies.models import Agency, IncidentType, Kelurahan
 from calls.models import Block, Call, Caller, CallTransition
-from dispatch import reports
-from dispatch.models import Amendment, DailyDigest, DaySignoff, Dispatch, DispatchTransition, Incident, IncidentTransition
+from reports import selectors
+from reports import services as report_services
+from dispatch.models import Dispatch, DispatchTransition, Incident, IncidentTransition
+from reports.models import Amendment, DailyDigest, DaySignoff
 from dispatch.shifts import WIB
 
 pytestmark = pytest.mark.django_db
@@ -99,31 +101,31 @@ def dataset(ref, make_user):
 
 
 def test_answer_time_median_p90_and_shares_are_hand_computed(dataset):
-    stats = reports.answer_stats(reports.period_day(DAY))
+    stats = selectors.answer_stats(selectors.period_day(DAY))
     # 5, 8, 10, 12, 20, 30: median (10+12)/2; p90 at position 4.5 -> 20 + 0.5 * 10.
     assert stats == {"n": 6, "median": 11.0, "p90": 25.0, "within_15_pct": 66.7, "within_20_pct": 83.3}
 
 
 def test_processing_time_is_first_call_to_first_dispatch_per_incident(dataset):
-    stats = reports.processing_stats(reports.period_day(DAY))
+    stats = selectors.processing_stats(selectors.period_day(DAY))
     # 40 s and 50 s: median 45, p90 40 + 0.9 * 10.
     assert stats == {"n": 2, "median": 45.0, "p90": 49.0, "within_60_pct": 100.0}
 
 
 def test_funnel_and_call_types(dataset):
-    period = reports.period_day(DAY)
-    assert dict(reports.funnel(period)) == {
+    period = selectors.period_day(DAY)
+    assert dict(selectors.funnel(period)) == {
         "calls": 7, "answered": 6, "classified": 6, "emergencies": 2,
         "dispatched": 2, "acknowledged": 2, "on_scene": 1, "resolved": 1,
     }
-    assert reports.calls_by_type(period) == {
+    assert selectors.calls_by_type(period) == {
         "emergency": 2, "information": 1, "complaint": 1, "ghost": 1, "prank": 1, "unclassified": 1,
     }
-    assert reports.incidents_by_type(period) == {"kebakaran_bangunan": 1, "kecelakaan_lalu_lintas": 1}
+    assert selectors.incidents_by_type(period) == {"kebakaran_bangunan": 1, "kecelakaan_lalu_lintas": 1}
 
 
 def test_agency_ack_on_scene_and_escalations(dataset):
-    agencies = reports.agency_stats(reports.period_day(DAY))
+    agencies = selectors.agency_stats(selectors.period_day(DAY))
     assert set(agencies) == {"DAMKAR", "POLRESTA", "DINKES"}
     assert agencies["DAMKAR"]["ack_seconds"] == {"median": 30.0, "p90": 30.0}
     assert agencies["DAMKAR"]["on_scene_seconds"] == {"median": 600.0, "p90": 600.0}
@@ -136,33 +138,33 @@ def test_agency_ack_on_scene_and_escalations(dataset):
 
 
 def test_wib_day_boundary(dataset):
-    day_ids = set(reports.calls_in(reports.period_day(DAY)).values_list("pk", flat=True))
+    day_ids = set(selectors.calls_in(selectors.period_day(DAY)).values_list("pk", flat=True))
     assert dataset["c5"].pk in day_ids  # 23:59 WIB
     assert dataset["c7"].pk in day_ids  # 00:30 WIB = 17:30 UTC the previous day
     assert dataset["c6"].pk not in day_ids  # 00:01 WIB the next day
-    next_day = set(reports.calls_in(reports.period_day(DAY + timedelta(days=1))).values_list("pk", flat=True))
+    next_day = set(selectors.calls_in(selectors.period_day(DAY + timedelta(days=1))).values_list("pk", flat=True))
     assert next_day == {dataset["c6"].pk}
 
 
 def test_shift_and_month_periods_and_prank_shares(dataset):
-    night = reports.period_shift(DAY, "malam")
+    night = selectors.period_shift(DAY, "malam")
     assert night.start == wib(DAY, 21) and night.end == wib(DAY + timedelta(days=1), 7)
-    assert reports.calls_in(night).count() == 3  # 22:00, 23:59 and 00:01 the next morning
-    shares = reports.prank_ghost_shares(reports.period_day(DAY))
+    assert selectors.calls_in(night).count() == 3  # 22:00, 23:59 and 00:01 the next morning
+    shares = selectors.prank_ghost_shares(selectors.period_day(DAY))
     by_shift = {row["key"]: row for row in shares["by_shift"]}
     assert by_shift["pagi"]["total"] == 3 and by_shift["pagi"]["prank_pct"] == 33.3
     assert by_shift["siang"]["ghost_pct"] == 100.0
     assert by_shift["malam"]["total"] == 3 and by_shift["malam"]["prank"] == 0
     by_operator = {row["key"]: row for row in shares["by_operator"]}
     assert by_operator["op_a"]["total"] == 3 and by_operator["op_a"]["prank"] == 1
-    march = reports.period_month(2026, 3)
-    assert reports.calls_in(march).count() == 8
-    assert reports.monthly_summary(2026, 2)["prank"] == 1
-    assert reports.blocks_issued(reports.period_day(DAY)) == {"warning": 1}
+    march = selectors.period_month(2026, 3)
+    assert selectors.calls_in(march).count() == 8
+    assert selectors.monthly_summary(2026, 2)["prank"] == 1
+    assert selectors.blocks_issued(selectors.period_day(DAY)) == {"warning": 1}
 
 
 def test_monthly_summary_in_kominfo_shape(dataset):
-    summary = reports.monthly_summary(2026, 3)
+    summary = selectors.monthly_summary(2026, 3)
     assert (summary["total"], summary["emergency"], summary["prank"], summary["ghost"], summary["information"], summary["complaint"]) == (8, 2, 2, 1, 1, 1)
     assert summary["by_agency"] == {"DAMKAR": 1, "DINKES": 1, "POLRESTA": 1}
 
@@ -355,11 +357,11 @@ def test_a_day_is_signed_off_once_and_only_after_it_ended(ref, sup_client, super
     from dispatch.errors import Conflict
 
     with time_machine.travel(NOW, tick=False):
-        reports.day_signoff(day=DAY, user=supervisor)
+        report_services.day_signoff(day=DAY, user=supervisor)
         with pytest.raises(Conflict):
-            reports.day_signoff(day=DAY, user=supervisor)
+            report_services.day_signoff(day=DAY, user=supervisor)
         with pytest.raises(Conflict):
-            reports.day_signoff(day=NOW.date(), user=supervisor)
+            report_services.day_signoff(day=NOW.date(), user=supervisor)
         sup_client.post("/reports/daily/signoff/", {"date": NOW.date().isoformat()})
     assert DaySignoff.objects.count() == 1
 
@@ -393,7 +395,7 @@ def test_daily_digest_mails_supervisors_from_the_sweep_at_0005_wib(dataset, make
 
 def test_daily_digest_is_due_at_0005_wib_and_goes_out_once(ref, make_user, settings):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    from dispatch.notifications import digest_due_day, digest_send_due
+    from reports.digest import digest_due_day, digest_send_due
 
     _supervisor_with_email(make_user)
     DailyDigest.objects.create(day=DAY - timedelta(days=1), status="sent", created_at=wib(DAY, 0, 5))
@@ -411,7 +413,7 @@ def test_daily_digest_is_due_at_0005_wib_and_goes_out_once(ref, make_user, setti
 
 
 def test_daily_digest_left_by_an_outage_goes_out_late_and_a_failed_send_is_retried(ref, make_user, settings):
-    from dispatch.notifications import digest_send_due
+    from reports.digest import digest_send_due
 
     _supervisor_with_email(make_user)
     late = datetime(2026, 3, 11, 9, 0, tzinfo=WIB)  # the sweep did not run from 00:05 until 09:00
@@ -436,7 +438,7 @@ def test_daily_digest_left_by_an_outage_goes_out_late_and_a_failed_send_is_retri
 
 def test_daily_digest_without_recipients_is_recorded_and_not_retried(ref, settings):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    from dispatch.notifications import digest_send_due
+    from reports.digest import digest_send_due
 
     at = datetime(2026, 3, 11, 0, 5, tzinfo=WIB)
     with time_machine.travel(at, tick=False):

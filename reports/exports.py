@@ -23,10 +23,11 @@ from django.db.models import Aggregate, CharField, Max, Min, OuterRef, Subquery
 from django.http import HttpResponse, StreamingHttpResponse
 from django.utils.translation import gettext as _
 
-from dispatch import reports
+from core.csvcells import FORMULA_STARTS, csv_cell, csv_uncell  # noqa: F401 - FORMULA_STARTS, csv_uncell: part of this module's face
 from dispatch.labels import call_type_label, incident_type_label
 from dispatch.models import Dispatch
 from dispatch.shifts import WIB
+from reports import selectors
 
 IMPORT_COLUMNS = [
     "external_id", "received_at", "answered_at", "caller_number", "call_type", "incident_type", "kelurahan_code",
@@ -56,13 +57,13 @@ def _dispatch_sub(aggregate) -> Subquery:
     )
 
 
-def call_rows(period: reports.Period, *, moments_as_text: bool = True) -> Iterator[list]:
+def call_rows(period: selectors.Period, *, moments_as_text: bool = True) -> Iterator[list]:
     """The period's calls in CSV column order, oldest first, streamed from the database. Times are
     ISO 8601 text in WIB (CSV, which the importer reads back), or with `moments_as_text=False`
     WIB date-times a spreadsheet sorts and filters as dates (XLSX)."""
     moment = _iso if moments_as_text else _wib
     qs = (
-        reports.calls_in(period)
+        selectors.calls_in(period)
         .order_by("received_at", "pk")
         .annotate(
             agency_list=_dispatch_sub(AgencyList("agency__code")),
@@ -102,23 +103,6 @@ def _wib(moment):
 
 
 XLSX_MOMENT_FORMAT = "yyyy-mm-dd hh:mm:ss"
-
-
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def csv_cell(value):
-    """A CSV cell a spreadsheet shows as text: text that a spreadsheet would run gets a leading quote."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
-
-
-def csv_uncell(value: str) -> str:
-    """The text `csv_cell` wrote, for reading an export back."""
-    if value.startswith("'") and value[1:].startswith(FORMULA_STARTS):
-        return value[1:]
-    return value
 
 
 class _Echo:
@@ -181,7 +165,7 @@ def xlsx_response(sheets: list[tuple[str, list[str], Iterable[list]]], filename:
     return response
 
 
-def calls_export(period: reports.Period, fmt: str, stem: str) -> HttpResponse:
+def calls_export(period: selectors.Period, fmt: str, stem: str) -> HttpResponse:
     if fmt == "xlsx":
         return xlsx_response([(_("Panggilan"), CALL_COLUMNS, call_rows(period, moments_as_text=False))], f"{stem}.xlsx")
     return csv_response(call_rows(period), CALL_COLUMNS, f"{stem}.csv")
@@ -222,11 +206,11 @@ def daily_pdf(day: date) -> bytes:
     from reportlab.lib.units import mm
     from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-    summary = reports.daily_summary(day)
-    period = reports.period_day(day)
-    funnel = reports.funnel(period)
-    signoff = reports.signoff_for(day)
-    amendments = list(reports.amendments_for(day))
+    summary = selectors.daily_summary(day)
+    period = selectors.period_day(day)
+    funnel = selectors.funnel(period)
+    signoff = selectors.signoff_for(day)
+    amendments = list(selectors.amendments_for(day))
     styles = getSampleStyleSheet()
     buffer = io.BytesIO()
     doc = SimpleDocTemplate(buffer, pagesize=A4, leftMargin=15 * mm, rightMargin=15 * mm, title=f"Laporan harian 112 {day}")
@@ -249,7 +233,7 @@ def daily_pdf(day: date) -> bytes:
         Paragraph(_("Tanggal (WIB): %(d)s") % {"d": day.isoformat()}, styles["Normal"]),
         Spacer(1, 6 * mm),
         Paragraph(_("Alur panggilan"), styles["Heading2"]),
-        table([_("Tahap"), _("Jumlah")], [[str(reports.FUNNEL_LABELS[k]), n] for k, n in funnel]),
+        table([_("Tahap"), _("Jumlah")], [[str(selectors.FUNNEL_LABELS[k]), n] for k, n in funnel]),
         Paragraph(_("Jenis panggilan"), styles["Heading2"]),
         table([_("Jenis"), _("Jumlah")], [[call_type_label(k), v] for k, v in summary["by_call_type"].items()]),
         Paragraph(_("Waktu"), styles["Heading2"]),
