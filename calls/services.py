@@ -188,6 +188,7 @@ def call_intake(
             from calls.aml import aml_attach_fix
 
             aml_attach_fix(call=call, fix_id=pending_fix, now=now)
+            call_changed(call, action="call.create", user=operator)
             events.emit(events.CALL_CREATED, call_event_data(call))
     except IntegrityError:
         existing = _existing_call(idempotency_key, external_id, pbx_call_id, request_hash, account=operator)

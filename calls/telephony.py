@@ -113,7 +113,6 @@ def _create(*, pbx, pbx_call_id: str, at: datetime, caller_number: str | None, s
 
     call = _locked_call(pbx_call_id)
     aml_attach_pending(call=call, now=now)
-    call_changed(call, action="call.pbx_create", user=pbx)
     return call, created
 
 
