@@ -156,3 +156,21 @@ def test_the_signed_out_notice_is_in_view_and_passes_axe_on_the_desk(ref, make_u
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"desk-signed-out-{size[0]}x{size[1]}.png"))
     assert axe_violations(page) == []
+
+
+@pytest.mark.parametrize("size", [(1366, 768), (1920, 1080)])
+def test_the_signed_out_notice_is_in_view_and_passes_axe_on_the_agency_console(ref, make_user, login_at, asgi_server, size):
+    dispatch = _fire_sent_to_damkar(make_user, f"op_out_con_{size[0]}", f"damkar_out_con_{size[0]}", "081234567603")
+    page = login_at(asgi_server, f"damkar_out_con_{size[0]}", PASSWORD, viewport={"width": size[0], "height": size[1]})
+    page.goto(asgi_server + "/agency/")
+    wait_js(page, "window.Live && window.Live.connected && window.Live.lastSeq !== null")
+    _sign_out_behind_the_page(page)
+    page.evaluate(BURST_JS.replace('"call.updated"', '"dispatch.updated"'), 2)
+    notice = page.locator("#signed-out")
+    expect(notice).to_be_visible()
+    box = notice.bounding_box()
+    assert box and box["y"] >= 0 and box["y"] + box["height"] <= size[1]
+    expect(page.locator(f"article[data-dispatch-id='{dispatch.pk}']")).to_be_visible()
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"agency-signed-out-{size[0]}x{size[1]}.png"))
+    assert axe_violations(page) == []
