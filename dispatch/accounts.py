@@ -38,6 +38,7 @@ from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from agencies.selectors import actor_for_user
+from dispatch.middleware import is_partial_refresh
 
 INTERACTIVE_KEY = "d112_interactive"
 LAST_ACTIVITY_KEY = "d112_last_activity"
@@ -119,7 +120,8 @@ class IdleTimeoutMiddleware:
             last = request.session.get(LAST_ACTIVITY_KEY, now)
             if now - last > idle_seconds_for(request.user):
                 return self._expire(request)
-            if not (request.method == "GET" and request.path.startswith(BACKGROUND_PATHS)):
+            background = request.path.startswith(BACKGROUND_PATHS) or is_partial_refresh(request)
+            if not (request.method == "GET" and background):
                 request.session[LAST_ACTIVITY_KEY] = now
         return self.get_response(request)
 

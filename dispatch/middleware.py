@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import DisallowedHost, ImproperlyConfigured
 from django.db import InterfaceError, OperationalError
+from django.http import HttpResponse
 from django.middleware.locale import LocaleMiddleware
+from django.shortcuts import resolve_url
 from django.utils import translation
 
 from dispatch.errors import database_unavailable_response
@@ -171,3 +174,34 @@ class SecurityHeadersMiddleware:
         if personal or not response.has_header("Cache-Control"):
             response["Cache-Control"] = "no-store"
         return response
+
+
+# Marks a screen's own refresh of part of a page (static/js/common.js, partialRefresher).
+PARTIAL_HEADER = "X-Partial"
+
+
+def is_partial_refresh(request) -> bool:
+    return request.headers.get(PARTIAL_HEADER) == "1"
+
+
+class PartialRefreshMiddleware:
+    """A partial refresh that would be sent to another page answers 401 or 403 instead.
+
+    A page asks for its partials in the background; a redirect to the login page (no session, or
+    it timed out) would be followed by the browser and the login form drawn inside the screen.
+    The partial gets 401 (to the login page) or 403 (to the two-step verification) and the screen
+    says the session ended. A person navigating to the same address is still redirected.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if not is_partial_refresh(request) or not 300 <= response.status_code < 400 or not response.has_header("Location"):
+            return response
+        target = urlsplit(response["Location"]).path
+        status = 401 if target == resolve_url(settings.LOGIN_URL) else 403
+        refused = HttpResponse(status=status, content_type="text/plain; charset=utf-8")
+        refused["Cache-Control"] = "no-store"
+        return refused

@@ -93,6 +93,7 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "displays.middleware.WallDeviceMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "dispatch.middleware.PartialRefreshMiddleware",
     "dispatch.accounts.IdleTimeoutMiddleware",
     "dispatch.accounts.OTPRequiredMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",

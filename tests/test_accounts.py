@@ -191,6 +191,37 @@ def test_idle_api_request_answers_json_401(operator):
     assert response.status_code == 401 and response.json()["code"] == "session_expired"
 
 
+PARTIALS = ["/board/partial/", "/board/partial/?view=wall", "/agency/partial/", "/desk/today/", "/disaster/?partial=1", "/incidents/1/"]
+PARTIAL = {"HTTP_X_PARTIAL": "1"}
+
+
+@pytest.mark.parametrize("path", PARTIALS)
+def test_a_partial_refresh_without_a_session_answers_401_while_the_page_redirects_to_login(path):
+    client = Client()
+    assert client.get(path, **PARTIAL).status_code == 401
+    page = client.get(path)
+    assert page.status_code == 302 and page["Location"].startswith("/login/")
+
+
+def test_a_partial_refresh_after_the_idle_timeout_answers_401_and_refreshes_are_not_activity(operator):
+    client = Client()
+    with time_machine.travel(timezone.now(), tick=False) as traveller:
+        form_login(client, operator.username)
+        for _ in range(3):
+            traveller.shift(timedelta(minutes=9))
+            assert client.get("/desk/today/", **PARTIAL).status_code == 200
+        traveller.shift(timedelta(minutes=4))
+        assert client.get("/desk/today/", **PARTIAL).status_code == 401
+        assert "_auth_user_id" not in client.session
+
+
+def test_a_supervisor_partial_refresh_before_the_second_step_answers_403(supervisor):
+    client = Client()
+    form_login(client, supervisor.username)
+    assert client.get("/board/partial/?view=wall", **PARTIAL).status_code == 403
+    assert client.get("/wall/")["Location"].startswith("/account/2fa/")
+
+
 # --- CSRF --------------------------------------------------------------------------------------
 
 

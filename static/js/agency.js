@@ -31,16 +31,14 @@
       maps.push(city.map);
     });
   }
-  function refresh() {
-    return fetch(root.dataset.url, { credentials: "same-origin" }).then(function (r) { return r.text(); }).then(function (html) {
-      // Drawn again on every event: a note being typed in a card (a reason to decline) stays.
-      App.redrawKeepingTyped(root, html, "[data-note-for]", "noteFor");
-      drawMaps();
-      App.tickTimers();
-      const count = document.getElementById("agency-count");
-      if (count) count.textContent = String(root.querySelectorAll("article[data-dispatch-id]").length);
-    });
-  }
+  // Drawn again on every event (a burst is one fetch): a note being typed in a card (a reason to
+  // decline) stays.
+  const cards = App.partialRefresher(root.dataset.url, function (html) {
+    App.redrawKeepingTyped(root, html, "[data-note-for]", "noteFor");
+    drawMaps();
+    const count = document.getElementById("agency-count");
+    if (count) count.textContent = String(root.querySelectorAll("article[data-dispatch-id]").length);
+  });
   root.addEventListener("click", async function (e) {
     const button = e.target.closest("[data-action]");
     if (!button) return;
@@ -70,11 +68,11 @@
       // The note went with the status: the box is emptied, also in a card an event drew meanwhile.
       root.querySelectorAll('[data-note-for="' + id + '"]').forEach(function (input) { input.value = ""; });
     }
-    refresh();
+    cards.now();
   });
   document.addEventListener("live:event", function (e) {
     if (e.detail.type === "dispatch.created" || e.detail.type === "dispatch.escalated") beep();
-    refresh();
+    cards.request();
   });
   drawMaps();
 

@@ -1,35 +1,16 @@
-// Operator board and supervisor wall: re-render the live partial after every live change
-// (coalescing bursts, never two fetches at once), and list alerts and escalations.
+// Operator board and supervisor wall: re-render the live partial after every live change (a burst
+// of changes is one fetch), and list alerts and escalations.
 (function () {
   "use strict";
   const board = document.getElementById("board");
   const alerts = document.getElementById("alerts");
-  let timer = null;
-  let inFlight = false;
-  let again = false;
-
-  function render() {
-    if (inFlight) { again = true; return; }
-    inFlight = true;
-    fetch(board.dataset.url, { credentials: "same-origin", headers: { Accept: "text/html" } })
-      .then(function (r) { if (!r.ok) throw new Error("HTTP " + r.status); return r.text(); })
-      .then(function (html) {
-        board.innerHTML = html;
-        App.tickTimers();
-        board.dataset.renderedSeq = String(window.Live ? window.Live.lastSeq : "");
-        document.dispatchEvent(new CustomEvent("board:rendered"));
-      })
-      .catch(function () { /* the next live event or resync renders again */ })
-      .finally(function () {
-        inFlight = false;
-        if (again) { again = false; refresh(); }
-      });
-  }
-
-  function refresh() {
-    window.clearTimeout(timer);
-    timer = window.setTimeout(render, 50);
-  }
+  // Drawn again after live changes: a burst is one fetch (App.partialRefresher).
+  const boardView = App.partialRefresher(board.dataset.url, function (html) {
+    board.innerHTML = html;
+    board.dataset.renderedSeq = String(window.Live ? window.Live.lastSeq : "");
+    document.dispatchEvent(new CustomEvent("board:rendered"));
+  });
+  const refresh = boardView.request;
 
   function alertText(ev) {
     if (ev.type === "alert") return App.alertMessage(ev.data);

@@ -183,12 +183,100 @@
       }
     });
   }
+  // The session is gone (logged out, timed out, or no longer allowed here): the screen stops
+  // refreshing and says so, with a link to sign in again, instead of showing stale data as live.
+  let signedOut = false;
+  function showSignedOut() {
+    signedOut = true;
+    const notice = document.getElementById("signed-out");
+    if (notice) notice.hidden = false;
+    document.body.classList.add("session-ended");
+  }
+  // Part of a page drawn again from the server (a partial), on every live change. A burst of
+  // requests within COALESCE_MS is one fetch; one asked for while a fetch is under way is one more
+  // fetch after it. The answer is used only if it is the partial itself: a 401/403, or a redirect
+  // (to the login or two-step page), shows the signed-out notice and inserts nothing.
+  // `url`: a string or a function returning one; `apply(html)` puts the answer in place.
+  // `request()` asks for a refresh; `now()` fetches at once (after a change this page made),
+  // dropping a fetch under way, whose answer may predate the change, and resolves to whether it applied.
+  const COALESCE_MS = 100;
+  const STALE_MS = 15000;
+  const PARTIAL_HEADER = "X-Partial";
+  function partialRefresher(url, apply, options) {
+    const delay = options && options.delay !== undefined ? options.delay : COALESCE_MS;
+    let timer = null;
+    let controller = null;
+    let again = false;
+    let waiting = [];
+
+    function settle(applied) {
+      waiting.splice(0).forEach(function (resolve) { resolve(applied); });
+    }
+
+    async function run() {
+      timer = null;
+      if (signedOut) { settle(false); return; }
+      const mine = new AbortController();
+      controller = mine;
+      const staleTimer = window.setTimeout(function () { mine.abort(); }, STALE_MS);
+      const target = typeof url === "function" ? url() : url;
+      let applied = false;
+      try {
+        const response = await fetch(target, {
+          credentials: "same-origin",
+          headers: { Accept: "text/html", [PARTIAL_HEADER]: "1" },
+          signal: mine.signal,
+        });
+        const asked = new URL(target, window.location.href);
+        const landed = new URL(response.url || asked.href);
+        const type = response.headers.get("Content-Type") || "";
+        if (response.status === 401 || response.status === 403 || (response.redirected && landed.pathname !== asked.pathname)) {
+          showSignedOut();
+        } else if (response.ok && type.indexOf("text/html") === 0) {
+          const html = await response.text();
+          if (controller === mine && !signedOut) {
+            apply(html);
+            tickTimers();
+            applied = true;
+          }
+        }
+        // Anything else (a 5xx, a database outage): the page keeps what it shows; the next change refreshes it.
+      } catch (e) {
+        // Aborted (stale, or dropped for a newer one) or no answer: the same.
+      } finally {
+        window.clearTimeout(staleTimer);
+      }
+      if (controller !== mine) return;  // dropped for a newer fetch, which settles the waiting
+      controller = null;
+      settle(applied);
+      if (again) { again = false; request(); }
+    }
+
+    function request() {
+      if (signedOut) return;
+      if (controller) { again = true; return; }
+      if (timer === null) timer = window.setTimeout(run, delay);
+    }
+
+    function now() {
+      return new Promise(function (resolve) {
+        waiting.push(resolve);
+        window.clearTimeout(timer);
+        again = false;
+        if (controller) controller.abort();
+        controller = null;
+        run();
+      });
+    }
+
+    return { request: request, now: now };
+  }
   window.setInterval(tickTimers, 1000);
   document.addEventListener("DOMContentLoaded", tickTimers);
-  document.addEventListener("htmx:afterSwap", tickTimers);
   window.App = {
     api: api, untilTaken: untilTaken, retryNotice: retryNotice, cookie: cookie, since: since, tickTimers: tickTimers,
     alertMessage: alertMessage, wibTime: wibTime, wibDateTime: wibDateTime, placeButtons: placeButtons,
     kelurahanCode: kelurahanCode, setKelurahan: setKelurahan, usePlace: usePlace, redrawKeepingTyped: redrawKeepingTyped,
+    partialRefresher: partialRefresher, showSignedOut: showSignedOut, get signedOut() { return signedOut; },
   };
 })();

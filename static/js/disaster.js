@@ -133,16 +133,9 @@
 
   // The disaster board ---------------------------------------------------------------------------
   const board = document.getElementById("disaster-board");
-  let boardTimer = null;
+  const boardView = board ? App.partialRefresher(board.dataset.url, function (html) { board.innerHTML = html; }, { delay: 300 }) : null;
   function refreshBoard() {
-    if (!board) return;
-    window.clearTimeout(boardTimer);
-    boardTimer = window.setTimeout(function () {
-      fetch(board.dataset.url, { credentials: "same-origin" })
-        .then(function (r) { return r.ok ? r.text() : Promise.reject(r.status); })
-        .then(function (html) { board.innerHTML = html; })
-        .catch(function () { /* the next event tries again */ });
-    }, 300);
+    if (boardView) boardView.request();
   }
 
   function render() {

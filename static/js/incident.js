@@ -8,25 +8,32 @@
   const api = "/api/v1/incidents/" + id + "/";
   function say(el, text) { if (el) el.textContent = text; }
 
-  function refresh(full) {
-    return fetch(window.location.href, { credentials: "same-origin" }).then(function (r) { return r.text(); }).then(function (html) {
-      const doc = new DOMParser().parseFromString(html, "text/html");
-      // A section opened by hand (calls, notes, history) stays open when the page is drawn again.
-      root.querySelectorAll("details[data-keep-open][open]").forEach(function (d) {
-        const twin = doc.querySelector('details[data-keep-open="' + d.dataset.keepOpen + '"]');
-        if (twin) twin.open = true;
-      });
-      // A reason to cancel being typed stays (an agency's answer redraws the dispatches meanwhile).
-      if (full) {
-        const fresh = doc.getElementById("incident");
-        if (fresh) App.redrawKeepingTyped(root, fresh.innerHTML, "[data-reason-for]", "reasonFor");
-      } else {
-        const live = doc.getElementById("incident-live");
-        const mine = document.getElementById("incident-live");
-        if (live && mine) App.redrawKeepingTyped(mine, live.innerHTML, "[data-reason-for]", "reasonFor");
-      }
-      App.tickTimers();
+  // The page drawn again from the server: on a live event only its live part; after a change made
+  // here (`full`) all of it. A burst of events is one fetch (App.partialRefresher).
+  let drawAll = false;
+  const page = App.partialRefresher(function () { return window.location.href; }, function (html) {
+    const full = drawAll;
+    drawAll = false;
+    const doc = new DOMParser().parseFromString(html, "text/html");
+    // A section opened by hand (calls, notes, history) stays open when the page is drawn again.
+    root.querySelectorAll("details[data-keep-open][open]").forEach(function (d) {
+      const twin = doc.querySelector('details[data-keep-open="' + d.dataset.keepOpen + '"]');
+      if (twin) twin.open = true;
     });
+    // A reason to cancel being typed stays (an agency's answer redraws the dispatches meanwhile).
+    if (full) {
+      const fresh = doc.getElementById("incident");
+      if (fresh) App.redrawKeepingTyped(root, fresh.innerHTML, "[data-reason-for]", "reasonFor");
+    } else {
+      const live = doc.getElementById("incident-live");
+      const mine = document.getElementById("incident-live");
+      if (live && mine) App.redrawKeepingTyped(mine, live.innerHTML, "[data-reason-for]", "reasonFor");
+    }
+  });
+  function refresh(full) {
+    if (!full) { page.request(); return Promise.resolve(false); }
+    drawAll = true;
+    return page.now();
   }
 
   root.addEventListener("submit", async function (e) {

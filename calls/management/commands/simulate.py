@@ -34,7 +34,7 @@ SURGE_HOTSPOTS = [
     (-3.7650, 102.2680, "darurat_medis", "Banyak warga luka di Beringin Raya setelah gempa"),
 ]
 PRANKSTERS = [f"0812731{n:05d}" for n in range(12)]
-# As static/js/desk.js: what is retried, how often, and how long between tries.
+# As static/js/common.js (App.untilTaken): what is retried, how often, and how long between tries.
 TRANSIENT_STATUSES = {502, 503, 504}
 RETRY_LIMIT = 30
 
