@@ -411,3 +411,6 @@ TOKEN_TTL_SECONDS = {
 TOKEN_ROTATION_GRACE_SECONDS = env_int("TOKEN_ROTATION_GRACE_SECONDS", 3600)
 # How often an open live socket re-checks its session or token (idle timeout, expiry, revocation).
 LIVE_RECHECK_SECONDS = env_int("LIVE_RECHECK_SECONDS", 20)
+# A live event whose keys do not match its type (dispatch/event_types.py) raises; off (production),
+# it is logged and goes out as it is: a broadcast never fails a request.
+EVENTS_STRICT = env_bool("EVENTS_STRICT", DEBUG)
