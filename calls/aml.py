@@ -32,6 +32,7 @@ from core.changes import call_changed
 from dispatch import events
 from dispatch.audit import audit
 from dispatch.errors import InvalidInput
+from dispatch.event_types import AmlFix, CallUpdated
 
 logger = logging.getLogger(__name__)
 
@@ -203,19 +204,25 @@ def _window() -> timedelta:
     return timedelta(minutes=getattr(settings, "AML_MATCH_MINUTES", 10))
 
 
+def aml_fix(aml: AmlLocation) -> AmlFix:
+    """A fix as `call.updated` carries it."""
+    return AmlFix(
+        id=aml.pk,
+        lat=aml.lat,
+        lon=aml.lon,
+        radius_m=aml.radius_m,
+        confidence=aml.confidence,
+        method=aml.method,
+        positioned_at=aml.positioned_at.isoformat() if aml.positioned_at else None,
+        kelurahan_code=aml.kelurahan.code if aml.kelurahan_id else None,
+        kelurahan=aml.kelurahan.name if aml.kelurahan_id else None,
+        applied=aml.applied,
+    )
+
+
 def aml_event_data(aml: AmlLocation) -> dict[str, Any]:
-    return {
-        "id": aml.pk,
-        "lat": aml.lat,
-        "lon": aml.lon,
-        "radius_m": aml.radius_m,
-        "confidence": aml.confidence,
-        "method": aml.method,
-        "positioned_at": aml.positioned_at.isoformat() if aml.positioned_at else None,
-        "kelurahan_code": aml.kelurahan.code if aml.kelurahan_id else None,
-        "kelurahan": aml.kelurahan.name if aml.kelurahan_id else None,
-        "applied": aml.applied,
-    }
+    """A fix as the telephony API answers it: as the live event carries it."""
+    return aml_fix(aml).as_data()
 
 
 def _operator_set_location(call: Call) -> bool:
@@ -229,7 +236,7 @@ def _operator_set_location(call: Call) -> bool:
 
 def _attach(aml: AmlLocation, call: Call, *, now: datetime) -> None:
     """Inside a transaction with the call locked: link the fix, copy it in if allowed, emit call.updated last."""
-    from calls.services import call_event_data
+    from calls.services import call_event
 
     aml.call = call
     aml.matched_at = now
@@ -245,7 +252,7 @@ def _attach(aml: AmlLocation, call: Call, *, now: datetime) -> None:
     call.save(update_fields=[*changed, "version"])
     audit("call.aml_matched", obj=call, detail={"aml_id": aml.pk, "applied": aml.applied})
     call_changed(call, action="call.aml_matched", detail={"aml_id": aml.pk, "applied": aml.applied})
-    events.emit(events.CALL_UPDATED, {**call_event_data(call), "aml": aml_event_data(aml)})
+    events.emit(call_event(CallUpdated, call, aml=aml_fix(aml)))
 
 
 def _call_near(number: str, at: datetime) -> Call | None:

@@ -30,7 +30,7 @@ from dispatch.permissions import IsFloor, IsIntake
 from dispatch.shifts import wib_day_bounds
 
 
-_DAYS = (date(2000, 1, 1), date(2100, 12, 31))  # as dispatch.reports.FIRST_DAY / LAST_DAY
+_DAYS = (date(2000, 1, 1), date(2100, 12, 31))  # as reports.selectors.FIRST_DAY / LAST_DAY
 
 
 def _int_param(request, name: str, default: int) -> int:

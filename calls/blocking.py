@@ -19,6 +19,7 @@ from calls.models import Block, BlockPolicy, Call, Caller
 from dispatch import events
 from dispatch.audit import audit
 from dispatch.errors import Conflict
+from dispatch.event_types import BlockedCallerBurst, CallerBlocked
 
 LADDER = (Block.Level.WARNING, Block.Level.DAY, Block.Level.WEEK, Block.Level.REVIEW)
 
@@ -38,15 +39,15 @@ def _expiry(level: str, start: datetime, policy: BlockPolicy) -> datetime | None
     return None
 
 
-def block_event_data(block: Block) -> dict:
-    return {
-        "caller_number": block.caller.number,
-        "level": block.level,
-        "starts_at": block.starts_at.isoformat(),
-        "expires_at": block.expires_at.isoformat() if block.expires_at else None,
-        "lifted": block.lifted_at is not None,
-        "reason": block.reason,
-    }
+def block_event(block: Block) -> CallerBlocked:
+    return CallerBlocked(
+        caller_number=block.caller.number,
+        level=block.level,
+        starts_at=block.starts_at.isoformat(),
+        expires_at=block.expires_at.isoformat() if block.expires_at else None,
+        lifted=block.lifted_at is not None,
+        reason=block.reason,
+    )
 
 
 def after_classification(call: Call, *, now: datetime, user) -> Block | None:
@@ -75,7 +76,7 @@ def after_classification(call: Call, *, now: datetime, user) -> Block | None:
         caller=caller, level=level, starts_at=now, expires_at=_expiry(level, now, policy), reason=reason
     )
     audit("caller.block.auto", user=user, obj=block, detail={"level": level, "number": caller.number})
-    events.emit(events.CALLER_BLOCKED, block_event_data(block))
+    events.emit(block_event(block))
     return block
 
 
@@ -95,7 +96,7 @@ def block_manual(*, caller_number: str, user, reason: str, hours: int | None) ->
             created_by=user,
         )
         audit("caller.block", user=user, obj=block, detail={"number": caller.number, "hours": hours})
-        events.emit(events.CALLER_BLOCKED, block_event_data(block))
+        events.emit(block_event(block))
     return block
 
 
@@ -117,7 +118,7 @@ def block_lift(*, caller_number: str, user, reason: str) -> int:
             block.save(update_fields=["lifted_at", "lifted_by", "lift_reason"])
             audit("caller.unblock", user=user, obj=block, detail={"number": caller_number})
         if blocks:
-            events.emit(events.CALLER_BLOCKED, block_event_data(blocks[0]))
+            events.emit(block_event(blocks[0]))
     return len(blocks)
 
 
@@ -129,16 +130,14 @@ def note_call_from_blocked_number(caller: Caller, call: Call, *, now: datetime) 
         return False
     audit("caller.blocked_burst", obj=call, detail={"number": caller.number, "calls": recent})
     events.emit(
-        events.ALERT,
-        {
-            "kind": "blocked_caller_burst",
-            "call_id": call.pk,
-            "caller_number": caller.number,
-            "calls": recent,
-            "minutes": policy.burst_minutes,
-            "message": _("Nomor diblokir %(number)s menelepon %(n)d kali dalam %(m)d menit: mungkin darurat sungguhan.")
+        BlockedCallerBurst(
+            call_id=call.pk,
+            caller_number=caller.number,
+            calls=recent,
+            minutes=policy.burst_minutes,
+            message=_("Nomor diblokir %(number)s menelepon %(n)d kali dalam %(m)d menit: mungkin darurat sungguhan.")
             % {"number": caller.number, "n": recent, "m": policy.burst_minutes},
-        },
+        )
     )
     return True
 

@@ -13,6 +13,7 @@ from calls.models import Call, Callback
 from dispatch import events
 from dispatch.audit import audit
 from dispatch.errors import Conflict, InvalidInput
+from dispatch.event_types import CallbackOverdue, CallbackState, CallUpdated
 
 
 def callback_for_ghost_call(call: Call, *, now: datetime) -> Callback | None:
@@ -39,32 +40,32 @@ def flag_overdue_callbacks(*, now: datetime | None = None) -> int:
             callback = Callback.objects.select_related("call__caller").get(pk=pk)
             audit("callback.overdue", obj=callback, detail={"call_id": callback.call_id})
             events.emit(
-                events.ALERT,
-                {
-                    "kind": "callback_overdue",
-                    "call_id": callback.call_id,
-                    "caller_number": callback.call.caller_number,
-                    "deadline": callback.deadline.isoformat(),
-                    "message": f"Panggilan balik untuk ghost call #{callback.call_id} melewati batas waktu.",
-                },
+                CallbackOverdue(
+                    call_id=callback.call_id,
+                    caller_number=callback.call.caller_number,
+                    deadline=callback.deadline.isoformat(),
+                    message=f"Panggilan balik untuk ghost call #{callback.call_id} melewati batas waktu.",
+                )
             )
             flagged += 1
     return flagged
 
 
-def callback_event_data(callback: Callback) -> dict:
-    from calls.services import call_event_data
+def callback_event(callback: Callback) -> CallUpdated:
+    """The call's `call.updated`, with its call-back."""
+    from calls.services import call_event
 
-    return {
-        **call_event_data(callback.call),
-        "callback": {
-            "id": callback.pk,
-            "deadline": callback.deadline.isoformat(),
-            "outcome": callback.outcome or None,
-            "done_at": callback.done_at.isoformat() if callback.done_at else None,
-            "done_by": callback.done_by.get_username() if callback.done_by_id else None,
-        },
-    }
+    return call_event(
+        CallUpdated,
+        callback.call,
+        callback=CallbackState(
+            id=callback.pk,
+            deadline=callback.deadline.isoformat(),
+            outcome=callback.outcome or None,
+            done_at=callback.done_at.isoformat() if callback.done_at else None,
+            done_by=callback.done_by.get_username() if callback.done_by_id else None,
+        ),
+    )
 
 
 def callback_record_outcome(*, callback_id: int, user, outcome: str, note: str = "", now: datetime | None = None) -> Callback:
@@ -91,7 +92,7 @@ def callback_record_outcome(*, callback_id: int, user, outcome: str, note: str =
             "callback.outcome", user=user, obj=callback,
             detail={"call_id": callback.call_id, "outcome": outcome, "late": now > callback.deadline},
         )
-        events.emit(events.CALL_UPDATED, callback_event_data(callback))
+        events.emit(callback_event(callback))
     return callback
 
 

@@ -10,7 +10,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.db import IntegrityError, connection
@@ -26,6 +26,7 @@ from core.changes import call_changed
 from dispatch import events, rows
 from dispatch.audit import audit, audit_row
 from dispatch.errors import Conflict, InvalidInput
+from dispatch.event_types import CallCreated, CallFields, CallUpdated
 from dispatch.models import AuditLog
 
 
@@ -34,19 +35,24 @@ def request_fingerprint(payload: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def call_event_data(call: Call) -> dict[str, Any]:
-    return {
-        "id": call.pk,
-        "status": call.status,
-        "caller_number": call.caller_number,
-        "call_type": call.call_type or None,
-        "incident_id": call.incident_id,
-        "operator": call.operator.get_username() if call.operator_id else None,
-        "received_at": call.received_at.isoformat(),
-        "touched_at": call.last_touched_at.isoformat(),
-        "caller_blocked": call.caller_blocked,
-        "version": call.version,
-    }
+CallEvent = TypeVar("CallEvent", bound=CallFields)
+
+
+def call_event(event_type: type[CallEvent], call: Call, **more: Any) -> CallEvent:
+    """A call's event (`CallCreated`, `CallUpdated`); `more` is what `CallUpdated` carries besides (`aml`, `callback`)."""
+    return event_type(
+        id=call.pk,
+        status=call.status,
+        caller_number=call.caller_number,
+        call_type=call.call_type or None,
+        incident_id=call.incident_id,
+        operator=call.operator.get_username() if call.operator_id else None,
+        received_at=call.received_at.isoformat(),
+        touched_at=call.last_touched_at.isoformat(),
+        caller_blocked=call.caller_blocked,
+        version=call.version,
+        **more,
+    )
 
 
 # One statement whoever wins a race between two first calls from a number; the row it returns is the
@@ -189,7 +195,7 @@ def call_intake(
 
             aml_attach_fix(call=call, fix_id=pending_fix, now=now)
             call_changed(call, action="call.create", user=operator)
-            events.emit(events.CALL_CREATED, call_event_data(call))
+            events.emit(call_event(CallCreated, call))
     except IntegrityError:
         existing = _existing_call(idempotency_key, external_id, pbx_call_id, request_hash, account=operator)
         if existing is None:
@@ -246,7 +252,7 @@ def call_update(*, call_id: int, user, notes: str | None = None, location: Locat
         call.touched_at = timezone.now()
         call.save(update_fields=[*changed, "touched_at", "version"])
         audit("call.update", user=user, obj=call, detail={"fields": changed})
-        events.emit(events.CALL_UPDATED, call_event_data(call))
+        events.emit(call_event(CallUpdated, call))
         call_changed(call, action="call.update", user=user, detail={"fields": changed, "notes": call.notes})
     return call
 
@@ -274,7 +280,7 @@ def call_take_over(*, call_id: int, user, from_operator: str | None = None) -> C
         _record_transition(call, by=user, from_status=call.status, to_status=call.status, reason=f"taken over from {previous}")
         audit("call.take_over", user=user, obj=call, detail={"from": previous})
         call_changed(call, action="call.take_over", user=user, detail={"from": previous})
-        events.emit(events.CALL_UPDATED, call_event_data(call))
+        events.emit(call_event(CallUpdated, call))
     return call
 
 
@@ -361,7 +367,7 @@ def call_classify(
         from calls.callbacks import callback_for_ghost_call
 
         callback_for_ghost_call(call, now=now)
-        events.emit(events.CALL_UPDATED, call_event_data(call))
+        events.emit(call_event(CallUpdated, call))
         call_changed(call, action="call.classify", user=user, detail={"from": previous_type, "to": call_type, "incident_id": call.incident_id})
     return call
 
@@ -414,5 +420,5 @@ def call_unlink(*, call_id: int, user, incident_type: str | None = None) -> Call
         )
         audit("call.unlink", user=user, obj=call, detail={"from_incident": previous_incident, "to_incident": incident.pk})
         call_changed(call, action="call.unlink", user=user, detail={"from_incident": previous_incident, "to_incident": incident.pk})
-        events.emit(events.CALL_UPDATED, call_event_data(call))
+        events.emit(call_event(CallUpdated, call))
     return call

@@ -31,11 +31,12 @@ from agencies.models import Membership
 from agencies.selectors import FLOOR_ROLES
 from calls.models import Call, TelephonyEvent
 from calls.phone import parse_number
-from calls.services import _get_or_create_caller, _record_transition, call_create, call_event_data
+from calls.services import _get_or_create_caller, _record_transition, call_create, call_event
 from core.changes import call_changed
 from dispatch import events
 from dispatch.audit import audit
 from dispatch.errors import Conflict, InvalidInput
+from dispatch.event_types import CallUpdated
 
 logger = logging.getLogger(__name__)
 
@@ -124,7 +125,7 @@ def _save(call: Call, fields: list[str], *, pbx, from_status: str, reason: str, 
     if from_status != call.status:
         _record_transition(call, by=pbx, from_status=from_status, to_status=call.status, reason=reason, at=at)
     audit(action, user=pbx, obj=call, detail={"fields": fields, "reason": reason})
-    events.emit(events.CALL_UPDATED, call_event_data(call))
+    events.emit(call_event(CallUpdated, call))
 
 
 def _ringing(*, pbx, pbx_call_id, at, caller_number, extension, now):
@@ -217,5 +218,5 @@ def call_claim(*, call_id: int, user) -> Call:
         _record_transition(call, by=user, from_status=Call.Status.RINGING, to_status=Call.Status.ACTIVE, reason="claimed at desk", at=now)
         audit("call.claim", user=user, obj=call)
         call_changed(call, action="call.claim", user=user)
-        events.emit(events.CALL_UPDATED, call_event_data(call))
+        events.emit(call_event(CallUpdated, call))
     return call

@@ -20,6 +20,7 @@ from agencies.selectors import actor_for_user
 from calls.models import Call, Callback
 from dispatch import events
 from dispatch.audit import audit
+from dispatch.event_types import P1Undispatched
 from dispatch.models import Dispatch, Incident
 
 
@@ -56,15 +57,13 @@ def alarm_undispatched_p1(*, now: datetime | None = None) -> int:
             waited = int((now - incident.created_at).total_seconds())
             audit("incident.p1_undispatched", obj=incident, detail={"incident_id": pk, "seconds": waited})
             events.emit(
-                events.ALERT,
-                {
-                    "kind": "p1_undispatched",
-                    "incident_id": pk,
-                    "created_at": incident.created_at.isoformat(),
-                    "seconds": waited,
-                    "message": f"Kejadian P1 #{pk} ({incident.incident_type.label}) belum dikirim ke instansi "
-                               f"setelah {waited // 60}:{waited % 60:02d}.",
-                },
+                P1Undispatched(
+                    incident_id=pk,
+                    created_at=incident.created_at.isoformat(),
+                    seconds=waited,
+                    message=f"Kejadian P1 #{pk} ({incident.incident_type.label}) belum dikirim ke instansi "
+                            f"setelah {waited // 60}:{waited % 60:02d}.",
+                )
             )
             alerted += 1
     return alerted

@@ -28,97 +28,55 @@ from django.db.models import Q
 from django.utils import timezone
 from psycopg import ClientCursor
 
+from dispatch.event_types import (
+    DEFINITIONS,
+    Alert,
+    CallCreated,
+    CallerBlocked,
+    CallUpdated,
+    DisasterEnded,
+    DisasterStarted,
+    DisasterUpdated,
+    DispatchCreated,
+    DispatchEscalated,
+    DispatchUpdated,
+    IncidentCreated,
+    IncidentUpdated,
+    LiveEvent,
+    data_problems,
+    definition_for,
+)
 from dispatch.models import Event
 
 logger = logging.getLogger(__name__)
 
-CALL_CREATED = "call.created"
-CALL_UPDATED = "call.updated"
-INCIDENT_CREATED = "incident.created"
-INCIDENT_UPDATED = "incident.updated"
-DISPATCH_CREATED = "dispatch.created"
-DISPATCH_UPDATED = "dispatch.updated"
-DISPATCH_ESCALATED = "dispatch.escalated"
-CALLER_BLOCKED = "caller.blocked"
-ALERT = "alert"
+# Every event type's payload is a dataclass in `dispatch.event_types` (its keys, when it is sent and
+# who receives it); senders build their events through them.
+CALL_CREATED = CallCreated.type
+CALL_UPDATED = CallUpdated.type
+INCIDENT_CREATED = IncidentCreated.type
+INCIDENT_UPDATED = IncidentUpdated.type
+DISPATCH_CREATED = DispatchCreated.type
+DISPATCH_UPDATED = DispatchUpdated.type
+DISPATCH_ESCALATED = DispatchEscalated.type
+CALLER_BLOCKED = CallerBlocked.type
+ALERT = Alert.type
 # Disaster mode (hazards app): every socket receives these, agencies included.
-DISASTER_STARTED = "disaster.started"
-DISASTER_UPDATED = "disaster.updated"
-DISASTER_ENDED = "disaster.ended"
-EVENT_TYPES = (
-    CALL_CREATED,
-    CALL_UPDATED,
-    INCIDENT_CREATED,
-    INCIDENT_UPDATED,
-    DISPATCH_CREATED,
-    DISPATCH_UPDATED,
-    DISPATCH_ESCALATED,
-    CALLER_BLOCKED,
-    ALERT,
-    DISASTER_STARTED,
-    DISASTER_UPDATED,
-    DISASTER_ENDED,
-)
+DISASTER_STARTED = DisasterStarted.type
+DISASTER_UPDATED = DisasterUpdated.type
+DISASTER_ENDED = DisasterEnded.type
+EVENT_TYPES = tuple(DEFINITIONS)
 
-# The documented payload of every event type: the keys `data` always carries.
-# `tests/dispatch/test_events.py` checks every event a full flow emits against it.
-_INCIDENT_KEYS = frozenset(
-    {"id", "incident_type", "label", "priority", "status", "lat", "lon", "address", "kelurahan", "created_at", "version"}
-)
-_DISPATCH_KEYS = frozenset(
-    {"id", "agency", "status", "dispatched_at", "ack_deadline", "acknowledged_at", "escalation_level", "station",
-     "nearest_post", "incident_id", "incident_number", "version", "incident"}
-)
-_CALL_KEYS = frozenset(
-    {"id", "status", "caller_number", "call_type", "incident_id", "operator", "received_at", "caller_blocked", "version"}
-)
-_DISASTER_KEYS = frozenset({"active", "kind", "since", "alert", "period_id", "ended_at", "end_reason"})
-_DISASTER_ALERT_KEYS = frozenset(
-    {"id", "identifier", "msg_type", "event", "headline", "sent", "sent_wib", "expires", "magnitude", "depth_km", "lat",
-     "lon", "area", "felt", "mmi_bengkulu", "distance_km", "nearest_kecamatan", "tsunami", "tsunami_level", "kind"}
-)
-_BLOCK_KEYS = frozenset({"caller_number", "level", "starts_at", "expires_at", "lifted", "reason"})
-EVENT_SCHEMAS: dict[str, frozenset[str]] = {
-    CALL_CREATED: _CALL_KEYS,
-    CALL_UPDATED: _CALL_KEYS,
-    INCIDENT_CREATED: _INCIDENT_KEYS,
-    INCIDENT_UPDATED: _INCIDENT_KEYS,
-    DISPATCH_CREATED: _DISPATCH_KEYS,
-    DISPATCH_UPDATED: _DISPATCH_KEYS,
-    DISPATCH_ESCALATED: _DISPATCH_KEYS,
-    CALLER_BLOCKED: _BLOCK_KEYS,
-    # An alert is for people: a kind to tell alerts apart and a message to show.
-    ALERT: frozenset({"kind", "message"}),
-    # The state `GET /api/v1/disaster/` answers: active, kind, since, and the alert behind it.
-    DISASTER_STARTED: _DISASTER_KEYS,
-    DISASTER_UPDATED: _DISASTER_KEYS,
-    DISASTER_ENDED: _DISASTER_KEYS,
-}
-# Nested payloads: a dispatch event carries its incident.
-NESTED_SCHEMAS: dict[str, dict[str, frozenset[str]]] = {
-    DISPATCH_CREATED: {"incident": _INCIDENT_KEYS},
-    DISPATCH_UPDATED: {"incident": _INCIDENT_KEYS},
-    DISPATCH_ESCALATED: {"incident": _INCIDENT_KEYS},
-    DISASTER_STARTED: {"alert": _DISASTER_ALERT_KEYS},
-    DISASTER_UPDATED: {"alert": _DISASTER_ALERT_KEYS},
-    DISASTER_ENDED: {"alert": _DISASTER_ALERT_KEYS},
-}
+# The keys each event type's data carries (an alert's kind adds its own), as the definitions say.
+EVENT_SCHEMAS: dict[str, frozenset[str]] = {t: frozenset(cls._names) for t, cls in DEFINITIONS.items()}
 
 
 def payload_problems(event_type: str, data: dict[str, Any]) -> list[str]:
-    """What is missing from an event's data according to its schema (empty when it conforms)."""
-    if event_type not in EVENT_SCHEMAS:
+    """What a stored or received event's data lacks or has too many against its type (empty when it conforms)."""
+    definition = definition_for(event_type, data)
+    if definition is None:
         return [f"unknown event type {event_type}"]
-    if not isinstance(data, dict):
-        return ["data is not an object"]
-    problems = [f"missing {key}" for key in sorted(EVENT_SCHEMAS[event_type] - data.keys())]
-    for field, keys in NESTED_SCHEMAS.get(event_type, {}).items():
-        nested = data.get(field)
-        if not isinstance(nested, dict):
-            problems.append(f"{field} is not an object")
-            continue
-        problems.extend(f"missing {field}.{key}" for key in sorted(keys - nested.keys()))
-    return problems
+    return data_problems(definition, data)
 
 
 FLOOR_GROUP = "floor"
@@ -243,28 +201,28 @@ _held: contextvars.ContextVar[tuple[int, list[_Held]] | None] = contextvars.Cont
 )
 
 
-def emit(event_type: str, data: dict[str, Any], *, agency_code: str = "") -> Envelope | None:
+def emit(event: LiveEvent) -> Envelope | None:
     """Store an event in the current transaction and broadcast it after commit.
 
-    The counter row stays locked from the moment an event is numbered until commit, which is
-    what keeps `seq` in commit order. Inside `events.atomic()` (the services' transactions) the
-    event is held and stored when that block ends (and None is returned), unless it is emitted in
-    a savepoint inside the block: that one is stored at once, so rolling the savepoint back takes
-    it too. Anywhere else, call it last in the transaction.
+    `event` is built through its type (`dispatch.event_types`), which checked its keys; a dispatch
+    event also goes to its agency's staff. The counter row stays locked from the moment an event is
+    numbered until commit, which is what keeps `seq` in commit order. Inside `events.atomic()` (the
+    services' transactions) the event is held and stored when that block ends (and None is
+    returned), unless it is emitted in a savepoint inside the block: that one is stored at once, so
+    rolling the savepoint back takes it too. Anywhere else, call it last in the transaction.
     """
-    if event_type not in EVENT_TYPES:
-        raise ValueError(f"unknown event type {event_type}")
-    problems = payload_problems(event_type, data)
-    if problems:
-        # Logged, not raised: a documentation slip must never fail an emergency call.
-        logger.error("%s payload does not match its schema: %s", event_type, ", ".join(problems))
+    if not isinstance(event, LiveEvent):
+        raise TypeError(f"an event is built through its type in dispatch.event_types, not {type(event).__name__}")
+    if event.type not in DEFINITIONS:
+        raise ValueError(f"unknown event type {event.type!r}")
     if not connection.in_atomic_block:
         raise RuntimeError("events are emitted inside the transaction that makes the change")
+    item = (event.type, event.as_data(), event.agency_code)
     held = _held.get()
     if held is not None and held[0] == len(connection.atomic_blocks):
-        held[1].append((event_type, data, agency_code))
+        held[1].append(item)
         return None
-    return _store_and_publish_after_commit([(event_type, data, agency_code)])[0]
+    return _store_and_publish_after_commit([item])[0]
 
 
 @contextlib.contextmanager

@@ -9,7 +9,7 @@ commit). Slow I/O (notifications) happens after commit, in tasks.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db.models import F
 from django.utils import timezone
@@ -22,45 +22,59 @@ from core.changes import dispatch_changed, incident_changed
 from dispatch import events, rows
 from dispatch.audit import audit, audit_row
 from dispatch.errors import Conflict, InvalidInput
+from dispatch.event_types import (
+    DispatchCreated,
+    DispatchEscalated,
+    DispatchFields,
+    DispatchUpdated,
+    IncidentCreated,
+    IncidentFields,
+    IncidentSnapshot,
+    IncidentUpdated,
+)
 from dispatch.models import Dispatch, DispatchTransition, Incident, IncidentNote, IncidentTransition
 from push.services import queue_dispatch_push
 
 
-def incident_event_data(incident: Incident) -> dict[str, Any]:
-    return {
-        "id": incident.pk,
-        "incident_type": incident.incident_type.code,
-        "label": incident.incident_type.label_id,
-        "priority": incident.priority,
-        "status": incident.status,
-        "lat": incident.lat,
-        "lon": incident.lon,
-        "address": incident.address,
-        "kelurahan": incident.kelurahan.name if incident.kelurahan_id else None,
-        "created_at": incident.created_at.isoformat(),
-        "version": incident.version,
-    }
+IncidentEvent = TypeVar("IncidentEvent", bound=IncidentFields)
+DispatchEvent = TypeVar("DispatchEvent", bound=DispatchFields)
 
 
-def dispatch_event_data(dispatch: Dispatch) -> dict[str, Any]:
+def incident_event(event_type: type[IncidentEvent], incident: Incident) -> IncidentEvent:
+    """An incident's event (`IncidentCreated`, `IncidentUpdated`), or its snapshot inside a dispatch event."""
+    return event_type(
+        id=incident.pk,
+        incident_type=incident.incident_type.code,
+        label=incident.incident_type.label_id,
+        priority=incident.priority,
+        status=incident.status,
+        lat=incident.lat,
+        lon=incident.lon,
+        address=incident.address,
+        kelurahan=incident.kelurahan.name if incident.kelurahan_id else None,
+        created_at=incident.created_at.isoformat(),
+        version=incident.version,
+    )
+
+
+def dispatch_event(event_type: type[DispatchEvent], dispatch: Dispatch) -> DispatchEvent:
+    """A dispatch's event (`DispatchCreated`, `DispatchUpdated`, `DispatchEscalated`), with its incident."""
     incident = dispatch.incident
-    return {
-        "id": dispatch.pk,
-        "agency": dispatch.agency.code,
-        "status": dispatch.status,
-        "dispatched_at": dispatch.dispatched_at.isoformat(),
-        "ack_deadline": dispatch.ack_deadline.isoformat(),
-        "acknowledged_at": dispatch.acknowledged_at.isoformat() if dispatch.acknowledged_at else None,
-        "escalation_level": dispatch.escalation_level,
-        "station": dispatch.station.name if dispatch.station_id else None,
-        # The post the dispatch went to, seen from the incident: {"id", "name", "distance_m", "approximate"}.
-        "nearest_post": post_of(dispatch.station if dispatch.station_id else None, incident.lat, incident.lon),
-        # "Kejadian #N": the number everyone uses for the incident; the dispatch id is secondary.
-        "incident_id": incident.pk,
-        "incident_number": incident.pk,
-        "version": dispatch.version,
-        "incident": incident_event_data(incident),
-    }
+    return event_type(
+        id=dispatch.pk,
+        agency=dispatch.agency.code,
+        status=dispatch.status,
+        dispatched_at=dispatch.dispatched_at.isoformat(),
+        ack_deadline=dispatch.ack_deadline.isoformat(),
+        acknowledged_at=dispatch.acknowledged_at.isoformat() if dispatch.acknowledged_at else None,
+        escalation_level=dispatch.escalation_level,
+        station=dispatch.station.name if dispatch.station_id else None,
+        nearest_post=post_of(dispatch.station if dispatch.station_id else None, incident.lat, incident.lon),
+        incident_id=incident.pk,
+        incident_number=incident.pk,
+        version=dispatch.version,
+        incident=incident_event(IncidentSnapshot, incident),
+    )
 
 
 def _incident_transition_row(incident: Incident, *, by, from_status: str, to_status: str, reason: str = "", at=None) -> IncidentTransition:
@@ -100,7 +114,7 @@ def incident_open(*, call, incident_type: IncidentType, user) -> Incident:
     entry.object_id = rows.NEW_ID_TEXT
     rows.insert_with_trail(incident, transition, entry)
     incident_changed(incident, action="incident.open", user=user, detail={"call_id": call.pk})
-    events.emit(events.INCIDENT_CREATED, incident_event_data(incident))
+    events.emit(incident_event(IncidentCreated, incident))
     return incident
 
 
@@ -135,7 +149,7 @@ def incident_attach_call(*, incident_id: int, call, user) -> Incident:
         audit_row("incident.link_call", user=user, obj=incident, detail={"call_id": call.pk}),
     )
     incident_changed(incident, action="incident.link_call", user=user)
-    events.emit(events.INCIDENT_UPDATED, incident_event_data(incident))
+    events.emit(incident_event(IncidentUpdated, incident))
     # The agencies already sent see the new caller's words (and the place, if this call gave the first).
     _tell_the_agencies(incident, restation=placed_now)
     return incident
@@ -151,7 +165,7 @@ def incident_detach_call(*, call, user) -> None:
         audit_row("incident.unlink_call", user=user, obj=incident, detail={"call_id": call.pk}),
     )
     incident_changed(incident, action="incident.unlink_call", user=user)
-    events.emit(events.INCIDENT_UPDATED, incident_event_data(incident))
+    events.emit(incident_event(IncidentUpdated, incident))
 
 
 def incident_retype(*, incident_id: int, incident_type: IncidentType, user) -> Incident:
@@ -166,7 +180,7 @@ def incident_retype(*, incident_id: int, incident_type: IncidentType, user) -> I
         audit_row("incident.retype", user=user, obj=incident, detail={"from": previous, "to": incident_type.code}),
     )
     incident_changed(incident, action="incident.retype", user=user)
-    events.emit(events.INCIDENT_UPDATED, incident_event_data(incident))
+    events.emit(incident_event(IncidentUpdated, incident))
     return incident
 
 
@@ -265,9 +279,9 @@ def incident_dispatch(
         incident.save(update_fields=["status", "version"])
         for dispatch in created:
             dispatch_changed(dispatch, action="dispatch.create", user=user, detail={"agency": dispatch.agency.code})
-        events.emit(events.INCIDENT_UPDATED, incident_event_data(incident))
+        events.emit(incident_event(IncidentUpdated, incident))
         for dispatch in created:
-            events.emit(events.DISPATCH_CREATED, dispatch_event_data(dispatch), agency_code=dispatch.agency.code)
+            events.emit(dispatch_event(DispatchCreated, dispatch))
             queue_dispatch_push(dispatch.pk, "created")
     return created
 
@@ -300,7 +314,7 @@ def dispatch_acknowledge(*, dispatch_id: int, user) -> tuple[Dispatch, bool]:
         _dispatch_transition(dispatch, by=user, from_status=previous, to_status=dispatch.status, at=now)
         audit("dispatch.acknowledge", user=user, obj=dispatch)
         dispatch_changed(dispatch, action="dispatch.acknowledge", user=user)
-        events.emit(events.DISPATCH_UPDATED, dispatch_event_data(dispatch), agency_code=dispatch.agency.code)
+        events.emit(dispatch_event(DispatchUpdated, dispatch))
     return dispatch, True
 
 
@@ -336,7 +350,7 @@ def dispatch_set_status(*, dispatch_id: int, user, status: str, note: str = "") 
         _dispatch_transition(dispatch, by=user, from_status=previous, to_status=status, reason=note, at=now)
         audit(f"dispatch.{status}", user=user, obj=dispatch, detail={"note": note[:200]} if note else None)
         dispatch_changed(dispatch, action=f"dispatch.{status}", user=user)
-        events.emit(events.DISPATCH_UPDATED, dispatch_event_data(dispatch), agency_code=dispatch.agency.code)
+        events.emit(dispatch_event(DispatchUpdated, dispatch))
     return dispatch
 
 
@@ -364,7 +378,7 @@ def incident_close(*, incident_id: int, user, reason: str = "") -> Incident:
         _incident_transition(incident, by=user, from_status=previous, to_status=incident.status, reason=reason, at=now)
         audit("incident.close", user=user, obj=incident)
         incident_changed(incident, action="incident.close", user=user)
-        events.emit(events.INCIDENT_UPDATED, incident_event_data(incident))
+        events.emit(incident_event(IncidentUpdated, incident))
     return incident
 
 
@@ -396,7 +410,7 @@ def incident_relocate(*, incident_id: int, user, location: Location) -> Incident
             audit_row("incident.relocate", user=user, obj=incident, detail={"from": before, "to": after}),
         )
         incident_changed(incident, action="incident.relocate", user=user)
-        events.emit(events.INCIDENT_UPDATED, incident_event_data(incident))
+        events.emit(incident_event(IncidentUpdated, incident))
         _tell_the_agencies(incident, restation=True)
     return incident
 
@@ -416,7 +430,7 @@ def incident_add_note(*, incident_id: int, user, text: str) -> IncidentNote:
         incident.save(update_fields=["version"])
         audit("incident.note", user=user, obj=incident, detail={"note_id": note.pk, "text": text})
         incident_changed(incident, action="incident.note", user=user)
-        events.emit(events.INCIDENT_UPDATED, incident_event_data(incident))
+        events.emit(incident_event(IncidentUpdated, incident))
         _tell_the_agencies(incident, restation=False)
     return note
 
@@ -440,7 +454,7 @@ def _tell_the_agencies(incident: Incident, *, restation: bool) -> None:
                 changed.append("station")
         dispatch.version += 1
         dispatch.save(update_fields=changed)
-        events.emit(events.DISPATCH_UPDATED, dispatch_event_data(dispatch), agency_code=dispatch.agency.code)
+        events.emit(dispatch_event(DispatchUpdated, dispatch))
 
 
 def _place(incident: Incident) -> dict[str, Any]:
@@ -464,7 +478,7 @@ def incident_reopen(*, incident_id: int, user, reason: str) -> Incident:
         _incident_transition(incident, by=user, from_status=previous, to_status=incident.status, reason=reason, at=now)
         audit("incident.reopen", user=user, obj=incident, detail={"reason": reason})
         incident_changed(incident, action="incident.reopen", user=user)
-        events.emit(events.INCIDENT_UPDATED, incident_event_data(incident))
+        events.emit(incident_event(IncidentUpdated, incident))
     return incident
 
 
@@ -482,7 +496,7 @@ def _escalate_one(pk: int, *, to_level: int, stamp: str, now: datetime, reason: 
         if then is not None:
             then(dispatch)
         dispatch_changed(dispatch, action="dispatch.escalate", user=None)
-        events.emit(events.DISPATCH_ESCALATED, dispatch_event_data(dispatch), agency_code=dispatch.agency.code)
+        events.emit(dispatch_event(DispatchEscalated, dispatch))
         queue_dispatch_push(dispatch.pk, "escalated")
     return True
 

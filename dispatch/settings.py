@@ -215,7 +215,7 @@ if REDIS_SENTINEL is not None:
 SWEEP_SECONDS = env_int("SWEEP_SECONDS", 5)
 CELERY_BEAT_SCHEDULE = {
     "sweep": {"task": "dispatch.tasks.sweep", "schedule": timedelta(seconds=SWEEP_SECONDS)},
-    # The reports' roll-up of ended days (dispatch/rollups.py): yesterday soon after midnight, a
+    # The reports' roll-up of ended days (reports/rollups.py): yesterday soon after midnight, a
     # past day changed later soon after the change. Reports also build what is missing themselves.
     "report-rollups": {"task": "reports.tasks.report_rollups", "schedule": timedelta(minutes=10)},
 }
@@ -413,3 +413,6 @@ TOKEN_TTL_SECONDS = {
 TOKEN_ROTATION_GRACE_SECONDS = env_int("TOKEN_ROTATION_GRACE_SECONDS", 3600)
 # How often an open live socket re-checks its session or token (idle timeout, expiry, revocation).
 LIVE_RECHECK_SECONDS = env_int("LIVE_RECHECK_SECONDS", 20)
+# A live event whose keys do not match its type (dispatch/event_types.py) raises; off (production),
+# it is logged and goes out as it is: a broadcast never fails a request.
+EVENTS_STRICT = env_bool("EVENTS_STRICT", DEBUG)

@@ -18,6 +18,7 @@ from django.utils import timezone
 from calls.callbacks import flag_overdue_callbacks
 from dispatch import events
 from dispatch.alarms import alarm_undispatched_p1
+from dispatch.event_types import SweepStandIn, SweepTaskQueueBack
 from dispatch.models import SweepRun
 from dispatch.notifications import notification_send, pending_notification_ids
 from dispatch.services import escalate_overdue
@@ -90,12 +91,11 @@ def _announce_stand_in(*, last_task: datetime | None, now: datetime) -> None:
             _, first = SweepRun.objects.get_or_create(runner="web", defaults={"finished_at": now})
         if first:
             since = f"sejak {last_task.astimezone(WIB):%H:%M} WIB" if last_task else "sejak server web berjalan"
-            events.emit(events.ALERT, {
-                "kind": "sweep_stand_in",
-                "message": f"Antrean tugas (Redis, Celery beat atau worker) tidak menjalankan sweep {since}; "
-                           "server web mengambil alih eskalasi dan notifikasi.",
-                "last_task_sweep": last_task.isoformat() if last_task else None,
-            })
+            events.emit(SweepStandIn(
+                message=f"Antrean tugas (Redis, Celery beat atau worker) tidak menjalankan sweep {since}; "
+                        "server web mengambil alih eskalasi dan notifikasi.",
+                last_task_sweep=last_task.isoformat() if last_task else None,
+            ))
 
 
 def _record(runner: str) -> None:
@@ -105,7 +105,6 @@ def _record(runner: str) -> None:
         SweepRun.objects.update_or_create(runner=runner, defaults={"finished_at": timezone.now()})
         last_task, last_web = marks.get("task"), marks.get("web")
         if runner == "task" and last_web is not None and (last_task is None or last_web > last_task):
-            events.emit(events.ALERT, {
-                "kind": "sweep_task_queue_back",
-                "message": "Antrean tugas menjalankan sweep lagi; server web berhenti mengambil alih.",
-            })
+            events.emit(SweepTaskQueueBack(
+                message="Antrean tugas menjalankan sweep lagi; server web berhenti mengambil alih.",
+            ))

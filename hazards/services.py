@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextvars
 import logging
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 import httpx
 from django.conf import settings
@@ -24,6 +25,14 @@ from agencies.models import Agency, IncidentType, Kecamatan
 from dispatch import events
 from dispatch.audit import audit
 from dispatch.errors import Conflict, InvalidInput
+from dispatch.event_types import (
+    DisasterEnded,
+    DisasterStarted,
+    DisasterState,
+    DisasterUpdated,
+    HazardAlertSnapshot,
+    IncidentCreated,
+)
 from hazards.assessment import Thresholds, assess
 from hazards.models import DisasterPeriod, DisasterScript, FeedSource, HazardAlert, HazardThresholds, Kind
 from hazards.parsing import WIB, HazardParseError, ParsedAlert, parse_bmkg_feed, parse_cap
@@ -74,47 +83,55 @@ def _kecamatan_centroids() -> list[tuple[str, float, float]]:
     return list(Kecamatan.objects.values_list("name", "lat", "lon"))
 
 
-def alert_data(alert: HazardAlert) -> dict:
+def alert_snapshot(alert: HazardAlert) -> HazardAlertSnapshot:
     sent_wib = alert.sent.astimezone(WIB)
-    return {
-        "id": alert.pk,
-        "identifier": alert.identifier,
-        "msg_type": alert.msg_type,
-        "event": alert.event,
-        "headline": alert.headline,
-        "sent": alert.sent.isoformat(),
-        "sent_wib": f"{sent_wib:%d-%m-%Y %H:%M} WIB",
-        "expires": alert.expires.isoformat() if alert.expires else None,
-        "magnitude": alert.magnitude,
-        "depth_km": alert.depth_km,
-        "lat": alert.lat,
-        "lon": alert.lon,
-        "area": alert.area,
-        "felt": alert.felt,
-        "mmi_bengkulu": alert.mmi_bengkulu,
-        "distance_km": alert.distance_km,
-        "nearest_kecamatan": alert.nearest_kecamatan,
-        "tsunami": alert.tsunami,
-        "tsunami_level": alert.tsunami_level,
-        "kind": alert.kind or None,
-    }
+    return HazardAlertSnapshot(
+        id=alert.pk,
+        identifier=alert.identifier,
+        msg_type=alert.msg_type,
+        event=alert.event,
+        headline=alert.headline,
+        sent=alert.sent.isoformat(),
+        sent_wib=f"{sent_wib:%d-%m-%Y %H:%M} WIB",
+        expires=alert.expires.isoformat() if alert.expires else None,
+        magnitude=alert.magnitude,
+        depth_km=alert.depth_km,
+        lat=alert.lat,
+        lon=alert.lon,
+        area=alert.area,
+        felt=alert.felt,
+        mmi_bengkulu=alert.mmi_bengkulu,
+        distance_km=alert.distance_km,
+        nearest_kecamatan=alert.nearest_kecamatan,
+        tsunami=alert.tsunami,
+        tsunami_level=alert.tsunami_level,
+        kind=alert.kind or None,
+    )
+
+
+State = TypeVar("State", bound=DisasterState)
+
+
+def disaster_state(state_type: type[State], period: DisasterPeriod | None) -> State:
+    """Disaster mode as `period` leaves it (None: not active), as a `disaster.*` event or the plain state."""
+    if period is None:
+        return state_type(active=False, kind=None, since=None, alert=None, period_id=None, ended_at=None,
+                          end_reason=None, script="")
+    return state_type(
+        active=period.active,
+        kind=period.kind,
+        since=period.started_at.isoformat(),
+        alert=alert_snapshot(period.alert),
+        period_id=period.pk,
+        ended_at=period.ended_at.isoformat() if period.ended_at else None,
+        end_reason=period.end_reason or None,
+        script=script_for(period.kind) if period.active else "",
+    )
 
 
 def disaster_state_data(period: DisasterPeriod | None) -> dict:
     """What `GET /api/v1/disaster/` answers and every `disaster.*` event carries."""
-    if period is None:
-        return {"active": False, "kind": None, "since": None, "alert": None, "period_id": None, "ended_at": None,
-                "end_reason": None, "script": ""}
-    return {
-        "active": period.active,
-        "kind": period.kind,
-        "since": period.started_at.isoformat(),
-        "alert": alert_data(period.alert),
-        "period_id": period.pk,
-        "ended_at": period.ended_at.isoformat() if period.ended_at else None,
-        "end_reason": period.end_reason or None,
-        "script": script_for(period.kind) if period.active else "",
-    }
+    return disaster_state(DisasterState, period).as_data()
 
 
 # Receiving alerts -------------------------------------------------------------------------------
@@ -243,7 +260,7 @@ def _start(alert: HazardAlert, *, now: datetime) -> DisasterPeriod:
     with transaction.atomic():  # a savepoint: a concurrent start loses on the one-active constraint
         period = DisasterPeriod.objects.create(kind=alert.kind, alert=alert, started_at=now)
     audit("disaster.start", obj=period, detail={"alert": alert.identifier, "kind": alert.kind})
-    events.emit(events.DISASTER_STARTED, disaster_state_data(period))
+    events.emit(disaster_state(DisasterStarted, period))
     _started.get().append(period.pk)
     return period
 
@@ -281,7 +298,7 @@ def _notification_text(alert: HazardAlert) -> str:
 def _open_major_incident(alert: HazardAlert, *, now: datetime):
     """A priority-1 incident with the quake's data, sent to BPBD through the dispatch service."""
     from dispatch.models import Incident
-    from dispatch.services import _incident_transition, incident_dispatch, incident_event_data
+    from dispatch.services import _incident_transition, incident_dispatch, incident_event
 
     itype = IncidentType.objects.filter(code=INCIDENT_TYPE).first()
     if itype is None:
@@ -294,7 +311,7 @@ def _open_major_incident(alert: HazardAlert, *, now: datetime):
     )
     _incident_transition(incident, by=None, from_status="", to_status=incident.status, at=now, reason=f"hazard {alert.identifier}"[:255])
     audit("incident.open", obj=incident, detail={"hazard_alert": alert.identifier})
-    events.emit(events.INCIDENT_CREATED, incident_event_data(incident))
+    events.emit(incident_event(IncidentCreated, incident))
     if Agency.objects.filter(code="BPBD", active=True).exists():
         incident_dispatch(incident_id=incident.pk, user=None, agency_codes=["BPBD"])
     return incident
@@ -306,7 +323,7 @@ def _update(period: DisasterPeriod, *, alert: HazardAlert) -> None:
     period.version += 1
     period.save(update_fields=["alert", "kind", "version"])
     audit("disaster.update", obj=period, detail={"alert": alert.identifier, "kind": alert.kind})
-    events.emit(events.DISASTER_UPDATED, disaster_state_data(period))
+    events.emit(disaster_state(DisasterUpdated, period))
 
 
 def _end(period: DisasterPeriod, *, reason: str, user, now: datetime, alert: HazardAlert | None = None) -> None:
@@ -317,7 +334,7 @@ def _end(period: DisasterPeriod, *, reason: str, user, now: datetime, alert: Haz
     period.version += 1
     period.save(update_fields=["active", "ended_at", "ended_by", "end_reason", "version"])
     audit("disaster.end", user=user, obj=period, detail={"reason": reason, "alert": alert.identifier if alert else period.alert.identifier})
-    events.emit(events.DISASTER_ENDED, disaster_state_data(period))
+    events.emit(disaster_state(DisasterEnded, period))
 
 
 def disaster_end(*, user, reason: str = "") -> DisasterPeriod:

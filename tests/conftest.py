@@ -69,6 +69,12 @@ def _eager_tasks(settings):
     app.conf.task_always_eager = settings.CELERY_TASK_ALWAYS_EAGER
 
 
+@pytest.fixture(autouse=True)
+def _strict_events(settings):
+    """A live event whose keys do not match its type raises in every test, whatever DEBUG says."""
+    settings.EVENTS_STRICT = True
+
+
 @pytest.fixture
 def ref(db):
     """Kota Bengkulu's reference data (agencies, kelurahan, incident types, routing); no posts,
