@@ -26,6 +26,7 @@ from django.core.cache import cache
 
 from agencies.geo import kelurahan_at
 from agencies.places import Place
+from dispatch.http import FetchRefused, fetch_capped
 
 logger = logging.getLogger(__name__)
 
@@ -185,20 +186,13 @@ def _search(query: str) -> list:
     """Nominatim's jsonv2 answer for the query, bounded to the city; GeocoderError for anything else."""
     url = settings.GEOCODER_URL.rstrip("/") + "/search"
     params = {"q": query, "format": "jsonv2", "limit": "3", "countrycodes": "id", "viewbox": CITY_VIEWBOX, "bounded": "1"}
-    headers = {"User-Agent": settings.GEOCODER_USER_AGENT, "Accept": "application/json"}
-    timeout = float(settings.GEOCODER_TIMEOUT_SECONDS)
-    deadline = time.monotonic() + timeout
     try:
-        with httpx.stream("GET", url, params=params, headers=headers, timeout=timeout, follow_redirects=False) as response:
-            if response.status_code != 200:
-                raise GeocoderError(f"HTTP {response.status_code}")
-            body = b""
-            for chunk in response.iter_bytes():
-                body += chunk
-                if len(body) > MAX_RESPONSE_BYTES:
-                    raise GeocoderError("answer larger than 256 KB")
-                if time.monotonic() > deadline:
-                    raise GeocoderError("answer slower than the timeout")
+        body = fetch_capped(
+            url, params=params, accept="application/json", max_bytes=MAX_RESPONSE_BYTES,
+            timeout=float(settings.GEOCODER_TIMEOUT_SECONDS), whole_answer_within=True,
+        )
+    except FetchRefused as exc:
+        raise GeocoderError(str(exc)) from exc
     except httpx.HTTPError as exc:
         raise GeocoderError(exc.__class__.__name__) from exc
     try:

@@ -28,7 +28,7 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
 import common  # noqa: E402
-from live_fanout import Client, client_roles, tokens  # noqa: E402
+from live_clients import connected, tokens  # noqa: E402
 
 WIB = timezone(timedelta(hours=7))
 CAP = """<?xml version="1.0" encoding="UTF-8"?>
@@ -81,46 +81,37 @@ async def push(base: str, token: str, body: bytes) -> tuple[int, float]:
 
 
 async def rounds(base: str, toks: dict[str, str], feed: str, n: int, count: int) -> dict:
-    clients = [Client(name) for name in client_roles(n)]
-    stop = asyncio.Event()
-    tasks = []
-    for c in clients:
-        tasks.append(asyncio.create_task(c.run(base, toks[c.username], stop)))
-        if len(tasks) % 50 == 0:
-            await asyncio.sleep(0.05)
-    await asyncio.wait_for(asyncio.gather(*(c.ready.wait() for c in clients)), 60)
-    latencies, answers, delivered, expected = [], [], 0, 0
+    async with connected(base, toks, n) as clients:
+        latencies, answers, delivered, expected = [], [], 0, 0
 
-    async def until_all(kind: str, seen_before: list[int]) -> None:
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            if all(sum(1 for f in c.frames if f[1] == kind) > seen_before[i] for i, c in enumerate(clients)):
-                return
-            await asyncio.sleep(0.01)
+        async def until_all(kind: str, seen_before: list[int]) -> None:
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline:
+                if all(sum(1 for f in c.frames if f[1] == kind) > seen_before[i] for i, c in enumerate(clients)):
+                    return
+                await asyncio.sleep(0.01)
 
-    for r in range(count + 1):  # round 0 warms the process (first push, first incident), not measured
-        identifier = f"Indonesia-InaTEWS-earthquakes-bench-{uuid.uuid4().hex[:12]}"
-        before = [sum(1 for f in c.frames if f[1] == "disaster.started") for c in clients]
-        sent_at = time.time()
-        status, answer = await push(base, feed, cap(identifier))
-        if status != 201:
-            raise RuntimeError(f"push answered {status}")
-        await until_all("disaster.started", before)
-        if r:
-            answers.append(answer * 1000)
-            for i, c in enumerate(clients):
-                frames = [f for f in c.frames if f[1] == "disaster.started"]
-                expected += 1
-                if len(frames) > before[i]:
-                    delivered += 1
-                    latencies.append((frames[-1][4] - sent_at) * 1000)
-        ended_before = [sum(1 for f in c.frames if f[1] == "disaster.ended") for c in clients]
-        status, _ = await push(base, feed, cap(f"{identifier}-cancel", msg_type="Cancel", references=identifier))
-        if status != 201:
-            raise RuntimeError(f"cancel answered {status}")
-        await until_all("disaster.ended", ended_before)
-    stop.set()
-    await asyncio.gather(*tasks, return_exceptions=True)
+        for r in range(count + 1):  # round 0 warms the process (first push, first incident), not measured
+            identifier = f"Indonesia-InaTEWS-earthquakes-bench-{uuid.uuid4().hex[:12]}"
+            before = [sum(1 for f in c.frames if f[1] == "disaster.started") for c in clients]
+            sent_at = time.time()
+            status, answer = await push(base, feed, cap(identifier))
+            if status != 201:
+                raise RuntimeError(f"push answered {status}")
+            await until_all("disaster.started", before)
+            if r:
+                answers.append(answer * 1000)
+                for i, c in enumerate(clients):
+                    frames = [f for f in c.frames if f[1] == "disaster.started"]
+                    expected += 1
+                    if len(frames) > before[i]:
+                        delivered += 1
+                        latencies.append((frames[-1][4] - sent_at) * 1000)
+            ended_before = [sum(1 for f in c.frames if f[1] == "disaster.ended") for c in clients]
+            status, _ = await push(base, feed, cap(f"{identifier}-cancel", msg_type="Cancel", references=identifier))
+            if status != 201:
+                raise RuntimeError(f"cancel answered {status}")
+            await until_all("disaster.ended", ended_before)
     return {"p50": common.percentile(latencies, 50), "p99": common.percentile(latencies, 99),
             "answer_p50": common.percentile(answers, 50), "delivered": delivered, "expected": expected}
 

@@ -26,7 +26,6 @@ import argparse
 import asyncio
 import itertools
 import json
-import os
 import sys
 import time
 import uuid
@@ -37,43 +36,9 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
 import common  # noqa: E402
+from live_clients import AGENCY_ACCOUNTS, connected, tokens  # noqa: E402
 
 WARMUP_SECONDS = 2.0
-AGENCY_ACCOUNTS = {"staf_damkar": "DAMKAR", "staf_bpbd": "BPBD", "staf_dinkes": "DINKES", "staf_polresta": "POLRESTA"}
-
-
-def tokens() -> dict[str, str]:
-    """API tokens of the demo accounts (made in-process: supervisors' token logins need a TOTP code)."""
-    os.environ.update(common.bench_env())
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dispatch.settings")
-    import django
-
-    django.setup()
-    from django.contrib.auth import get_user_model
-    from dispatch.tokens import token_create
-
-    users = get_user_model().objects.filter(username__in=["operator", "supervisor", *AGENCY_ACCOUNTS])
-    return {u.username: token_create(user=u).key for u in users}
-
-
-def client_roles(n: int) -> list[str]:
-    """40% operators, 10% supervisors, 50% agency staff over four agencies."""
-    pattern = ["operator"] * 4 + ["supervisor"] + list(AGENCY_ACCOUNTS) + ["staf_damkar"]
-    return [pattern[i % len(pattern)] for i in range(n)]
-
-
-class Client:
-    def __init__(self, username: str):
-        self.username = username
-        self.frames: list[tuple[int, str, str, float, float]] = []  # seq, type, agency, ts, received
-        self.ready = asyncio.Event()
-
-    async def run(self, base: str, token: str, stop: asyncio.Event):
-        await common.live_socket(base, token, on_hello=lambda hello: self.ready.set(), on_frame=self.frame, stop=stop)
-
-    def frame(self, frame: dict, now: float) -> None:
-        if "seq" in frame and "ts" in frame:
-            self.frames.append((frame["seq"], frame["type"], frame["data"].get("agency", ""), frame["ts"], now))
 
 
 async def post_load(base: str, token: str, rate: float, seconds: float, dispatch_every: int) -> int:
@@ -129,33 +94,24 @@ def last_seq() -> int:
 
 
 async def websocket_round(base: str, toks: dict[str, str], n: int, rate: float, seconds: float, dispatch_every: int) -> dict:
-    clients = [Client(name) for name in client_roles(n)]
-    stop = asyncio.Event()
-    tasks = []
-    for c in clients:
-        tasks.append(asyncio.create_task(c.run(base, toks[c.username], stop)))
-        if len(tasks) % 50 == 0:
-            await asyncio.sleep(0.05)
-    await asyncio.wait_for(asyncio.gather(*(c.ready.wait() for c in clients)), 60)
-    # Warm-up at the same rate, not measured: the first classification and dispatch of a fresh
-    # process import and cache what later ones reuse (the ingest benchmark warms up the same way).
-    await post_load(base, toks["operator"], rate, WARMUP_SECONDS, dispatch_every)
-    start = await asyncio.to_thread(last_seq)
-    posted = await post_load(base, toks["operator"], rate, seconds, dispatch_every)
-    end = await asyncio.to_thread(last_seq)
-    events = await asyncio.to_thread(stored_events, start)
-    expected_by_user: dict[str, set[int]] = {}
-    for name in set(c.username for c in clients):
-        code = AGENCY_ACCOUNTS.get(name)
-        expected_by_user[name] = {s for s, t, a in events if code is None or (t.startswith("dispatch.") and a == code)}
-    # Bounded wait for the last frames in flight.
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        if all({f[0] for f in c.frames if start < f[0] <= end} >= expected_by_user[c.username] for c in clients):
-            break
-        await asyncio.sleep(0.1)
-    stop.set()
-    await asyncio.gather(*tasks, return_exceptions=True)
+    async with connected(base, toks, n) as clients:
+        # Warm-up at the same rate, not measured: the first classification and dispatch of a fresh
+        # process import and cache what later ones reuse (the ingest benchmark warms up the same way).
+        await post_load(base, toks["operator"], rate, WARMUP_SECONDS, dispatch_every)
+        start = await asyncio.to_thread(last_seq)
+        posted = await post_load(base, toks["operator"], rate, seconds, dispatch_every)
+        end = await asyncio.to_thread(last_seq)
+        events = await asyncio.to_thread(stored_events, start)
+        expected_by_user: dict[str, set[int]] = {}
+        for name in set(c.username for c in clients):
+            code = AGENCY_ACCOUNTS.get(name)
+            expected_by_user[name] = {s for s, t, a in events if code is None or (t.startswith("dispatch.") and a == code)}
+        # Bounded wait for the last frames in flight.
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            if all({f[0] for f in c.frames if start < f[0] <= end} >= expected_by_user[c.username] for c in clients):
+                break
+            await asyncio.sleep(0.1)
     latencies, delivered, expected, wrong = [], 0, 0, 0
     for c in clients:
         want = expected_by_user[c.username]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from django.conf import settings
@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from agencies.geo import Location, resolve_location
 from agencies.models import IncidentType
+from agencies.selectors import actor_for_user
 from calls.models import Call, Caller, CallTransition, CallType
 from calls.phone import parse_number
 from calls.selectors import CallerHistory, caller_history
@@ -28,6 +29,7 @@ from dispatch.audit import audit, audit_row
 from dispatch.errors import Conflict, InvalidInput
 from dispatch.event_types import CallCreated, CallFields, CallUpdated
 from dispatch.models import AuditLog
+from dispatch.shifts import WIB
 
 
 def request_fingerprint(payload: dict[str, Any]) -> str:
@@ -261,6 +263,11 @@ def call_take_over(*, call_id: int, user, from_operator: str | None = None) -> C
     """Put a colleague's unfinished call on this operator's desk (it was left: a crashed browser, a
     break, the end of a shift). Only a call being handled; taking one's own changes nothing.
 
+    An operator takes over only a call nobody has changed for CALL_TAKE_OVER_AFTER_SECONDS
+    (`Call.last_touched_at`): before that its operator is most likely still at work on it, and a
+    Conflict says from when it can be taken. A supervisor (or admin) may take it over at once: the
+    floor's lead moves a call off a desk whose operator is taken ill or called away mid-call.
+
     `from_operator`, the username the taker saw on the call: if someone else took it over in the
     meantime, the second taker gets a Conflict instead of taking it from the first.
     """
@@ -273,6 +280,7 @@ def call_take_over(*, call_id: int, user, from_operator: str | None = None) -> C
         previous = call.operator.get_username() if call.operator_id else "-"
         if from_operator is not None and from_operator != previous:
             raise Conflict(_("Panggilan sudah diambil alih oleh %(who)s.") % {"who": previous})
+        _refuse_a_call_still_being_worked_on(call, user=user, operator=previous)
         call.operator = user
         call.version += 1
         call.touched_at = timezone.now()
@@ -282,6 +290,19 @@ def call_take_over(*, call_id: int, user, from_operator: str | None = None) -> C
         call_changed(call, action="call.take_over", user=user, detail={"from": previous})
         events.emit(call_event(CallUpdated, call))
     return call
+
+
+def _refuse_a_call_still_being_worked_on(call: Call, *, user, operator: str) -> None:
+    """Conflict if the call was changed less than CALL_TAKE_OVER_AFTER_SECONDS ago and the taker is no supervisor."""
+    if actor_for_user(user).is_supervisor:
+        return
+    quiet_for = timedelta(seconds=settings.CALL_TAKE_OVER_AFTER_SECONDS)
+    free_at = call.last_touched_at + quiet_for
+    if timezone.now() < free_at:
+        raise Conflict(
+            _("%(who)s masih menangani panggilan ini: dapat diambil alih mulai pukul %(at)s WIB, setelah %(minutes)s menit tanpa perubahan.")
+            % {"who": operator, "at": free_at.astimezone(WIB).strftime("%H:%M:%S"), "minutes": f"{quiet_for.total_seconds() / 60:g}"}
+        )
 
 
 def call_classify(

@@ -157,15 +157,9 @@ class DispatchStatusApi(APIView):
         dispatch_for_user(request.user, dispatch_id)
         serializer = StatusSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        wanted = serializer.validated_data["status"]
-        actor = actor_for_user(request.user)
-        # Agencies report their own progress; the floor may only cancel.
-        if actor.on_floor and wanted != "cancelled":
-            return Response({"detail": _("Hanya instansi yang melaporkan kemajuan pengiriman."), "code": "forbidden"}, status=403)
-        if actor.is_agency_staff and wanted == "cancelled":
-            return Response({"detail": _("Instansi menolak dengan status 'declined', bukan membatalkan."), "code": "forbidden"}, status=403)
+        # Who may set which status is the service's rule (a 403 from it).
         dispatch = services.dispatch_set_status(
-            dispatch_id=dispatch_id, user=request.user, status=wanted, note=serializer.validated_data["note"]
+            dispatch_id=dispatch_id, user=request.user, status=serializer.validated_data["status"], note=serializer.validated_data["note"]
         )
         return Response(DispatchSerializer(dispatch).data)
 

@@ -148,6 +148,14 @@ class Dispatch(models.Model):
         "declined": set(),
         "cancelled": set(),
     }
+    # Who may move a dispatch to which status, by role: the agency sent reports its own progress
+    # (or declines); the floor may only cancel. Everyone else sets none.
+    SET_BY_ROLE: dict[str, frozenset[str]] = {
+        "agency": frozenset({"acknowledged", "en_route", "on_scene", "resolved", "declined"}),
+        "operator": frozenset({"cancelled"}),
+        "supervisor": frozenset({"cancelled"}),
+        "admin": frozenset({"cancelled"}),
+    }
     ACTIVE = ("dispatched", "acknowledged", "en_route", "on_scene")
     FINISHED = ("resolved", "declined", "cancelled")
     # The timestamp field each status sets.
@@ -219,6 +227,10 @@ class Dispatch(models.Model):
 
     def can_transition_to(self, status: str) -> bool:
         return status in self.TRANSITIONS.get(self.status, set())
+
+    @classmethod
+    def role_may_set(cls, role: str | None, status: str) -> bool:
+        return status in cls.SET_BY_ROLE.get(role or "", frozenset())
 
     @property
     def is_active(self) -> bool:

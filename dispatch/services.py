@@ -17,11 +17,11 @@ from django.utils.translation import gettext as _
 
 from agencies.geo import Location, resolve_location
 from agencies.models import Agency, IncidentType
-from agencies.selectors import nearest_station, post_of, routing_table
+from agencies.selectors import actor_for_user, nearest_station, post_of, routing_table
 from core.changes import dispatch_changed, incident_changed
 from dispatch import events, rows
 from dispatch.audit import audit, audit_row
-from dispatch.errors import Conflict, InvalidInput
+from dispatch.errors import Conflict, Forbidden, InvalidInput
 from dispatch.event_types import (
     DispatchCreated,
     DispatchEscalated,
@@ -294,10 +294,31 @@ def _locked_dispatch(dispatch_id: int) -> Dispatch:
     )
 
 
+def _refuse_unless_role_may_set(user, status: str) -> None:
+    """Forbidden unless the user's role may move a dispatch to `status` (Dispatch.SET_BY_ROLE)."""
+    actor = actor_for_user(user)
+    if Dispatch.role_may_set(actor.role, status):
+        return
+    if actor.is_agency_staff and status == Dispatch.Status.CANCELLED:
+        raise Forbidden(_("Instansi menolak dengan status 'declined', bukan membatalkan."))
+    if actor.on_floor:
+        raise Forbidden(_("Hanya instansi yang melaporkan kemajuan pengiriman."))
+    raise Forbidden(_("Anda tidak memiliki izin untuk tindakan ini."))
+
+
+def _refuse_another_agencys(user, dispatch: Dispatch) -> None:
+    """Agency staff answer only for the dispatches sent to their own agency."""
+    actor = actor_for_user(user)
+    if actor.is_agency_staff and dispatch.agency.code != actor.agency_code:
+        raise Forbidden(_("Pengiriman ini dikirim ke instansi lain."))
+
+
 def dispatch_acknowledge(*, dispatch_id: int, user) -> tuple[Dispatch, bool]:
-    """Acknowledge a dispatch. Repeating it changes nothing. Returns (dispatch, changed)."""
+    """Acknowledge a dispatch (its agency's staff only). Repeating it changes nothing. Returns (dispatch, changed)."""
+    _refuse_unless_role_may_set(user, Dispatch.Status.ACKNOWLEDGED)
     with events.atomic():
         dispatch = _locked_dispatch(dispatch_id)
+        _refuse_another_agencys(user, dispatch)
         if dispatch.acknowledged_at is not None:
             return dispatch, False
         if not dispatch.can_transition_to(Dispatch.Status.ACKNOWLEDGED):
@@ -319,13 +340,18 @@ def dispatch_acknowledge(*, dispatch_id: int, user) -> tuple[Dispatch, bool]:
 
 
 def dispatch_set_status(*, dispatch_id: int, user, status: str, note: str = "") -> Dispatch:
-    """Move a dispatch along its lifecycle: en route, on scene, resolved; declined or cancelled with a reason."""
+    """Move a dispatch along its lifecycle: en route, on scene, resolved; declined or cancelled with a reason.
+
+    Who may set what is Dispatch.SET_BY_ROLE: the agency's staff report its progress or decline, the
+    floor only cancels (Forbidden otherwise, before anything else is looked at)."""
     if status not in Dispatch.Status.values or status in (Dispatch.Status.DISPATCHED, Dispatch.Status.ACKNOWLEDGED):
         raise InvalidInput(_("Status tidak dikenal untuk perubahan ini: %(s)s") % {"s": status}, field="status")
+    _refuse_unless_role_may_set(user, status)
     if status in (Dispatch.Status.DECLINED, Dispatch.Status.CANCELLED) and not note.strip():
         raise InvalidInput(_("Alasan wajib diisi."), field="note")
     with events.atomic():
         dispatch = _locked_dispatch(dispatch_id)
+        _refuse_another_agencys(user, dispatch)
         if dispatch.status == status:
             return dispatch
         if not dispatch.can_transition_to(status):

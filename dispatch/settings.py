@@ -320,7 +320,8 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "112@bengkulukota.go.id")
 CALL_NOTES_MAX_LENGTH = 4000
 # A colleague's call being handled that nobody has changed for this long (no edit of its notes or
 # place, no take-over; counted from its answer before the first) was most likely left (a crashed
-# browser, a break, the end of a shift): the call desk offers it to be taken over.
+# browser, a break, the end of a shift): the call desk offers it to be taken over, and
+# calls.services.call_take_over refuses an operator's take-over before then (a supervisor's is at once).
 CALL_TAKE_OVER_AFTER_SECONDS = env_int("CALL_TAKE_OVER_AFTER_SECONDS", 600)
 # The call desk fills in the suggested incident type only from this confidence on (measured on the
 # dev notes, docs/triage.md; calls.triage.PREFILL_THRESHOLD); below it the operator picks a candidate.

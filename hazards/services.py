@@ -33,6 +33,7 @@ from dispatch.event_types import (
     HazardAlertSnapshot,
     IncidentCreated,
 )
+from dispatch.http import FetchRefused, fetch_capped
 from hazards.assessment import Thresholds, assess
 from hazards.models import DisasterPeriod, DisasterScript, FeedSource, HazardAlert, HazardThresholds, Kind
 from hazards.parsing import WIB, HazardParseError, ParsedAlert, parse_bmkg_feed, parse_cap
@@ -364,18 +365,13 @@ def disaster_end_expired(*, now: datetime | None = None) -> bool:
 # Polling the feeds ------------------------------------------------------------------------------
 
 def _fetch(url: str) -> bytes:
-    """The feed's body, at most MAX bytes, within the timeout; httpx errors and oversize raise."""
-    limit = 1024 * 1024
-    with httpx.stream("GET", url, timeout=settings.HAZARD_FEED_TIMEOUT_SECONDS, follow_redirects=False,
-                      headers={"Accept": "application/json, application/xml"}) as response:
-        if response.status_code != 200:
-            raise HazardParseError(f"HTTP {response.status_code}")
-        body = b""
-        for chunk in response.iter_bytes():
-            body += chunk
-            if len(body) > limit:
-                raise HazardParseError("feed larger than 1 MB")
-    return body
+    """The feed's body, at most 1 MB, within the timeout; httpx errors raise, and so does what
+    answered but cannot be read (HazardParseError: not a 200, too large)."""
+    try:
+        return fetch_capped(url, accept="application/json, application/xml", max_bytes=1024 * 1024,
+                            timeout=settings.HAZARD_FEED_TIMEOUT_SECONDS, what="feed")
+    except FetchRefused as exc:
+        raise HazardParseError(str(exc)) from exc
 
 
 def feed_poll(url: str) -> int:

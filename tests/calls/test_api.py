@@ -283,3 +283,24 @@ def test_the_classify_answer_is_the_call_as_read_afterwards(api, steps):
         assert answer.json() == api.get(f"/api/v1/calls/{call_id}/").json()
     assert answer.json()["location"]["kecamatan"] is not None
     assert answer.json()["caller"]["calls_total"] == 2
+
+
+def test_taking_over_a_colleagues_call_too_soon_is_a_409_in_the_users_language(api, make_user, settings):
+    from datetime import timedelta
+
+    import time_machine
+
+    from calls.services import call_intake
+
+    colleague = make_user("operator", username="op_still_here")
+    call = call_intake(operator=colleague, caller_number="0812-3456-0044").call
+    url = f"/api/v1/calls/{call.pk}/take-over/"
+    refused = api.post(url, {"from_operator": "op_still_here"}, format="json")
+    assert refused.status_code == 409
+    assert refused.json()["code"] == "conflict" and refused.json()["detail"].startswith("op_still_here masih menangani panggilan ini")
+    api.cookies["django_language"] = "en"  # English picked in the menu
+    english = api.post(url, {"from_operator": "op_still_here"}, format="json")
+    assert english.status_code == 409 and english.json()["detail"].startswith("op_still_here is still handling this call")
+    with time_machine.travel(call.last_touched_at + timedelta(seconds=settings.CALL_TAKE_OVER_AFTER_SECONDS), tick=False):
+        taken = api.post(url, {"from_operator": "op_still_here"}, format="json")
+    assert taken.status_code == 200 and taken.json()["operator"] != "op_still_here"

@@ -3,12 +3,18 @@ by one operator is taken over by another."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
+import time_machine
+from django.conf import settings
+from django.utils import translation
 
 from calls.models import Call, CallTransition
 from calls.services import call_classify, call_create, call_take_over
 from dispatch.errors import Conflict
 from dispatch.models import AuditLog, Event, Incident
+from dispatch.shifts import WIB
 
 pytestmark = pytest.mark.django_db
 
@@ -85,10 +91,16 @@ def test_a_retyped_emergency_is_recorded(operator):
     assert Incident.objects.get(pk=first.incident_id).incident_type.code == "kecelakaan_lalu_lintas"
 
 
+def _quiet_long_enough(call: Call):
+    """The moment the call has gone unchanged for CALL_TAKE_OVER_AFTER_SECONDS."""
+    return time_machine.travel(call.last_touched_at + timedelta(seconds=settings.CALL_TAKE_OVER_AFTER_SECONDS), tick=False)
+
+
 def test_a_colleagues_unfinished_call_is_taken_over_with_its_trail(operator, make_user):
     colleague = make_user("operator", username="op_left")
     call, _ = call_create(operator=colleague, caller_number="081234560011", notes="ada asap")
-    taken = call_take_over(call_id=call.pk, user=operator)
+    with _quiet_long_enough(call):
+        taken = call_take_over(call_id=call.pk, user=operator)
     assert taken.operator == operator and taken.version == call.version + 1
     step = CallTransition.objects.filter(call=call).order_by("at", "pk").last()
     assert (step.from_status, step.to_status, step.reason, step.by) == ("active", "active", "taken over from op_left", operator)
@@ -114,9 +126,10 @@ def test_of_two_colleagues_taking_over_the_same_call_the_second_is_told_who_has_
     colleague = make_user("operator", username="op_gone")
     second = make_user("operator", username="op_second")
     call, _ = call_create(operator=colleague, caller_number="081234560013")
-    call_take_over(call_id=call.pk, user=operator, from_operator="op_gone")
-    with pytest.raises(Conflict, match=operator.get_username()):
-        call_take_over(call_id=call.pk, user=second, from_operator="op_gone")
+    with _quiet_long_enough(call):
+        call_take_over(call_id=call.pk, user=operator, from_operator="op_gone")
+        with pytest.raises(Conflict, match=operator.get_username()):
+            call_take_over(call_id=call.pk, user=second, from_operator="op_gone")
     call.refresh_from_db()
     assert call.operator == operator
 
@@ -149,3 +162,65 @@ def test_a_call_is_touched_by_an_edit_or_a_take_over_and_not_by_an_edit_that_cha
 
     call_take_over(call_id=call.pk, user=operator)
     assert Call.objects.get(pk=call.pk).touched_at > long_ago
+
+
+def test_a_colleagues_call_changed_less_than_the_take_over_time_ago_is_refused_saying_from_when(operator, make_user):
+    colleague = make_user("operator", username="op_busy")
+    call, _ = call_create(operator=colleague, caller_number="081234560015", notes="ada asap")
+    free_at = call.last_touched_at + timedelta(seconds=settings.CALL_TAKE_OVER_AFTER_SECONDS)
+    trail = CallTransition.objects.filter(call=call).count()
+    with time_machine.travel(free_at - timedelta(seconds=1), tick=False):
+        with pytest.raises(Conflict) as exc:
+            call_take_over(call_id=call.pk, user=operator, from_operator="op_busy")
+    assert exc.value.status_code == 409
+    at = free_at.astimezone(WIB).strftime("%H:%M:%S")
+    minutes = f"{settings.CALL_TAKE_OVER_AFTER_SECONDS / 60:g}"
+    assert exc.value.message == (
+        f"op_busy masih menangani panggilan ini: dapat diambil alih mulai pukul {at} WIB, setelah {minutes} menit tanpa perubahan."
+    )
+    call.refresh_from_db()
+    assert call.operator == colleague and CallTransition.objects.filter(call=call).count() == trail
+    with time_machine.travel(free_at, tick=False):
+        assert call_take_over(call_id=call.pk, user=operator, from_operator="op_busy").operator == operator
+
+
+def test_the_take_over_refusal_is_said_in_english_too(operator, make_user):
+    colleague = make_user("operator", username="op_typing")
+    call, _ = call_create(operator=colleague, caller_number="081234560016")
+    with translation.override("en"), pytest.raises(Conflict) as exc:
+        call_take_over(call_id=call.pk, user=operator)
+    assert exc.value.message.startswith("op_typing is still handling this call: it can be taken over from ")
+
+
+def test_an_edit_starts_the_take_over_time_again(operator, make_user):
+    from calls.services import call_update
+
+    colleague = make_user("operator", username="op_editing")
+    call, _ = call_create(operator=colleague, caller_number="081234560017", notes="ada asap")
+    wait = timedelta(seconds=settings.CALL_TAKE_OVER_AFTER_SECONDS)
+    edited_at = call.last_touched_at + wait - timedelta(seconds=30)
+    with time_machine.travel(edited_at, tick=False):
+        call_update(call_id=call.pk, user=colleague, notes="ada asap tebal")
+    # Quiet long enough counted from the answer, not from the edit: still the colleague's.
+    with time_machine.travel(call.last_touched_at + wait, tick=False), pytest.raises(Conflict):
+        call_take_over(call_id=call.pk, user=operator)
+    with time_machine.travel(edited_at + wait, tick=False):
+        assert call_take_over(call_id=call.pk, user=operator).operator == operator
+
+
+@pytest.mark.parametrize("role", ["supervisor", "admin"])
+def test_a_supervisor_takes_over_a_colleagues_call_at_once(make_user, role):
+    colleague = make_user("operator", username=f"op_ill_{role}")
+    call, _ = call_create(operator=colleague, caller_number="081234560018")
+    lead = make_user(role)
+    taken = call_take_over(call_id=call.pk, user=lead, from_operator=colleague.get_username())
+    assert taken.operator == lead
+    assert CallTransition.objects.filter(call=call, reason=f"taken over from {colleague.get_username()}").exists()
+
+
+def test_a_finished_call_is_refused_even_to_a_supervisor(make_user):
+    colleague = make_user("operator", username="op_finished")
+    call, _ = call_create(operator=colleague, caller_number="081234560019")
+    call_classify(call_id=call.pk, user=colleague, call_type="information")
+    with pytest.raises(Conflict, match="tidak sedang ditangani"):
+        call_take_over(call_id=call.pk, user=make_user("supervisor"))

@@ -13,7 +13,7 @@ from agencies.models import Station
 from calls import services as call_services
 from calls.models import Call
 from dispatch import services
-from dispatch.errors import Conflict, InvalidInput
+from dispatch.errors import Conflict, Forbidden, InvalidInput
 from dispatch.models import AuditLog, Dispatch, DispatchTransition, Event, Incident, IncidentTransition
 from dispatch.selectors import duplicate_candidates
 from tests.dispatch.conftest import PAGAR_DEWA
@@ -88,11 +88,13 @@ def dispatched(open_incident, operator):
 
 
 def _walk(dispatch, user, *steps):
+    """Each step by whoever may take it: the floor cancels (see Dispatch.SET_BY_ROLE), `user` does the rest."""
     for step in steps:
         if step == "acknowledged":
             services.dispatch_acknowledge(dispatch_id=dispatch.pk, user=user)
         else:
-            services.dispatch_set_status(dispatch_id=dispatch.pk, user=user, status=step, note="alasan" if step in ("declined", "cancelled") else "")
+            by = dispatch.dispatched_by if step == "cancelled" else user
+            services.dispatch_set_status(dispatch_id=dispatch.pk, user=by, status=step, note="alasan" if step in ("declined", "cancelled") else "")
 
 
 @pytest.mark.parametrize(
@@ -109,12 +111,13 @@ def _walk(dispatch, user, *steps):
         (("cancelled",), "resolved"),
     ],
 )
-def test_forbidden_transitions_are_conflicts_with_the_reason(dispatched, staff, path, forbidden):
+def test_forbidden_transitions_are_conflicts_with_the_reason(dispatched, staff, operator, path, forbidden):
     user = staff("DAMKAR")
     _walk(dispatched, user, *path)
     before = DispatchTransition.objects.filter(dispatch=dispatched).count()
     with pytest.raises(Conflict) as exc:
-        services.dispatch_set_status(dispatch_id=dispatched.pk, user=user, status=forbidden, note="x")
+        by = operator if forbidden == "cancelled" else user
+        services.dispatch_set_status(dispatch_id=dispatched.pk, user=by, status=forbidden, note="x")
     assert "tidak diizinkan" in exc.value.message
     assert exc.value.status_code == 409
     assert DispatchTransition.objects.filter(dispatch=dispatched).count() == before
@@ -146,10 +149,73 @@ def test_a_declined_dispatch_cannot_be_acknowledged(dispatched, staff):
         services.dispatch_acknowledge(dispatch_id=dispatched.pk, user=staff("DAMKAR"))
 
 
+def _untouched(dispatch) -> tuple:
+    dispatch.refresh_from_db()
+    return dispatch.status, dispatch.version, DispatchTransition.objects.filter(dispatch=dispatch).count()
+
+
+@pytest.mark.parametrize("role", ["operator", "supervisor", "admin"])
+@pytest.mark.parametrize("status", ["en_route", "on_scene", "resolved", "declined"])
+def test_the_floor_may_not_report_an_agencys_progress_even_calling_the_service(dispatched, staff, make_user, role, status):
+    _walk(dispatched, staff("DAMKAR"), "acknowledged")
+    before = _untouched(dispatched)
+    with pytest.raises(Forbidden) as exc:
+        services.dispatch_set_status(dispatch_id=dispatched.pk, user=make_user(role), status=status, note="alasan")
+    assert exc.value.message == "Hanya instansi yang melaporkan kemajuan pengiriman." and exc.value.status_code == 403
+    assert _untouched(dispatched) == before
+
+
+@pytest.mark.parametrize("role", ["operator", "supervisor"])
+def test_the_floor_may_not_acknowledge_for_an_agency(dispatched, make_user, role):
+    before = _untouched(dispatched)
+    with pytest.raises(Forbidden):
+        services.dispatch_acknowledge(dispatch_id=dispatched.pk, user=make_user(role))
+    assert _untouched(dispatched) == before and dispatched.acknowledged_at is None
+
+
+def test_agency_staff_decline_and_may_not_cancel_even_calling_the_service(dispatched, staff):
+    before = _untouched(dispatched)
+    with pytest.raises(Forbidden) as exc:
+        services.dispatch_set_status(dispatch_id=dispatched.pk, user=staff("DAMKAR"), status="cancelled", note="salah kirim")
+    assert exc.value.message == "Instansi menolak dengan status 'declined', bukan membatalkan."
+    assert _untouched(dispatched) == before
+    # The refusal comes before the reason is looked at: no reason is not what stops them.
+    with pytest.raises(Forbidden):
+        services.dispatch_set_status(dispatch_id=dispatched.pk, user=staff("DAMKAR"), status="cancelled", note="")
+
+
+def test_another_agencys_staff_may_neither_acknowledge_nor_move_a_dispatch(dispatched, staff):
+    before = _untouched(dispatched)
+    with pytest.raises(Forbidden):
+        services.dispatch_acknowledge(dispatch_id=dispatched.pk, user=staff("BPBD"))
+    with pytest.raises(Forbidden):
+        services.dispatch_set_status(dispatch_id=dispatched.pk, user=staff("BPBD"), status="declined", note="bukan kami")
+    assert _untouched(dispatched) == before
+
+
+@pytest.mark.parametrize("role", ["pbx", "feed"])
+def test_an_integration_account_sets_no_dispatch_status(dispatched, make_user, role):
+    user = make_user(role)
+    with pytest.raises(Forbidden):
+        services.dispatch_acknowledge(dispatch_id=dispatched.pk, user=user)
+    with pytest.raises(Forbidden):
+        services.dispatch_set_status(dispatch_id=dispatched.pk, user=user, status="cancelled", note="x")
+
+
+def test_each_role_may_set_exactly_the_statuses_of_its_row():
+    agency_progress = {"acknowledged", "en_route", "on_scene", "resolved", "declined"}
+    for status in Dispatch.Status.values:
+        assert Dispatch.role_may_set("agency", status) == (status in agency_progress), status
+        for floor in ("operator", "supervisor", "admin"):
+            assert Dispatch.role_may_set(floor, status) == (status == "cancelled"), (floor, status)
+        assert not any(Dispatch.role_may_set(role, status) for role in ("pbx", "feed", None))
+
+
 @pytest.mark.parametrize("status", ["declined", "cancelled"])
-def test_decline_and_cancel_need_a_reason(dispatched, staff, status):
+def test_decline_and_cancel_need_a_reason(dispatched, staff, operator, status):
+    by = operator if status == "cancelled" else staff("DAMKAR")
     with pytest.raises(InvalidInput):
-        services.dispatch_set_status(dispatch_id=dispatched.pk, user=staff("DAMKAR"), status=status, note="  ")
+        services.dispatch_set_status(dispatch_id=dispatched.pk, user=by, status=status, note="  ")
     dispatched.refresh_from_db()
     assert dispatched.status == "dispatched"
 
