@@ -27,6 +27,13 @@ _WORDED: dict[str, dict[str, Callable[[Any], str]]] = {
 }
 
 
+class _Params(dict):
+    """A code's parameters for its sentence; one the row lacks reads as "?" rather than failing."""
+
+    def __missing__(self, key: str) -> str:
+        return "?"
+
+
 def reason_text(code: str, params: Mapping[str, Any] | None, typed: str = "") -> str:
     """A transition's reason in the active language: its code's sentence (with the words a person
     typed where the sentence has a place for them), or those words alone, as typed."""
@@ -35,14 +42,11 @@ def reason_text(code: str, params: Mapping[str, Any] | None, typed: str = "") ->
     if code not in Reason.values:  # a code this version does not know: shown as stored
         return " ".join(filter(None, [code, typed]))
     message = str(Reason(code).label)
-    values = {name: str(value) for name, value in (params or {}).items()}
+    values = _Params({name: str(value) for name, value in (params or {}).items()})
     for name, word in _WORDED.get(code, {}).items():
         values[name] = word((params or {}).get(name))
     values["reason"] = typed
-    try:
-        text = message % values
-    except (KeyError, TypeError, ValueError):  # parameters that do not fit the sentence: the sentence bare
-        return " ".join(filter(None, [message, typed]))
+    text = message % values
     if typed and "%(reason)s" not in message:
         text = f"{text}: {typed}"
     return text

@@ -68,6 +68,11 @@ def test_an_unknown_incident_type_in_a_retype_is_named_by_its_code(ref):
         assert reason_text(Reason.RETYPED, {"from": "no_such_type", "to": "pohon_tumbang"}, "") == "jenis no_such_type → Pohon tumbang / angin kencang"
 
 
+def test_a_parameter_a_row_lacks_reads_as_a_question_mark():
+    with translation.override("en"):
+        assert reason_text(Reason.CALL_LINKED, {}, "") == "call #? linked"
+
+
 def test_a_code_this_version_does_not_know_is_shown_as_stored():
     assert reason_text("from_the_future", {"x": 1}, "kata orang") == "from_the_future kata orang"
 
@@ -91,7 +96,7 @@ def test_the_incident_page_words_the_codes_and_shows_a_typed_reason_as_typed(ope
     html = client.get(f"/incidents/{incident.pk}/").content.decode()
     assert f"(panggilan #{call.pk})" in html
     assert "(type a -&gt; b)" in html and "(call 5 linked)" in html
-    assert "panggilan #5" not in html and "jenis a" not in html
+    assert "#5 digabungkan" not in html and "jenis a" not in html
     client.cookies["django_language"] = "en"
     english = client.get(f"/incidents/{incident.pk}/").content.decode()
     assert f"(call #{call.pk})" in english and "(type a -&gt; b)" in english and "(call 5 linked)" in english
