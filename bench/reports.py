@@ -10,7 +10,7 @@ Django's test Client including template rendering:
   - the daily KPIs of one day (target < 50 ms)
   - the yearly summary (target < 1 s)
 
-The KPIs of complete days are read from the daily roll-up (dispatch/rollups.py).
+The KPIs of complete days are read from the daily roll-up (reports/rollups.py).
 The bench starts without any roll-up, as a supervisor would after the calls were
 loaded: the first open of the daily KPIs and of the year builds what they need
 (cold, one sample each), later opens read it (warm, the median). Then it drops the

@@ -22,7 +22,7 @@ from calls.models import Call, Caller, CallTransition, CallType
 from calls.phone import parse_number
 from core.changes import call_changed
 from core.csvcells import csv_uncell
-from dispatch.models import Dispatch, DispatchTransition, Incident, IncidentTransition
+from dispatch.models import Dispatch, DispatchTransition, Incident, IncidentTransition, Reason
 
 COLUMNS = [
     "external_id", "received_at", "answered_at", "caller_number", "call_type", "incident_type", "kelurahan_code",
@@ -181,13 +181,13 @@ def _import_row(row: dict, ref: _Reference) -> bool:
         external_id=external_id,
     )
     call_changed(call, action="call.import", detail={"external_id": external_id})
-    CallTransition.objects.create(call=call, at=received, from_status="", to_status="ringing", reason="import")
+    CallTransition.objects.create(call=call, at=received, from_status="", to_status="ringing", reason_code=Reason.IMPORTED)
     if answered:
-        CallTransition.objects.create(call=call, at=answered, from_status="ringing", to_status="active", reason="import")
+        CallTransition.objects.create(call=call, at=answered, from_status="ringing", to_status="active", reason_code=Reason.IMPORTED)
     if call_type:
         CallTransition.objects.create(
             call=call, at=classified_at, from_status="active" if answered else "ringing", to_status="classified",
-            reason=f"import: {call_type}",
+            reason_code=Reason.IMPORTED_AS, reason_params={"type": call_type},
         )
     return True
 
@@ -206,10 +206,10 @@ def _import_incident(itype, kelurahan, notes, opened_at, times, agency_codes, re
         created_at=opened_at,
         closed_at=closed,
     )
-    IncidentTransition.objects.create(incident=incident, at=opened_at, from_status="", to_status="open", reason="import")
+    IncidentTransition.objects.create(incident=incident, at=opened_at, from_status="", to_status="open", reason_code=Reason.IMPORTED)
     dispatched, acked, resolved = times["dispatched_at"], times["acknowledged_at"], times["resolved_at"]
     if agency_codes:
-        IncidentTransition.objects.create(incident=incident, at=dispatched, from_status="open", to_status="dispatched", reason="import")
+        IncidentTransition.objects.create(incident=incident, at=dispatched, from_status="open", to_status="dispatched", reason_code=Reason.IMPORTED)
     for n, code in enumerate(agency_codes):
         agency = ref.agencies[code]
         dispatch_status = Dispatch.Status.RESOLVED if resolved else (
@@ -226,17 +226,18 @@ def _import_incident(itype, kelurahan, notes, opened_at, times, agency_codes, re
             resolved_at=resolved,
             cancelled_at=closed if dispatch_status == Dispatch.Status.CANCELLED else None,
         )
-        DispatchTransition.objects.create(dispatch=dispatch, at=dispatched, from_status="", to_status="dispatched", reason="import")
+        DispatchTransition.objects.create(dispatch=dispatch, at=dispatched, from_status="", to_status="dispatched", reason_code=Reason.IMPORTED)
         if acked:
-            DispatchTransition.objects.create(dispatch=dispatch, at=acked, from_status="dispatched", to_status="acknowledged", reason="import")
+            DispatchTransition.objects.create(dispatch=dispatch, at=acked, from_status="dispatched", to_status="acknowledged", reason_code=Reason.IMPORTED)
         if resolved:
-            DispatchTransition.objects.create(dispatch=dispatch, at=resolved, from_status="acknowledged", to_status="resolved", reason="import")
+            DispatchTransition.objects.create(dispatch=dispatch, at=resolved, from_status="acknowledged", to_status="resolved", reason_code=Reason.IMPORTED)
         elif dispatch_status == Dispatch.Status.CANCELLED:
             DispatchTransition.objects.create(
-                dispatch=dispatch, at=closed, from_status="dispatched", to_status="cancelled", reason="import: closed without acknowledgement"
+                dispatch=dispatch, at=closed, from_status="dispatched", to_status="cancelled", reason_code=Reason.IMPORTED_UNACKNOWLEDGED,
             )
     if closed:
         IncidentTransition.objects.create(
-            incident=incident, at=closed, from_status="dispatched" if agency_codes else "open", to_status="closed", reason="import"
+            incident=incident, at=closed, from_status="dispatched" if agency_codes else "open", to_status="closed",
+            reason_code=Reason.IMPORTED,
         )
     return incident

@@ -28,7 +28,7 @@ from dispatch import events, rows
 from dispatch.audit import audit, audit_row
 from dispatch.errors import Conflict, InvalidInput
 from dispatch.event_types import CallCreated, CallFields, CallUpdated
-from dispatch.models import AuditLog
+from dispatch.models import AuditLog, Reason
 from dispatch.shifts import WIB
 
 
@@ -110,12 +110,20 @@ def _caller_and_pending_fix(e164: str | None, now: datetime, received_at: dateti
     return caller, caller.first_seen_at == now, caller.pending_fix_id
 
 
-def _transition_row(call: Call, *, by, from_status: str, to_status: str, reason: str = "", at: datetime | None = None) -> CallTransition:
-    return CallTransition(call=call, at=at or timezone.now(), by=by, from_status=from_status, to_status=to_status, reason=reason)
+def _transition_row(
+    call: Call, *, by, from_status: str, to_status: str, code: str = "", params: dict | None = None, at: datetime | None = None,
+) -> CallTransition:
+    """A call's transition row, with why the system changed it as a code (`Reason`) and its parameters."""
+    return CallTransition(
+        call=call, at=at or timezone.now(), by=by, from_status=from_status, to_status=to_status,
+        reason_code=code, reason_params=params or {},
+    )
 
 
-def _record_transition(call: Call, *, by, from_status: str, to_status: str, reason: str = "", at: datetime | None = None) -> None:
-    _transition_row(call, by=by, from_status=from_status, to_status=to_status, reason=reason, at=at).save(force_insert=True)
+def _record_transition(
+    call: Call, *, by, from_status: str, to_status: str, code: str = "", params: dict | None = None, at: datetime | None = None,
+) -> None:
+    _transition_row(call, by=by, from_status=from_status, to_status=to_status, code=code, params=params, at=at).save(force_insert=True)
 
 
 @dataclass(frozen=True)
@@ -285,7 +293,8 @@ def call_take_over(*, call_id: int, user, from_operator: str | None = None) -> C
         call.version += 1
         call.touched_at = timezone.now()
         call.save(update_fields=["operator", "touched_at", "version"])
-        _record_transition(call, by=user, from_status=call.status, to_status=call.status, reason=f"taken over from {previous}")
+        _record_transition(call, by=user, from_status=call.status, to_status=call.status, code=Reason.TAKEN_OVER,
+                           params={"who": previous})
         audit("call.take_over", user=user, obj=call, detail={"from": previous})
         call_changed(call, action="call.take_over", user=user, detail={"from": previous})
         events.emit(call_event(CallUpdated, call))
@@ -378,7 +387,7 @@ def call_classify(
         rows.insert_trail(
             _transition_row(
                 call, by=user, from_status=previous_status, to_status=call.status,
-                reason=f"{previous_type or '-'} -> {call_type}", at=now,
+                code=Reason.CLASSIFIED, params={"from": previous_type or None, "to": call_type}, at=now,
             ),
             audit_row("call.classify", user=user, obj=call, detail={"call_type": call_type, "incident_id": call.incident_id}),
         )
@@ -437,7 +446,7 @@ def call_unlink(*, call_id: int, user, incident_type: str | None = None) -> Call
         call.save(update_fields=["incident", "version"])
         _record_transition(
             call, by=user, from_status=call.status, to_status=call.status,
-            reason=f"unlinked from incident {previous_incident}; own incident {incident.pk}",
+            code=Reason.OWN_INCIDENT, params={"from": previous_incident, "to": incident.pk},
         )
         audit("call.unlink", user=user, obj=call, detail={"from_incident": previous_incident, "to_incident": incident.pk})
         call_changed(call, action="call.unlink", user=user, detail={"from_incident": previous_incident, "to_incident": incident.pk})

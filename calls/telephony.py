@@ -37,6 +37,7 @@ from dispatch import events
 from dispatch.audit import audit
 from dispatch.errors import Conflict, InvalidInput
 from dispatch.event_types import CallUpdated
+from dispatch.models import Reason
 
 logger = logging.getLogger(__name__)
 
@@ -117,14 +118,15 @@ def _create(*, pbx, pbx_call_id: str, at: datetime, caller_number: str | None, s
     return call, created
 
 
-def _save(call: Call, fields: list[str], *, pbx, from_status: str, reason: str, at: datetime, action: str,
+def _save(call: Call, fields: list[str], *, pbx, from_status: str, reason: str, params: dict | None = None, at: datetime, action: str,
           left_day: datetime | None = None) -> None:
+    """Store what a phone-system event changed; `reason` (a `Reason` code) and `params` say why."""
     call.version += 1
     call.save(update_fields=[*fields, "version"])
     call_changed(call, action=action, user=pbx, detail={"fields": fields}, also=(left_day,))
     if from_status != call.status:
-        _record_transition(call, by=pbx, from_status=from_status, to_status=call.status, reason=reason, at=at)
-    audit(action, user=pbx, obj=call, detail={"fields": fields, "reason": reason})
+        _record_transition(call, by=pbx, from_status=from_status, to_status=call.status, code=reason, params=params, at=at)
+    audit(action, user=pbx, obj=call, detail={"fields": fields, "reason": reason, **(params or {})})
     events.emit(call_event(CallUpdated, call))
 
 
@@ -148,7 +150,7 @@ def _ringing(*, pbx, pbx_call_id, at, caller_number, extension, now):
         fields += ["caller", "caller_number_raw", "number_invalid"]
     if not fields:
         return call, False, "late_ringing_ignored"
-    _save(call, fields, pbx=pbx, from_status=call.status, reason="late ringing", at=at, action="call.pbx_ringing_late",
+    _save(call, fields, pbx=pbx, from_status=call.status, reason=Reason.LATE_RINGING, at=at, action="call.pbx_ringing_late",
           left_day=left_day)
     return call, False, "late_ringing"
 
@@ -164,7 +166,7 @@ def _answered(*, pbx, pbx_call_id, at, caller_number, extension, now):
         call.operator = operator
         call.answered_at = at
         call.extension = extension
-        _save(call, ["operator", "answered_at", "extension"], pbx=pbx, from_status=call.status, reason="answered before ringing", at=at, action="call.pbx_answered")
+        _save(call, ["operator", "answered_at", "extension"], pbx=pbx, from_status=call.status, reason=Reason.ANSWERED_BEFORE_RINGING, at=at, action="call.pbx_answered")
         return call, True, "answered_unknown_call"
     previous = call.status
     if previous == Call.Status.ABANDONED and call.ended_at is not None and at > call.ended_at:
@@ -177,7 +179,8 @@ def _answered(*, pbx, pbx_call_id, at, caller_number, extension, now):
     if call.operator_id is None and operator is not None:
         call.operator = operator
         fields.append("operator")
-    _save(call, fields, pbx=pbx, from_status=previous, reason=f"answered at extension {extension or '-'}", at=at, action="call.pbx_answered")
+    _save(call, fields, pbx=pbx, from_status=previous, reason=Reason.ANSWERED_AT_EXTENSION,
+          params={"ext": extension or "-"}, at=at, action="call.pbx_answered")
     return call, False, APPLIED
 
 
@@ -195,7 +198,7 @@ def _hangup(*, pbx, pbx_call_id, at, caller_number, extension, now):
     if previous == Call.Status.RINGING:
         call.status = Call.Status.ABANDONED
         fields.append("status")
-    _save(call, fields, pbx=pbx, from_status=previous, reason="hangup before answer" if previous == Call.Status.RINGING else "hangup", at=at, action="call.pbx_hangup")
+    _save(call, fields, pbx=pbx, from_status=previous, reason=Reason.HANGUP_BEFORE_ANSWER if previous == Call.Status.RINGING else Reason.HANGUP, at=at, action="call.pbx_hangup")
     return call, created, outcome
 
 
@@ -215,7 +218,7 @@ def call_claim(*, call_id: int, user) -> Call:
             else:
                 message = _("Panggilan tidak lagi berdering (status: %(s)s).") % {"s": call.get_status_display()}
             raise Conflict(message)
-        _record_transition(call, by=user, from_status=Call.Status.RINGING, to_status=Call.Status.ACTIVE, reason="claimed at desk", at=now)
+        _record_transition(call, by=user, from_status=Call.Status.RINGING, to_status=Call.Status.ACTIVE, code=Reason.CLAIMED_AT_DESK, at=now)
         audit("call.claim", user=user, obj=call)
         call_changed(call, action="call.claim", user=user)
         events.emit(call_event(CallUpdated, call))

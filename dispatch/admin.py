@@ -31,7 +31,7 @@ class IncidentTransitionInline(admin.TabularInline):
     model = IncidentTransition
     extra = 0
     can_delete = False
-    readonly_fields = ["at", "by", "from_status", "to_status", "reason"]
+    readonly_fields = ["at", "by", "from_status", "to_status", "reason_code", "reason_params", "reason"]
 
     def has_add_permission(self, request, obj=None):
         return False

@@ -11,18 +11,58 @@ from django.utils.translation import gettext_lazy as _
 from agencies.models import Agency, IncidentType, Kelurahan, Station
 
 
+class Reason(models.TextChoices):
+    """Why the system made a change, as a code; each label is the sentence the timeline shows, its
+    named placeholders filled from the transition's `reason_params` (see dispatch/trail.py)."""
+
+    INCIDENT_FROM_CALL = "incident_from_call", _("panggilan #%(id)s")  # {"id": call id}
+    CALL_LINKED = "call_linked", _("panggilan #%(id)s digabungkan")  # {"id": call id}
+    CALL_UNLINKED = "call_unlinked", _("panggilan #%(id)s dilepas")  # {"id": call id}
+    RETYPED = "retyped", _("jenis %(from)s → %(to)s")  # {"from", "to": incident type codes}
+    RELOCATED = "relocated", _("lokasi: %(place)s")  # {"place": the place as shown}
+    CLASSIFIED = "classified", _("klasifikasi %(from)s → %(to)s")  # {"from": call type or null, "to": call type}
+    OWN_INCIDENT = "own_incident", _("dilepas dari kejadian #%(from)s; menjadi kejadian #%(to)s")  # {"from", "to": incident ids}
+    IMPORTED = "imported", _("impor")
+    IMPORTED_UNACKNOWLEDGED = "imported_unacknowledged", _("impor: ditutup tanpa diterima")
+    IMPORTED_AS = "imported_as", _("impor: %(type)s")  # {"type": call type}
+    LATE_RINGING = "late_ringing", _("dering tercatat terlambat")
+    ANSWERED_BEFORE_RINGING = "answered_before_ringing", _("dijawab sebelum dering tercatat")
+    ANSWERED_AT_EXTENSION = "answered_at_extension", _("dijawab di ekstensi %(ext)s")  # {"ext": extension or "-"}
+    HANGUP_BEFORE_ANSWER = "hangup_before_answer", _("ditutup sebelum dijawab")
+    HANGUP = "hangup", _("panggilan berakhir")
+    CLAIMED_AT_DESK = "claimed_at_desk", _("diambil di meja operator")
+    TAKEN_OVER = "taken_over", _("diambil alih dari %(who)s")  # {"who": username or "-"}
+    ESCALATED = "escalated", _("eskalasi: tidak diterima tepat waktu")
+    OFFICER_NOTIFIED = "officer_notified", _("eskalasi: petugas piket diberi tahu")
+    # The operator's words why it went anyway are the transition's `reason`, as typed.
+    NO_PLACE = "no_place", _("dikirim tanpa lokasi: %(reason)s")
+    HAZARD = "hazard", _("peringatan bahaya %(alert)s")  # {"alert": the alert's identifier}
+
+
 class Transition(models.Model):
-    """One state change: who, when, from, to, why. The audit trail and the timeline."""
+    """One state change: who, when, from, to, why. The audit trail and the timeline.
+
+    Why: `reason_code` with its `reason_params` when the system made the change, and `reason`, the
+    words a person typed (a cancellation, a reopening), kept and shown exactly as typed.
+    """
 
     at = models.DateTimeField(db_index=True)
     by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     from_status = models.CharField(max_length=24, blank=True)
     to_status = models.CharField(max_length=24)
     reason = models.TextField(blank=True)
+    reason_code = models.CharField(max_length=32, choices=Reason.choices, blank=True, default="")
+    reason_params = models.JSONField(default=dict, blank=True)
 
     class Meta:
         abstract = True
         ordering = ["at", "id"]
+        constraints = [
+            # Only the codes the timeline can word (or none: a person's words alone).
+            models.CheckConstraint(
+                condition=Q(reason_code__in=["", *Reason.values]), name="%(app_label)s_%(class)s_reason_code_valid"
+            ),
+        ]
 
     # The statuses of what changed (set by each concrete class), so the timeline shows their labels.
     STATUSES: type[models.TextChoices]
@@ -43,10 +83,10 @@ class Transition(models.Model):
 
     @property
     def reason_text(self) -> str:
-        """The reason in the reader's language (dispatch/trail.py); stored as written."""
+        """Why, in the reader's language: the code's sentence, a person's words as typed (dispatch/trail.py)."""
         from dispatch.trail import reason_text
 
-        return reason_text(self.reason)
+        return reason_text(self.reason_code, self.reason_params, self.reason)
 
 
 class Incident(models.Model):

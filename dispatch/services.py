@@ -32,7 +32,7 @@ from dispatch.event_types import (
     IncidentSnapshot,
     IncidentUpdated,
 )
-from dispatch.models import Dispatch, DispatchTransition, Incident, IncidentNote, IncidentTransition
+from dispatch.models import Dispatch, DispatchTransition, Incident, IncidentNote, IncidentTransition, Reason
 from push.services import queue_dispatch_push
 
 
@@ -77,9 +77,14 @@ def dispatch_event(event_type: type[DispatchEvent], dispatch: Dispatch) -> Dispa
     )
 
 
-def _incident_transition_row(incident: Incident, *, by, from_status: str, to_status: str, reason: str = "", at=None) -> IncidentTransition:
+def _incident_transition_row(
+    incident: Incident, *, by, from_status: str, to_status: str, reason: str = "", code: str = "",
+    params: dict[str, Any] | None = None, at=None,
+) -> IncidentTransition:
+    """A transition row: `code` and `params` say why the system changed it, `reason` is a person's words."""
     return IncidentTransition(
-        incident=incident, at=at or timezone.now(), by=by, from_status=from_status, to_status=to_status, reason=reason
+        incident=incident, at=at or timezone.now(), by=by, from_status=from_status, to_status=to_status,
+        reason=reason, reason_code=code, reason_params=params or {},
     )
 
 
@@ -87,9 +92,13 @@ def _incident_transition(incident: Incident, **kwargs) -> None:
     _incident_transition_row(incident, **kwargs).save(force_insert=True)
 
 
-def _dispatch_transition(dispatch: Dispatch, *, by, from_status: str, to_status: str, reason: str = "", at=None) -> None:
+def _dispatch_transition(
+    dispatch: Dispatch, *, by, from_status: str, to_status: str, reason: str = "", code: str = "",
+    params: dict[str, Any] | None = None, at=None,
+) -> None:
     DispatchTransition.objects.create(
-        dispatch=dispatch, at=at or timezone.now(), by=by, from_status=from_status, to_status=to_status, reason=reason
+        dispatch=dispatch, at=at or timezone.now(), by=by, from_status=from_status, to_status=to_status,
+        reason=reason, reason_code=code, reason_params=params or {},
     )
 
 
@@ -108,7 +117,8 @@ def incident_open(*, call, incident_type: IncidentType, user) -> Incident:
         created_at=now,
         created_by=user,
     )
-    transition = _incident_transition_row(incident, by=user, from_status="", to_status=incident.status, at=now, reason=f"call {call.pk}")
+    transition = _incident_transition_row(incident, by=user, from_status="", to_status=incident.status, at=now,
+                                         code=Reason.INCIDENT_FROM_CALL, params={"id": call.pk})
     transition.incident_id = rows.NEW_ID
     entry = audit_row("incident.open", user=user, obj=incident, detail={"call_id": call.pk})
     entry.object_id = rows.NEW_ID_TEXT
@@ -145,7 +155,7 @@ def incident_attach_call(*, incident_id: int, call, user) -> Incident:
     incident.version += 1
     incident.save(update_fields=["lat", "lon", "kelurahan", "address", "version"])
     rows.insert_trail(
-        _incident_transition_row(incident, by=user, from_status=incident.status, to_status=incident.status, reason=f"call {call.pk} linked"),
+        _incident_transition_row(incident, by=user, from_status=incident.status, to_status=incident.status, code=Reason.CALL_LINKED, params={"id": call.pk}),
         audit_row("incident.link_call", user=user, obj=incident, detail={"call_id": call.pk}),
     )
     incident_changed(incident, action="incident.link_call", user=user)
@@ -161,7 +171,7 @@ def incident_detach_call(*, call, user) -> None:
     incident.version += 1
     incident.save(update_fields=["version"])
     rows.insert_trail(
-        _incident_transition_row(incident, by=user, from_status=incident.status, to_status=incident.status, reason=f"call {call.pk} unlinked"),
+        _incident_transition_row(incident, by=user, from_status=incident.status, to_status=incident.status, code=Reason.CALL_UNLINKED, params={"id": call.pk}),
         audit_row("incident.unlink_call", user=user, obj=incident, detail={"call_id": call.pk}),
     )
     incident_changed(incident, action="incident.unlink_call", user=user)
@@ -176,7 +186,8 @@ def incident_retype(*, incident_id: int, incident_type: IncidentType, user) -> I
     incident.version += 1
     incident.save(update_fields=["incident_type", "priority", "version"])
     rows.insert_trail(
-        _incident_transition_row(incident, by=user, from_status=incident.status, to_status=incident.status, reason=f"type {previous} -> {incident_type.code}"),
+        _incident_transition_row(incident, by=user, from_status=incident.status, to_status=incident.status, code=Reason.RETYPED,
+                                 params={"from": previous, "to": incident_type.code}),
         audit_row("incident.retype", user=user, obj=incident, detail={"from": previous, "to": incident_type.code}),
     )
     incident_changed(incident, action="incident.retype", user=user)
@@ -260,7 +271,8 @@ def incident_dispatch(
             created.append(dispatch)
         if not created:
             return []
-        override = f"no place: {no_place_reason}" if placeless_p1 else ""
+        # Sent with no place: the operator's words why, as typed.
+        override = {"code": Reason.NO_PLACE, "reason": no_place_reason} if placeless_p1 else {}
         if placeless_p1:
             audit(
                 "incident.dispatch_without_place",
@@ -270,11 +282,11 @@ def incident_dispatch(
             )
         if incident.status == Incident.Status.OPEN:
             _incident_transition(
-                incident, by=user, from_status=incident.status, to_status=Incident.Status.DISPATCHED, at=now, reason=override
+                incident, by=user, from_status=incident.status, to_status=Incident.Status.DISPATCHED, at=now, **override
             )
             incident.status = Incident.Status.DISPATCHED
         elif override:
-            _incident_transition(incident, by=user, from_status=incident.status, to_status=incident.status, at=now, reason=override)
+            _incident_transition(incident, by=user, from_status=incident.status, to_status=incident.status, at=now, **override)
         incident.version += 1
         incident.save(update_fields=["status", "version"])
         for dispatch in created:
@@ -432,7 +444,7 @@ def incident_relocate(*, incident_id: int, user, location: Location) -> Incident
         incident.save(update_fields=["lat", "lon", "address", "kelurahan", "located_at", "version"])
         place = incident.address or (incident.kelurahan.name if incident.kelurahan else "") or f"{incident.lat:.5f}, {incident.lon:.5f}"
         rows.insert_trail(
-            _incident_transition_row(incident, by=user, from_status=incident.status, to_status=incident.status, reason=f"location: {place}"),
+            _incident_transition_row(incident, by=user, from_status=incident.status, to_status=incident.status, code=Reason.RELOCATED, params={"place": place}),
             audit_row("incident.relocate", user=user, obj=incident, detail={"from": before, "to": after}),
         )
         incident_changed(incident, action="incident.relocate", user=user)
@@ -508,7 +520,7 @@ def incident_reopen(*, incident_id: int, user, reason: str) -> Incident:
     return incident
 
 
-def _escalate_one(pk: int, *, to_level: int, stamp: str, now: datetime, reason: str, then=None) -> bool:
+def _escalate_one(pk: int, *, to_level: int, stamp: str, now: datetime, code: str, then=None) -> bool:
     """Claim one dispatch for the next escalation level with a conditional UPDATE; act only if this call won."""
     with events.atomic():
         claimed = Dispatch.objects.filter(pk=pk, status=Dispatch.Status.DISPATCHED, escalation_level=to_level - 1).update(
@@ -517,7 +529,7 @@ def _escalate_one(pk: int, *, to_level: int, stamp: str, now: datetime, reason: 
         if claimed != 1:
             return False
         dispatch = Dispatch.objects.select_related("incident__incident_type", "incident__kelurahan", "agency", "station").get(pk=pk)
-        _dispatch_transition(dispatch, by=None, from_status=dispatch.status, to_status=dispatch.status, reason=reason, at=now)
+        _dispatch_transition(dispatch, by=None, from_status=dispatch.status, to_status=dispatch.status, code=code, at=now)
         audit("dispatch.escalate", obj=dispatch, agency_code=dispatch.agency.code, detail={"level": to_level})
         if then is not None:
             then(dispatch)
@@ -544,13 +556,13 @@ def escalate_overdue(*, now: datetime | None = None, officer_after: timedelta = 
     escalated = [
         pk
         for pk in first.values_list("pk", flat=True)[:200]
-        if _escalate_one(pk, to_level=1, stamp="escalated_at", now=now, reason="escalated: not acknowledged in time")
+        if _escalate_one(pk, to_level=1, stamp="escalated_at", now=now, code=Reason.ESCALATED)
     ]
     escalated += [
         pk
         for pk in second.values_list("pk", flat=True)[:200]
         if _escalate_one(
-            pk, to_level=2, stamp="officer_notified_at", now=now, reason="escalated: duty officer notified",
+            pk, to_level=2, stamp="officer_notified_at", now=now, code=Reason.OFFICER_NOTIFIED,
             then=lambda dispatch: notifications.queue_duty_officer_notifications(dispatch, now=now),
         )
     ]

@@ -298,7 +298,7 @@ def _notification_text(alert: HazardAlert) -> str:
 
 def _open_major_incident(alert: HazardAlert, *, now: datetime):
     """A priority-1 incident with the quake's data, sent to BPBD through the dispatch service."""
-    from dispatch.models import Incident
+    from dispatch.models import Incident, Reason
     from dispatch.services import _incident_transition, incident_dispatch, incident_event
 
     itype = IncidentType.objects.filter(code=INCIDENT_TYPE).first()
@@ -310,7 +310,8 @@ def _open_major_incident(alert: HazardAlert, *, now: datetime):
         incident_type=itype, priority=1, address=f"{magnitude}{alert.area}"[:300],
         summary=f"{alert.headline}\n{alert.felt}\n{alert.tsunami}".strip()[:1000], created_at=now, created_by=None,
     )
-    _incident_transition(incident, by=None, from_status="", to_status=incident.status, at=now, reason=f"hazard {alert.identifier}"[:255])
+    _incident_transition(incident, by=None, from_status="", to_status=incident.status, at=now,
+                         code=Reason.HAZARD, params={"alert": alert.identifier})
     audit("incident.open", obj=incident, detail={"hazard_alert": alert.identifier})
     events.emit(incident_event(IncidentCreated, incident))
     if Agency.objects.filter(code="BPBD", active=True).exists():

@@ -109,7 +109,7 @@ def test_fire_dispatched_to_two_agencies_escalates_links_and_closes(ref, make_us
     assert _sweep_in_thread()["escalated"] == 1
     expect(_card(polresta, d_polresta.pk).locator(".badge.escalated")).to_be_visible()
     expect(op.locator(f"#incident-dispatches tr[data-dispatch-id='{d_polresta.pk}'] .badge.escalated")).to_be_visible()
-    assert DispatchTransition.objects.filter(dispatch=d_polresta, reason__startswith="escalated").count() == 1
+    assert DispatchTransition.objects.filter(dispatch=d_polresta, reason_code__in=["escalated", "officer_notified"]).count() == 1
 
     # A second caller reports the same fire: the operator finds the duplicate and links the call.
     second = op.evaluate(

@@ -48,6 +48,13 @@ def test_import_creates_calls_incidents_and_dispatches_with_their_times(ref, tmp
     assert (dispatches["DAMKAR"].acknowledged_at - dispatches["DAMKAR"].dispatched_at).total_seconds() == 45
     assert DispatchTransition.objects.filter(dispatch=dispatches["DAMKAR"]).count() == 3
     assert CallTransition.objects.filter(call=fire).count() == 3
+    # Each row says it came from the import, as a code; the classification names the call type.
+    assert list(CallTransition.objects.filter(call=fire).order_by("at", "id").values_list("reason_code", "reason_params", "reason")) == [
+        ("imported", {}, ""), ("imported", {}, ""), ("imported_as", {"type": "emergency"}, ""),
+    ]
+    assert set(DispatchTransition.objects.filter(dispatch__incident=incident).values_list("reason_code", flat=True)) <= {
+        "imported", "imported_unacknowledged",
+    }
     # 17:30 UTC is 00:30 WIB the next day.
     prank = Call.objects.get(external_id="h-2")
     assert selectors.wib_day_of(prank.received_at).isoformat() == "2025-06-02"

@@ -103,13 +103,14 @@ def test_a_colleagues_unfinished_call_is_taken_over_with_its_trail(operator, mak
         taken = call_take_over(call_id=call.pk, user=operator)
     assert taken.operator == operator and taken.version == call.version + 1
     step = CallTransition.objects.filter(call=call).order_by("at", "pk").last()
-    assert (step.from_status, step.to_status, step.reason, step.by) == ("active", "active", "taken over from op_left", operator)
+    assert (step.from_status, step.to_status, step.by) == ("active", "active", operator)
+    assert (step.reason_code, step.reason_params, step.reason) == ("taken_over", {"who": "op_left"}, "")
     assert AuditLog.objects.get(action="call.take_over", object_id=str(call.pk)).detail == {"from": "op_left"}
     event = Event.objects.filter(type="call.updated", data__id=call.pk).latest("seq")
     assert event.data["operator"] == operator.get_username()
     # Taken again by the one who has it: nothing more is written.
     call_take_over(call_id=call.pk, user=operator)
-    assert CallTransition.objects.filter(call=call, reason__startswith="taken over").count() == 1
+    assert CallTransition.objects.filter(call=call, reason_code="taken_over").count() == 1
 
 
 def test_only_a_call_being_handled_is_taken_over(operator, make_user):

@@ -72,7 +72,8 @@ def test_answered_gives_the_call_to_the_operator_at_that_extension(pbx_api, oper
     call = Call.objects.get(pbx_call_id="asterisk-1700000000.1")
     assert call.status == "active" and call.operator == operator and call.extension == "201"
     assert call.answered_at - call.received_at == timedelta(seconds=7)
-    assert CallTransition.objects.filter(call=call, from_status="ringing", to_status="active").count() == 1
+    step = CallTransition.objects.get(call=call, from_status="ringing", to_status="active")
+    assert (step.reason_code, step.reason_params, step.reason) == ("answered_at_extension", {"ext": "201"}, "")
     assert Event.objects.filter(type="call.updated", data__id=call.pk, data__status="active").exists()
 
 
@@ -93,7 +94,7 @@ def test_ringing_call_hung_up_before_answer_is_abandoned(pbx_api):
     assert response.json()["status"] == "abandoned"
     call = Call.objects.get(pbx_call_id="asterisk-1700000000.1")
     assert call.ended_at == T0 + timedelta(seconds=3) and call.answered_at is None
-    assert CallTransition.objects.filter(call=call, to_status="abandoned").count() == 1
+    assert CallTransition.objects.get(call=call, to_status="abandoned").reason_code == "hangup_before_answer"
 
 
 @pytest.mark.parametrize("event", ["ringing", "answered", "hangup"])

@@ -61,7 +61,7 @@ def test_escalated_once_at_level_one_after_the_deadline(open_incident, operator)
     assert Event.objects.filter(type="dispatch.escalated", data__id=dispatch.pk).count() == 1
     event = Event.objects.get(type="dispatch.escalated", data__id=dispatch.pk)
     assert event.agency_code == "DAMKAR" and event.data["escalation_level"] == 1
-    assert DispatchTransition.objects.filter(dispatch=dispatch, reason__startswith="escalated: not acknowledged").count() == 1
+    assert DispatchTransition.objects.filter(dispatch=dispatch, reason_code="escalated").count() == 1
     assert AuditLog.objects.filter(action="dispatch.escalate", object_id=str(dispatch.pk), detail__level=1).count() == 1
 
 
@@ -156,7 +156,7 @@ def test_two_concurrent_sweeps_escalate_and_notify_exactly_once(ref, open_incide
     assert sum(r["escalated"] for r in level2) == 3
     for dispatch in dispatches:
         assert Event.objects.filter(type="dispatch.escalated", data__id=dispatch.pk).count() == 2
-        assert DispatchTransition.objects.filter(dispatch=dispatch, reason__startswith="escalated").count() == 2
+        assert DispatchTransition.objects.filter(dispatch=dispatch, reason_code__in=["escalated", "officer_notified"]).count() == 2
     notifications = Notification.objects.all()
     assert notifications.count() == 3 * 2
     assert all(n.status == "sent" and n.attempts == 1 for n in notifications)

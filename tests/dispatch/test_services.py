@@ -315,7 +315,7 @@ def test_unlinking_a_wrongly_linked_call_gives_it_its_own_incident(open_incident
     assert unlinked.call_type == "emergency" and unlinked.status == "classified"
     first_call = Call.objects.exclude(pk=other.pk).get()
     assert list(Call.objects.filter(incident=fire).values_list("pk", flat=True)) == [first_call.pk]
-    assert IncidentTransition.objects.filter(incident=fire, reason=f"call {other.pk} unlinked").exists()
+    assert IncidentTransition.objects.filter(incident=fire, reason_code="call_unlinked", reason_params={"id": other.pk}).exists()
     assert AuditLog.objects.filter(action="call.unlink", object_id=str(other.pk)).exists()
     # The incident's only call cannot be unlinked: there is nothing to separate it from.
     with pytest.raises(Conflict):
@@ -387,7 +387,8 @@ def test_an_incident_moved_after_dispatch_reaches_its_live_agencies(open_inciden
     assert new[1].data["station"] == "Pos Pasar Minggu" and new[2].data["station"] is None
     assert Dispatch.objects.get(pk=dinsos.pk).version == versions[dinsos.pk]
     transition = IncidentTransition.objects.filter(incident=incident).latest("id")
-    assert transition.reason == "location: Toko depan Mega Mall" and transition.from_status == transition.to_status == "dispatched"
+    assert (transition.reason_code, transition.reason_params) == ("relocated", {"place": "Toko depan Mega Mall"})
+    assert transition.from_status == transition.to_status == "dispatched"
     entry = AuditLog.objects.get(action="incident.relocate", object_id=str(incident.pk))
     assert entry.detail["from"] == {"lat": None, "lon": None, "address": "", "kelurahan": None}
     assert entry.detail["to"]["kelurahan"] == mall.kelurahan.code
@@ -491,8 +492,9 @@ def test_a_p1_incident_with_no_place_is_dispatched_only_with_a_reason_which_is_a
     entry = AuditLog.objects.get(action="incident.dispatch_without_place")
     assert entry.object_id == str(incident.pk) and entry.detail == {"reason": "penelepon panik, sambungan putus", "agencies": ["DAMKAR"]}
     transition = IncidentTransition.objects.get(incident=incident, to_status="dispatched")
-    assert transition.reason == "no place: penelepon panik, sambungan putus"
-    assert "penelepon panik" in transition.reason_text
+    # The operator's words stay as typed, beside the code that says the incident went without a place.
+    assert (transition.reason_code, transition.reason) == ("no_place", "penelepon panik, sambungan putus")
+    assert transition.reason_text == "dikirim tanpa lokasi: penelepon panik, sambungan putus"
     # Once placed, a further agency needs no reason.
     services.incident_relocate(incident_id=incident.pk, user=operator, location=call_services.Location(lat=PAGAR_DEWA[0], lon=PAGAR_DEWA[1]))
     [police] = services.incident_dispatch(incident_id=incident.pk, user=operator, agency_codes=["POLRESTA"])

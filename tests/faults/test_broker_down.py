@@ -132,7 +132,7 @@ def test_work_queued_while_the_broker_is_down_never_waits_and_is_done_exactly_on
     assert set(Notification.objects.values_list("status", "attempts")) == {("sent", 1)}
     assert Notification.objects.count() == DISPATCHES
     assert set(Dispatch.objects.values_list("escalation_level", flat=True)) == {2}
-    assert DispatchTransition.objects.filter(reason="escalated: duty officer notified").count() == DISPATCHES
+    assert DispatchTransition.objects.filter(reason_code="officer_notified").count() == DISPATCHES
     digest = DailyDigest.objects.get()
     assert (digest.status, digest.attempts, digest.recipients) == ("sent", 1, 1)
     assert subjects == [f"[112 Kota Bengkulu] Ringkasan harian {digest.day.isoformat()}"]

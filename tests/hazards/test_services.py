@@ -37,6 +37,8 @@ def test_a_near_earthquake_starts_disaster_mode_opens_a_bpbd_incident_and_notifi
     incident = Incident.objects.get(pk=period.incident_id)
     assert (incident.incident_type.code, incident.priority) == ("gempa_tsunami", 1)
     assert "M6.2" in incident.address
+    opened = incident.transitions.get(from_status="")
+    assert (opened.reason_code, opened.reason_params, opened.by) == ("hazard", {"alert": alert.identifier}, None)
     assert list(Dispatch.objects.filter(incident=incident).values_list("agency__code", flat=True)) == ["BPBD"]
     told = Notification.objects.filter(kind="disaster")
     assert {r.split(":")[-1] for r in told.values_list("recipient", flat=True)} == {"BPBD", "BASARNAS", "DAMKAR"}

@@ -8,7 +8,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('dispatch', '0013_answer_time_from_the_phone_system'),
+        ('dispatch', '0015_transition_reasons_from_text'),
         ('reports', '0001_initial'),
     ]
 
