@@ -151,8 +151,8 @@ def posts(request, station_id: int | None = None):
         typed = {"lat": request.POST.get("lat", "").strip(), "lon": request.POST.get("lon", "").strip(),
                  "checked": request.POST.get("checked") == "1"}
         try:
-            station = station_place(station_id=station_id, lat=typed["lat"], lon=typed["lon"], checked=typed["checked"],
-                                    user=request.user)
+            station = station_place(station_id=station_id, lat=_decimal(typed["lat"]), lon=_decimal(typed["lon"]),
+                                    checked=typed["checked"], user=request.user)
         except ServiceError as exc:
             error = exc
         else:
@@ -175,8 +175,15 @@ def posts(request, station_id: int | None = None):
         "error": error,
         "typed": typed,
         "without_point": sum(1 for s in editable if not s.has_point),
+        # Written with a decimal point in every language, as typed back into the form.
+        "point": {"lat": repr(round(selected.lat, 6)), "lon": repr(round(selected.lon, 6))} if selected and selected.has_point else None,
     }
     return render(request, "agencies/posts.html", context, status=400 if error else 200)
+
+
+def _decimal(text: str) -> str:
+    """A number as typed: a decimal comma, as Indonesian writes numbers ("-3,84"), is read as a point."""
+    return text.replace(",", ".") if text.count(",") == 1 and "." not in text else text
 
 
 def _posts_url(station) -> str:
