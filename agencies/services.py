@@ -8,9 +8,12 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.contrib.auth.password_validation import validate_password
 from django.db import transaction
+from django.http import Http404
 from django.utils.translation import gettext as _
 
+from agencies.geo import metres_outside_city
 from agencies.models import Agency, Membership, Station
+from agencies.selectors import AGENCY_ADMIN_GROUP, post_edit_scope, stations_editable_by
 from dispatch.errors import Forbidden, InvalidInput
 
 
@@ -56,8 +59,6 @@ def agency_admin_group():
     """The group "Admin instansi" with the right to place posts (made by a migration; made again
     here when a database was emptied since)."""
     from django.contrib.auth.models import Group, Permission
-
-    from agencies.selectors import AGENCY_ADMIN_GROUP
 
     group, _created = Group.objects.get_or_create(name=AGENCY_ADMIN_GROUP)
     group.permissions.add(Permission.objects.get(content_type__app_label="agencies", codename="change_station"))
@@ -149,10 +150,6 @@ def station_place(*, station_id: int, lat, lon, checked: bool, user) -> Station:
     who stood at the post confirmed the point; otherwise the post stays (or becomes) approximate.
     The edit differs from what `load_bengkulu` last wrote, so the loader leaves it alone.
     """
-    from django.http import Http404
-
-    from agencies.geo import metres_outside_city
-    from agencies.selectors import post_edit_scope, stations_editable_by
     from dispatch.audit import audit
 
     if post_edit_scope(user) is None:
