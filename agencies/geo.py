@@ -91,3 +91,23 @@ def resolve_location(location: Location | None) -> dict[str, Any]:
             kelurahan = found
     fields["kelurahan"] = kelurahan
     return fields
+
+
+# Metres per degree near Kota Bengkulu (3.8° S): the cosine of the latitude is 0.998, so a degree
+# of longitude and of latitude are the same length to well within what a tolerance needs.
+METRES_PER_DEGREE = 111_320.0
+
+
+def metres_outside_city(lat: float, lon: float) -> float | None:
+    """How far a point lies outside Kota Bengkulu's kelurahan boundaries: 0 inside, None when no
+    boundary is loaded."""
+    global _index
+    with _lock:
+        if _index is None:
+            _index = _build()
+        tree, codes, geoms = _index
+    if not geoms:
+        return None
+    point = Point(lon, lat)
+    nearest = geoms[int(tree.nearest(point))]
+    return 0.0 if nearest.covers(point) else nearest.distance(point) * METRES_PER_DEGREE

@@ -130,5 +130,48 @@ def post_of(station: Station | None, lat: float | None, lon: float | None) -> di
     }
 
 
+# Agency staff who hold this permission (through the group "Admin instansi") place their own
+# agency's posts; admins place any agency's.
+STATION_EDIT_PERMISSION = "agencies.change_station"
+AGENCY_ADMIN_GROUP = "Admin instansi"
+ALL_AGENCIES = "*"
+
+
+def post_edit_scope(user) -> str | None:
+    """Whose posts a user may place: `ALL_AGENCIES` for an admin, the agency's code for an agency
+    admin (agency staff with `agencies.change_station`), None for everyone else."""
+    actor = actor_for_user(user)
+    if actor.role == Membership.Role.ADMIN:
+        return ALL_AGENCIES
+    if actor.is_agency_staff and actor.agency_code and user.has_perm(STATION_EDIT_PERMISSION):
+        return actor.agency_code
+    return None
+
+
+def stations_editable_by(user):
+    """The posts a user may place (none for a user who may place no post)."""
+    scope = post_edit_scope(user)
+    if scope is None:
+        return Station.objects.none()
+    stations = Station.objects.select_related("agency")
+    return stations if scope == ALL_AGENCIES else stations.filter(agency__code=scope)
+
+
+def station_for_editor(user, station_id) -> Station:
+    """A post the user may place; 404 for another agency's post, an unknown one, or any post when
+    the user may place none."""
+    from django.http import Http404
+
+    station = stations_editable_by(user).filter(pk=station_id).first() if str(station_id).isdigit() else None
+    if station is None:
+        raise Http404("Pos tidak ditemukan.")
+    return station
+
+
+def stations_on_map():
+    """Every post with a point, with its agency, for the posts map."""
+    return Station.objects.select_related("agency").exclude(lat=None).exclude(lon=None)
+
+
 def kelurahan_options():
     return Kelurahan.objects.select_related("kecamatan").order_by("name")

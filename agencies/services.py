@@ -1,14 +1,20 @@
-"""Writes about accounts, roles and rosters."""
+"""Writes about accounts, roles, rosters, routing rules and the agencies' posts."""
 
 from __future__ import annotations
+
+import math
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.contrib.auth.password_validation import validate_password
 from django.db import transaction
+from django.http import Http404
+from django.utils.translation import gettext as _
 
-from agencies.models import Agency, Membership
-from dispatch.errors import InvalidInput
+from agencies.geo import metres_outside_city
+from agencies.models import Agency, Membership, Station
+from agencies.selectors import AGENCY_ADMIN_GROUP, post_edit_scope, stations_editable_by
+from dispatch.errors import Forbidden, InvalidInput
 
 
 @transaction.atomic
@@ -46,6 +52,25 @@ def user_upsert(*, username: str, role: str, password: str, agency_code: str | N
     from dispatch.events import close_user_sockets
 
     transaction.on_commit(lambda: close_user_sockets(user.pk))
+    return user
+
+
+def agency_admin_group():
+    """The group "Admin instansi" with the right to place posts (made by a migration; made again
+    here when a database was emptied since)."""
+    from django.contrib.auth.models import Group, Permission
+
+    group, _created = Group.objects.get_or_create(name=AGENCY_ADMIN_GROUP)
+    group.permissions.add(Permission.objects.get(content_type__app_label="agencies", codename="change_station"))
+    return group
+
+
+@transaction.atomic
+def agency_admin_upsert(*, username: str, agency_code: str, password: str, validate: bool = True):
+    """An agency admin: staff of one agency who may also place that agency's posts (idempotent)."""
+    user = user_upsert(username=username, role=Membership.Role.AGENCY, password=password, agency_code=agency_code,
+                       validate=validate)
+    user.groups.add(agency_admin_group())
     return user
 
 
@@ -99,3 +124,57 @@ def routing_rules_update(*, changes: dict[str, tuple[str, list[str]]], user) -> 
             routing_rule_update(incident_type_code=code, primary_agency_code=primary, supporting_codes=supporting, user=user)
             changed.append(code)
     return changed
+
+
+# A post may stand a little outside the kelurahan boundaries (the coast, a road at the city's
+# edge); farther out a click went astray.
+POST_NEAR_CITY_M = 1000
+
+
+def _coordinate(value, low: float, high: float, field: str) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = math.nan
+    if isinstance(value, bool) or not math.isfinite(number):
+        raise InvalidInput(_("Lintang dan bujur wajib berupa angka."), field=field)
+    if not low <= number <= high:
+        raise InvalidInput(_("Koordinat tidak mungkin: lintang -90..90, bujur -180..180."), field=field)
+    return number
+
+
+def station_place(*, station_id: int, lat, lon, checked: bool, user) -> Station:
+    """Place or move an agency's post (an admin: any agency's; an agency admin: their own).
+
+    The point must lie in Kota Bengkulu or within `POST_NEAR_CITY_M` of it. `checked` says a person
+    who stood at the post confirmed the point; otherwise the post stays (or becomes) approximate.
+    The edit differs from what `load_bengkulu` last wrote, so the loader leaves it alone.
+    """
+    from dispatch.audit import audit
+
+    if post_edit_scope(user) is None:
+        raise Forbidden(_("Anda tidak boleh mengubah pos instansi."))
+    lat = _coordinate(lat, -90, 90, "lat")
+    lon = _coordinate(lon, -180, 180, "lon")
+    outside = metres_outside_city(lat, lon)
+    if outside is None or outside > POST_NEAR_CITY_M:
+        raise InvalidInput(
+            _("Titik itu di luar Kota Bengkulu. Klik di dalam batas kota (paling jauh %(metres)s m di luarnya).")
+            % {"metres": POST_NEAR_CITY_M},
+            field="lat",
+        )
+    with transaction.atomic():
+        station = stations_editable_by(user).select_for_update(of=("self",)).filter(pk=station_id).first()
+        if station is None:
+            raise Http404("Pos tidak ditemukan.")
+        before = {"lat": station.lat, "lon": station.lon, "approximate": station.approximate}
+        station.lat, station.lon, station.approximate = lat, lon, not checked
+        station.save(update_fields=["lat", "lon", "approximate"])
+        after = {"lat": lat, "lon": lon, "approximate": station.approximate}
+        audit(
+            "station.place",
+            user=user,
+            obj=station,
+            detail={"agency": station.agency.code, "name": station.name, "checked": bool(checked), "before": before, "after": after},
+        )
+    return station

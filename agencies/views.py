@@ -125,3 +125,68 @@ def _routing_matrix_save(request):
         else:
             messages.info(request, _("Tidak ada perubahan."))
     return redirect(request.path)
+
+
+@login_required
+def posts(request, station_id: int | None = None):
+    """Agency posts: every post with a point on the map; the posts the user may place listed, one
+    of them selected (`?post=ID`) to place by a click on the map or by its coordinates.
+    POST (to the post's own address): `lat`, `lon`, `checked` -> `station_place`."""
+    from django.contrib import messages
+    from django.core.exceptions import PermissionDenied
+    from django.shortcuts import redirect, render
+
+    from agencies.selectors import post_edit_scope, station_for_editor, stations_editable_by, stations_on_map
+    from agencies.services import station_place
+    from dispatch.errors import ServiceError
+
+    if post_edit_scope(request.user) is None:
+        raise PermissionDenied
+    error = None
+    typed = {}
+    if station_id is not None:
+        selected = station_for_editor(request.user, station_id)
+        if request.method != "POST":
+            return redirect(_posts_url(selected))
+        typed = {"lat": request.POST.get("lat", "").strip(), "lon": request.POST.get("lon", "").strip(),
+                 "checked": request.POST.get("checked") == "1"}
+        try:
+            station = station_place(station_id=station_id, lat=_decimal(typed["lat"]), lon=_decimal(typed["lon"]),
+                                    checked=typed["checked"], user=request.user)
+        except ServiceError as exc:
+            error = exc
+        else:
+            if station.approximate:
+                messages.success(request, _("Posisi %(name)s disimpan (perkiraan).") % {"name": station.name})
+            else:
+                messages.success(request, _("Posisi %(name)s disimpan dan ditandai sudah dicek.") % {"name": station.name})
+            return redirect(_posts_url(station))
+    else:
+        selected = station_for_editor(request.user, request.GET["post"]) if request.GET.get("post") else None
+    editable = list(stations_editable_by(request.user).order_by("agency__code", "name"))
+    on_map = [
+        {"id": s.pk, "name": s.name, "agency": s.agency.short_name, "lat": s.lat, "lon": s.lon, "approximate": s.approximate}
+        for s in stations_on_map()
+    ]
+    context = {
+        "editable": editable,
+        "selected": selected,
+        "on_map": on_map,
+        "error": error,
+        "typed": typed,
+        "without_point": sum(1 for s in editable if not s.has_point),
+        # Written with a decimal point in every language, as typed back into the form.
+        "point": {"lat": repr(round(selected.lat, 6)), "lon": repr(round(selected.lon, 6))} if selected and selected.has_point else None,
+    }
+    return render(request, "agencies/posts.html", context, status=400 if error else 200)
+
+
+def _decimal(text: str) -> str:
+    """A number as typed: a decimal comma, as Indonesian writes numbers ("-3,84"), is read as a point."""
+    return text.replace(",", ".") if text.count(",") == 1 and "." not in text else text
+
+
+def _posts_url(station) -> str:
+    from django.urls import reverse
+
+    return f"{reverse('agency-posts')}?post={station.pk}"

@@ -1,10 +1,12 @@
 from django.conf import settings
 
-from agencies.selectors import actor_for_user
+from agencies.selectors import actor_for_user, post_edit_scope
 
 
 def roles(request):
-    return {"actor": actor_for_user(getattr(request, "user", None))}
+    user = getattr(request, "user", None)
+    # Called by the template only where the menu asks (the permission lookup costs a query).
+    return {"actor": actor_for_user(user), "may_place_posts": lambda: post_edit_scope(user) is not None}
 
 
 def alarms(request):

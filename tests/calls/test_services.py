@@ -216,7 +216,7 @@ def test_a_supervisor_takes_over_a_colleagues_call_at_once(make_user, role):
     lead = make_user(role)
     taken = call_take_over(call_id=call.pk, user=lead, from_operator=colleague.get_username())
     assert taken.operator == lead
-    assert CallTransition.objects.filter(call=call, reason=f"taken over from {colleague.get_username()}").exists()
+    assert CallTransition.objects.filter(call=call, reason_code="taken_over", reason_params={"who": colleague.get_username()}).exists()
 
 
 def test_a_finished_call_is_refused_even_to_a_supervisor(make_user):

@@ -252,7 +252,7 @@ def test_call_services_send_calls_as_typed(ref, operator, make_user, sent):
     since = events.last_seq()
     call, _ = call_create(operator=operator, caller_number="081277000001", location=Location(lat=-3.80, lon=102.27))
     call_update(call_id=call.pk, user=operator, notes="api di dapur")
-    call_take_over(call_id=call.pk, user=make_user("operator"))
+    call_take_over(call_id=call.pk, user=make_user("supervisor"))  # a supervisor needs no wait
     call = call_classify(call_id=call.pk, user=operator, call_type="emergency", incident_type="kebakaran_bangunan")
     second, _ = call_create(operator=operator, caller_number="081277000002")
     call_classify(call_id=second.pk, user=operator, call_type="emergency", duplicate_of=call.incident_id)
