@@ -44,7 +44,7 @@
   }
   function cityMap(element, options) {
     options = options || {};
-    const map = L.map(element, { zoomControl: true, attributionControl: true }).setView(CENTRE, options.zoom || 12);
+    const map = L.map(element, { zoomControl: true, attributionControl: true, zoomSnap: options.zoomSnap || 1 }).setView(CENTRE, options.zoom || 12);
     if (element.dataset.tiles) addTiles(map, element);
     const ready = fetch(element.dataset.geojson, { credentials: "same-origin" })
       .then(function (r) { return r.json(); })
