@@ -8,6 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from agencies.selectors import actor_for_user
 from calls import blocking, quality
@@ -33,12 +34,31 @@ class PolicyForm(forms.ModelForm):
     class Meta:
         model = BlockPolicy
         fields = list(blocking.POLICY_FIELDS)
+        # The page's words, in the reader's language (the model's help texts are written for the admin).
+        labels = {
+            "window_days": gettext_lazy("Jendela hitung (hari)"),
+            "threshold": gettext_lazy("Ambang naik satu langkah (panggilan)"),
+            "ladder_reset_days": gettext_lazy("Langkah kedaluwarsa setelah (hari)"),
+            "day_hours": gettext_lazy("Lama blokir pertama (jam)"),
+            "week_days": gettext_lazy("Lama blokir kedua (hari)"),
+            "burst_calls": gettext_lazy("Peringatan supervisor setelah (panggilan dari nomor diblokir)"),
+            "burst_minutes": gettext_lazy("… dalam (menit)"),
+        }
+        help_texts = {
+            "window_days": gettext_lazy("Panggilan prank dan ghost dihitung selama sekian hari."),
+            "threshold": gettext_lazy("Panggilan prank/ghost dalam jendela yang menaikkan nomor satu langkah."),
+            "ladder_reset_days": gettext_lazy("Langkah yang lebih lama dari ini tidak dihitung lagi."),
+            "day_hours": "",
+            "week_days": "",
+            "burst_calls": "",
+            "burst_minutes": "",
+        }
 
 
 class BlockForm(forms.Form):
-    number = forms.CharField(max_length=64)
-    reason = forms.CharField(max_length=500)
-    hours = forms.IntegerField(required=False, min_value=1, max_value=24 * 365)
+    number = forms.CharField(label=gettext_lazy("Nomor"), max_length=64)
+    reason = forms.CharField(label=gettext_lazy("Alasan"), max_length=500)
+    hours = forms.IntegerField(label=gettext_lazy("Lama (jam, kosong = sampai dibuka)"), required=False, min_value=1, max_value=24 * 365)
 
 
 @supervisor_required

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import gettext
+import re
 from pathlib import Path
 
 import pytest
@@ -23,6 +24,9 @@ def _entries(po: Path) -> list[dict]:
                 entries.append(current)
             current, field = None, None
             continue
+        if current and any(k.startswith("msgstr") for k in current) and line.startswith(("msgctxt ", "msgid ", "#")):
+            entries.append(current)  # an entry that follows the last without a blank line
+            current, field = None, None
         current = current or {"flags": set()}
         if line.startswith("#,"):
             current["flags"] |= {flag.strip() for flag in line[2:].split(",")}
@@ -60,3 +64,19 @@ def test_the_compiled_catalog_says_what_the_po_says(domain):
             assert compiled.pgettext(entry["msgctxt"], entry["msgid"]) == (entry["msgstr"] or entry["msgid"]), entry["msgid"]
         else:
             assert compiled.gettext(entry["msgid"]) == (entry["msgstr"] or entry["msgid"]), entry["msgid"]
+
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+TRANSLATE_TAG = re.compile(r"""{%\s*(?:translate|trans)\s+(?:'([^']*)'|"([^"]*)")(?:\s+context\s+(?:'([^']*)'|"([^"]*)"))?""")
+
+
+def test_every_text_a_template_translates_is_in_the_catalog():
+    known = {(e.get("msgctxt"), e["msgid"]) for e in _entries(LOCALE / "django.po")}
+    missing = []
+    for template in sorted(TEMPLATES.rglob("*.html")):
+        for match in TRANSLATE_TAG.finditer(template.read_text(encoding="utf-8")):
+            msgid, context = match.group(1) or match.group(2), match.group(3) or match.group(4)
+            # A template's "%" is written "%%" in the catalog (python-format).
+            if msgid and (context, msgid) not in known and (context, msgid.replace("%", "%%")) not in known:
+                missing.append(f"{template.relative_to(TEMPLATES)}: {msgid}")
+    assert missing == []
