@@ -33,7 +33,6 @@ from dispatch.event_types import (
     IncidentUpdated,
 )
 from dispatch.models import Dispatch, DispatchTransition, Incident, IncidentNote, IncidentTransition, Reason
-from push.services import queue_dispatch_push
 
 
 IncidentEvent = TypeVar("IncidentEvent", bound=IncidentFields)
@@ -294,7 +293,6 @@ def incident_dispatch(
         events.emit(incident_event(IncidentUpdated, incident))
         for dispatch in created:
             events.emit(dispatch_event(DispatchCreated, dispatch))
-            queue_dispatch_push(dispatch.pk, "created")
     return created
 
 
@@ -535,7 +533,6 @@ def _escalate_one(pk: int, *, to_level: int, stamp: str, now: datetime, code: st
             then(dispatch)
         dispatch_changed(dispatch, action="dispatch.escalate", user=None)
         events.emit(dispatch_event(DispatchEscalated, dispatch))
-        queue_dispatch_push(dispatch.pk, "escalated")
     return True
 
 

@@ -15,7 +15,6 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.utils import timezone
 
-from calls.callbacks import flag_overdue_callbacks
 from dispatch import events
 from dispatch.alarms import alarm_undispatched_p1
 from dispatch.event_types import SweepStandIn, SweepTaskQueueBack
@@ -48,7 +47,7 @@ def run_sweep(*, runner: str = "task") -> dict:
     for pk in pending_notification_ids(now=now):
         sent += bool(notification_send(pk))
     done = {
-        "escalated": len(escalated), "notifications_sent": sent, "callbacks_overdue": flag_overdue_callbacks(now=now),
+        "escalated": len(escalated), "notifications_sent": sent,
     }
     for name, step in _STEPS.items():
         done[name] = int(step(now=now))
