@@ -71,7 +71,7 @@ class Amendment(models.Model):
 
 
 class ReportDay(models.Model):
-    """One complete WIB day of the reports' roll-up (dispatch/rollups.py) and whether its rows are current.
+    """One complete WIB day of the reports' roll-up (reports/rollups.py) and whether its rows are current.
 
     `version` counts the changes made to the day's calls after the day ended (the services that make
     them call `rollup_mark_stale`); the day's ReportDayCalls and ReportDayAnswerTime rows are current
