@@ -429,10 +429,28 @@ def close_user_sockets(user_id: int) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
+    message = {"type": SOCKET_CLOSE_TYPE}
     try:
-        async_to_sync(_send_all)(layer, [user_group(user_id)], {"type": SOCKET_CLOSE_TYPE})
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        loop = None
+    if loop is not None:
+        # Called on the server's event loop thread (a sync view the ASGI handler runs inline, a
+        # signal inside an async consumer): async_to_sync cannot run here, so the send is a task.
+        task = loop.create_task(_send_all(layer, [user_group(user_id)], message))
+        task.add_done_callback(lambda done: done.cancelled() or done.exception() is None or logger.warning(
+            "could not notify sockets of user %s", user_id, exc_info=done.exception()))
+        _CLOSE_TASKS.add(task)
+        task.add_done_callback(_CLOSE_TASKS.discard)
+        return
+    try:
+        async_to_sync(_send_all)(layer, [user_group(user_id)], message)
     except Exception:  # noqa: BLE001
         logger.warning("could not notify sockets of user %s", user_id, exc_info=True)
+
+
+# The close requests sent from the event loop, kept until they finish (a task nobody holds may be collected).
+_CLOSE_TASKS: set[asyncio.Task] = set()
 
 
 def events_after(after: int, *, agency_code: str | None, limit: int = 500):

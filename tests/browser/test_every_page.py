@@ -38,6 +38,8 @@ PAGES = [
     ("agency", "console", "/agency/", None),
     ("agency", "incident", "/incidents/{incident}/", None),
     ("agency", "disaster", "/disaster/", None),
+    ("agency-admin", "console", "/agency/", None),
+    ("agency-admin", "posts", "/posts/", None),
     ("supervisor", "wall", "/wall/", None),
     ("supervisor", "desk", "/desk/", None),
     ("supervisor", "board", "/board/", None),
@@ -56,7 +58,7 @@ PAGES = [
     ("supervisor", "2fa-verify", "/account/2fa/verify/", None),
     ("supervisor", "2fa-setup", "/account/2fa/setup/", None),
 ]
-USERS = {"operator": "op_pages", "agency": "damkar_pages", "supervisor": "spv_pages"}
+USERS = {"operator": "op_pages", "agency": "damkar_pages", "agency-admin": "damkar_admin_pages", "supervisor": "spv_pages"}
 # Links that download a file rather than open a screen.
 DOWNLOADS = re.compile(r"\.(csv|pdf|xlsx)$|/export/|/pdf/|/i18n/|/logout/")
 # Menus: the header's, the reports' and the links a screen offers to another (the disaster board, the wall's devices).
@@ -128,7 +130,10 @@ def _rules(language: str) -> tuple[re.Pattern, set[str], set[str]]:
 
 def _a_working_day(make_user) -> dict:
     """A fire dispatched to two agencies (one on its way), a ghost call waiting for its call-back, a
-    prank caller blocked, the shift's quality sample, an earthquake alert, a wall display."""
+    prank caller blocked, the shift's quality sample, an earthquake alert, a wall display, two posts
+    (one placed, one without a point) and DAMKAR's agency admin."""
+    from agencies.models import Agency, Station
+    from agencies.services import agency_admin_upsert
     from calls import blocking, quality
     from calls import services as call_services
     from dispatch import services as dispatch_services
@@ -136,10 +141,16 @@ def _a_working_day(make_user) -> dict:
     from dispatch.shifts import shift_of
     from displays.services import wall_device_create
     from hazards.services import alert_receive_cap
+    from tests.factories import PASSWORD
     from tests.hazards.conftest import cap_at
 
     operator = make_user("operator", username=USERS["operator"])
     staff = make_user("agency", "DAMKAR", username=USERS["agency"])
+    agency_admin_upsert(username=USERS["agency-admin"], agency_code="DAMKAR", password=PASSWORD, validate=False)
+    damkar_agency = Agency.objects.get(code="DAMKAR")
+    Station.objects.create(agency=damkar_agency, name="Pos Damkar Kota", lat=-3.7956, lon=102.2592, approximate=True,
+                           source="a public listing")
+    Station.objects.create(agency=damkar_agency, name="Pos Damkar Selebar", source="a public listing")
     supervisor = make_user("supervisor", username=USERS["supervisor"])
     place = call_services.Location(lat=-3.7956, lon=102.2659, address="Jl. Soeprapto")
     fire, _ = call_services.call_create(operator=operator, caller_number="081277712001", notes="api di ruko, dua lantai", location=place)
@@ -213,7 +224,7 @@ def _normalised(path: str) -> str:
 
 
 @pytest.mark.parametrize("language", ["id", "en"])
-@pytest.mark.parametrize("role", ["anonymous", "operator", "agency", "supervisor"])
+@pytest.mark.parametrize("role", ["anonymous", "operator", "agency", "agency-admin", "supervisor"])
 def test_every_page_of_every_role_fits_reads_in_words_in_its_language_and_passes_axe(ref, make_user, chromium, login_at, asgi_server, role, language):
     data = _a_working_day(make_user)
     code_words, codes, foreign = _rules(language)

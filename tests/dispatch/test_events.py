@@ -586,3 +586,24 @@ def test_atomic_numbers_on_from_the_stored_events_when_the_counter_row_is_gone(r
     assert list(Event.objects.filter(seq__gt=last).order_by("seq").values_list("seq", "data__kind")) == [
         (last + 1, "after"), (last + 2, "and after")]
     assert EventCounter.objects.get(pk=1).value == last + 2
+
+
+def test_closing_a_users_sockets_from_inside_a_running_event_loop_still_reaches_them():
+    """async_to_sync cannot run on a thread whose event loop is running; the close request goes out as a task there."""
+    import asyncio
+
+    from channels.layers import get_channel_layer
+
+    layer = get_channel_layer()
+    user_id = 987654
+
+    async def scenario():
+        channel = await layer.new_channel()
+        await layer.group_add(events.user_group(user_id), channel)
+        try:
+            events.close_user_sockets(user_id)  # called synchronously, on this loop's thread
+            return await asyncio.wait_for(layer.receive(channel), timeout=5)
+        finally:
+            await layer.group_discard(events.user_group(user_id), channel)
+
+    assert asyncio.run(scenario())["type"] == events.SOCKET_CLOSE_TYPE
