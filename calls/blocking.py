@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from calls.models import Block, BlockPolicy, Call, Caller
@@ -122,6 +123,13 @@ def block_lift(*, caller_number: str, user, reason: str) -> int:
     return len(blocks)
 
 
+def _burst_message(*, number: str, calls: int, minutes: int) -> str:
+    """The stored alert's sentence, in the floor's language whoever's request made it (screens word it themselves)."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return _("Nomor diblokir %(number)s menelepon %(n)d kali dalam %(m)d menit: mungkin darurat sungguhan.") % {
+            "number": number, "n": calls, "m": minutes}
+
+
 def note_call_from_blocked_number(caller: Caller, call: Call, *, now: datetime) -> bool:
     """Alert supervisors once when a blocked number calls again and again within minutes."""
     policy = current_policy()
@@ -135,8 +143,7 @@ def note_call_from_blocked_number(caller: Caller, call: Call, *, now: datetime) 
             caller_number=caller.number,
             calls=recent,
             minutes=policy.burst_minutes,
-            message=_("Nomor diblokir %(number)s menelepon %(n)d kali dalam %(m)d menit: mungkin darurat sungguhan.")
-            % {"number": caller.number, "n": recent, "m": policy.burst_minutes},
+            message=_burst_message(number=caller.number, calls=recent, minutes=policy.burst_minutes),
         )
     )
     return True

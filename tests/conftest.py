@@ -40,6 +40,17 @@ _allow_audit_flush()
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
 
 
+@pytest.fixture(autouse=True)
+def _default_language_after_each_test():
+    """A request a test makes in English leaves English active on the test's thread (the locale
+    middleware does not undo it): every test starts from the project's language instead."""
+    yield
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+
+
 def pytest_collection_modifyitems(config, items):
     # Browser tests last: the rest of the suite never runs beside Playwright's event loop.
     items.sort(key=lambda item: item.get_closest_marker("browser") is not None)

@@ -105,7 +105,7 @@ def _codes() -> set[str]:
 
     codes = {shift[0] for shift in SHIFTS} | set(IncidentType.objects.values_list("code", flat=True)) | {"unclassified"}
     for model in apps.get_models():
-        if model._meta.app_label not in {"calls", "dispatch", "agencies", "hazards", "displays", "push"}:
+        if model._meta.app_label not in {"calls", "dispatch", "reports", "agencies", "hazards", "displays", "push"}:
             continue
         for field in model._meta.get_fields():
             for value, _label in getattr(field, "flatchoices", None) or []:

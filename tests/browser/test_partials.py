@@ -64,20 +64,23 @@ def test_a_burst_of_live_events_is_one_board_fetch_and_a_burst_during_it_is_exac
     _settle(page)
     assert len(fetched) == 1
 
-    # The partial answers slowly; a second burst while the first fetch is under way is one more fetch.
-    def slow(route):
-        time.sleep(0.6)
-        route.continue_()
-
+    # The partial's answer is held back until the test lets it go: bursts while the first fetch is
+    # under way are exactly one more fetch, sent after the first is answered.
+    held: list = []
     fetched.clear()
-    page.route("**/board/partial/**", slow)
+    page.route("**/board/partial/**", lambda route: held.append(route))
     page.evaluate(BURST_JS, 40)
     page.wait_for_timeout(300)  # the fetch went out after ~100 ms and is waiting for its answer
     assert len(fetched) == 1
     page.evaluate(BURST_JS, 40)
     page.wait_for_timeout(150)
     page.evaluate(BURST_JS, 40)
-    _settle(page, 2.5)
+    page.wait_for_timeout(400)
+    assert len(fetched) == 1  # nothing more while the first is under way
+    while held:  # answer the first, then the one it leaves behind
+        held.pop(0).continue_()
+        page.wait_for_timeout(400)
+    _settle(page, 1.5)
     assert len(fetched) == 2
     expect(page.locator("#board")).not_to_be_empty()
 

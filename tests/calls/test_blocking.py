@@ -99,3 +99,13 @@ def test_manual_block_and_lift_need_a_reason(operator):
     with pytest.raises(Conflict):
         blocking.block_lift(caller_number="+6281211112222", user=operator, reason="")
     assert blocking.block_lift(caller_number="+6281211112222", user=operator, reason="salah blokir") == 1
+
+
+def test_the_burst_alert_is_stored_in_the_floors_language_whoever_made_the_call(operator):
+    from django.utils import translation
+
+    blocking.block_manual(caller_number="+6281211112222", user=operator, reason="prank berulang", hours=24)
+    with translation.override("en"):  # an operator working in English records the calls
+        for _ in range(blocking.current_policy().burst_calls):
+            call_create(operator=operator, caller_number=NUMBER)
+    assert "mungkin darurat" in Event.objects.get(type="alert", data__kind="blocked_caller_burst").data["message"]
