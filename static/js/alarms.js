@@ -63,6 +63,9 @@
   let oscillatorStarts = 0;  // every oscillator started (a test hook)
   let fetching = false;
   let again = false;
+  // Rings and their ends applied from events while a read of the state is under way: that read may
+  // have been answered before them, so they are applied again on top of its answer.
+  let appliedDuringFetch = [];
   let refreshTimer = null;
 
   // --- the top bar -------------------------------------------------------------------------
@@ -268,11 +271,15 @@
         const received = Date.now();
         clockOffset = Date.parse(body.server_time) - (sent + received) / 2;
         state = body;
+        const replay = appliedDuringFetch;
+        appliedDuringFetch = [];
+        replay.forEach(function (data) { changeRinging(data); });
         tick();
       })
       .catch(function () { /* the next live change or the periodic read tries again */ })
       .finally(function () {
         fetching = false;
+        appliedDuringFetch = [];
         if (again) { again = false; refresh(); }
       });
   }
@@ -286,16 +293,23 @@
   // sound starts without a round trip and twenty desks do not all read the whole state again on
   // every ring. Other call changes that can raise an alarm (a ghost call owes a call-back, a
   // call-back recorded) and incident, dispatch and alert events read the state from the server.
-  function applyRinging(data) {
-    if (!state || !state.ringing || !data || !data.id) return false;
+  function changeRinging(data) {
     const known = state.ringing.some(function (i) { return i.id === data.id; });
     if (data.status === "ringing" && !known) {
       state.ringing = state.ringing.concat([{ id: data.id, received_at: data.received_at }]);
-      tick();
-    } else if (data.status !== "ringing" && known) {
-      state.ringing = state.ringing.filter(function (i) { return i.id !== data.id; });
-      tick();
+      return true;
     }
+    if (data.status !== "ringing" && known) {
+      state.ringing = state.ringing.filter(function (i) { return i.id !== data.id; });
+      return true;
+    }
+    return false;
+  }
+
+  function applyRinging(data) {
+    if (!state || !state.ringing || !data || !data.id) return false;
+    if (fetching) appliedDuringFetch.push(data);
+    if (changeRinging(data)) tick();
     return true;
   }
 

@@ -351,3 +351,30 @@ def test_every_badge_in_the_top_bar_at_both_sizes_with_no_accessibility_violatio
         assert _axe(page) == [], path
     _enable_sound(page)
     assert _axe(page) == []
+
+
+def test_a_ring_during_a_slow_read_of_the_alarm_state_still_sounds_after_the_older_answer(ref, make_user, login, asgi_server):
+    """The state read was answered before the ring was recorded; its answer arrives after the ring's
+    event: the ring stays on the badge instead of being wiped by the older answer."""
+    make_user("operator", username="op_alarm_race")
+    pbx = _pbx(make_user, asgi_server, "pbx_alarm_race")
+    page = login("op_alarm_race", PASSWORD)
+    _ready(page)
+    page.wait_for_timeout(500)  # the first read of the state is answered
+    held = []
+    page.route("**/api/v1/alarms/**", lambda route: held.append((route, route.fetch())))  # the state before the ring
+    page.evaluate("""() => document.dispatchEvent(new CustomEvent("live:event",
+        {detail: {seq: 0, type: "incident.updated", data: {id: 0}}}))""")
+    for _ in range(50):
+        if held:
+            break
+        page.wait_for_timeout(100)
+    assert held, "no read of the alarm state went out"
+    _ring(pbx, "1764291700.9", "0812 7000 6009")
+    expect(_badge(page, "ringing")).to_have_text("Berdering 1")
+    route, before_the_ring = held.pop(0)
+    route.fulfill(response=before_the_ring)
+    page.unroute("**/api/v1/alarms/**")
+    page.wait_for_timeout(600)
+    expect(_badge(page, "ringing")).to_have_text("Berdering 1")
+    assert page.evaluate("Alarms.active()") == ["ringing"]
