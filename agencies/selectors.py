@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from django.http import Http404
+
 from agencies.models import Agency, Kelurahan, Membership, RoutingRule, Station
 
 FLOOR_ROLES = ("operator", "supervisor", "admin")
@@ -160,8 +162,6 @@ def stations_editable_by(user):
 def station_for_editor(user, station_id) -> Station:
     """A post the user may place; 404 for another agency's post, an unknown one, or any post when
     the user may place none."""
-    from django.http import Http404
-
     station = stations_editable_by(user).filter(pk=station_id).first() if str(station_id).isdigit() else None
     if station is None:
         raise Http404("Pos tidak ditemukan.")

@@ -438,10 +438,8 @@ def close_user_sockets(user_id: int) -> None:
         # Called on the server's event loop thread (a sync view the ASGI handler runs inline, a
         # signal inside an async consumer): async_to_sync cannot run here, so the send is a task.
         task = loop.create_task(_send_all(layer, [user_group(user_id)], message))
-        task.add_done_callback(lambda done: done.cancelled() or done.exception() is None or logger.warning(
-            "could not notify sockets of user %s", user_id, exc_info=done.exception()))
         _CLOSE_TASKS.add(task)
-        task.add_done_callback(_CLOSE_TASKS.discard)
+        task.add_done_callback(_close_sent)
         return
     try:
         async_to_sync(_send_all)(layer, [user_group(user_id)], message)
@@ -451,6 +449,12 @@ def close_user_sockets(user_id: int) -> None:
 
 # The close requests sent from the event loop, kept until they finish (a task nobody holds may be collected).
 _CLOSE_TASKS: set[asyncio.Task] = set()
+
+
+def _close_sent(task: asyncio.Task) -> None:
+    _CLOSE_TASKS.discard(task)
+    if not task.cancelled() and task.exception() is not None:
+        logger.warning("could not notify a user's sockets", exc_info=task.exception())
 
 
 def events_after(after: int, *, agency_code: str | None, limit: int = 500):

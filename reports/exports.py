@@ -23,7 +23,7 @@ from django.db.models import Aggregate, CharField, Max, Min, OuterRef, Subquery
 from django.http import HttpResponse, StreamingHttpResponse
 from django.utils.translation import gettext as _
 
-from core.csvcells import FORMULA_STARTS, csv_cell, csv_uncell  # noqa: F401 - FORMULA_STARTS, csv_uncell: part of this module's face
+from core.csvcells import csv_cell
 from dispatch.labels import call_type_label, incident_type_label
 from dispatch.models import Dispatch
 from dispatch.shifts import WIB

@@ -271,9 +271,7 @@
         const received = Date.now();
         clockOffset = Date.parse(body.server_time) - (sent + received) / 2;
         state = body;
-        const replay = appliedDuringFetch;
-        appliedDuringFetch = [];
-        replay.forEach(function (data) { changeRinging(data); });
+        appliedDuringFetch.forEach(changeRinging);
         tick();
       })
       .catch(function () { /* the next live change or the periodic read tries again */ })

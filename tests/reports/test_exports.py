@@ -10,6 +10,7 @@ import pytest
 from django.test import Client
 from openpyxl import load_workbook
 
+from core.csvcells import FORMULA_STARTS
 from reports import exports
 from tests.reports.test_selectors import DAY, dataset  # noqa: F401  (the fixed data set)
 
@@ -148,7 +149,7 @@ def test_csv_export_quotes_every_cell_a_spreadsheet_would_run(formula_calls, sup
     assert {r["caller_number"] for r in rows} == {"'+6281234567890", "'=1+2"}
     for row in rows:
         for value in row.values():
-            assert not value.startswith(exports.FORMULA_STARTS), row
+            assert not value.startswith(FORMULA_STARTS), row
 
 
 def test_daily_api_csv_quotes_formula_cells(formula_calls, supervisor, client_for):
@@ -156,7 +157,7 @@ def test_daily_api_csv_quotes_formula_cells(formula_calls, supervisor, client_fo
     assert response.status_code == 200
     rows = _csv(response)
     assert {r["notes"] for r in rows} >= {"'" + text for text in FORMULA_NOTES}
-    assert all(not v.startswith(exports.FORMULA_STARTS) for row in rows for v in row.values())
+    assert all(not v.startswith(FORMULA_STARTS) for row in rows for v in row.values())
 
 
 def test_xlsx_export_has_no_formula_cell(formula_calls, sup_client):
